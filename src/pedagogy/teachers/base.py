@@ -1,0 +1,328 @@
+"""The teacher API: ``propose``, ``observe``, ``state_dict``, ``load``, ``report``.
+
+A concrete teacher subclasses :class:`Teacher`, declares its registry ``name``,
+the spaces it accepts, its options with the paper's defaults, and implements
+five hooks on *internal* tasks (an ``int`` index for discrete spaces, a float
+array for boxes):
+
+* ``_setup()`` — build the empty state (options are validated by then);
+* ``_propose(n) -> list`` — ``n`` internal tasks;
+* ``_observe(task, score)`` — one validated observation;
+* ``_get_state() -> dict`` / ``_set_state(dict)`` — plain JSON data, everything
+  needed for an exact resume (the RNG is saved by the base class).
+
+The base class validates every input *before* any state changes, so a bad call
+raises a :class:`ValueError` that names the teacher and leaves it untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping, Sequence
+from numbers import Real
+from typing import Any, ClassVar
+
+import numpy as np
+
+from pedagogy.spaces import Box, Discrete, Space, from_dict
+
+__all__ = ["Teacher", "register", "make", "load", "available", "get", "to_jsonable", "STATE_FORMAT"]
+
+STATE_FORMAT = "pedagogy.teacher/1"
+
+_REGISTRY: dict[str, type[Teacher]] = {}
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy values (recursively) into plain Python data for JSON."""
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Mapping):
+        return {(k if isinstance(k, str) else str(k)): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, deque)):
+        return [to_jsonable(v) for v in obj]
+    return obj
+
+
+def _is_scalar(x: Any) -> bool:
+    return isinstance(x, (Real, np.number)) or (isinstance(x, np.ndarray) and x.ndim == 0)
+
+
+class Teacher:
+    """Base class of all teachers.  See the module docstring for the hooks."""
+
+    #: registry name, e.g. ``"alp-gmm"``
+    name: ClassVar[str] = ""
+    #: one line for ``pedagogy teachers``
+    description: ClassVar[str] = ""
+    #: the paper the implementation follows
+    paper: ClassVar[str] = ""
+    #: what ``observe`` expects as a score
+    score_doc: ClassVar[str] = "a real number, higher is better"
+    #: space classes this teacher accepts
+    space_types: ClassVar[tuple[type[Space], ...]] = (Box, Discrete)
+    #: option name -> default (the paper's defaults)
+    defaults: ClassVar[dict[str, Any]] = {}
+    #: if True, ``observe`` rejects a task that is not an outstanding proposal
+    requires_proposed: ClassVar[bool] = False
+    #: how many outstanding proposals are remembered when ``requires_proposed``
+    max_pending: ClassVar[int] = 100_000
+
+    def __init__(self, space: Space, seed: int | None = None, **options: Any):
+        if not isinstance(space, self.space_types):
+            accepted = " or ".join(t.__name__ for t in self.space_types)
+            raise ValueError(f"teacher '{self.name}' needs a {accepted} space, got {space!r}")
+        unknown = sorted(set(options) - set(self.defaults))
+        if unknown:
+            known = ", ".join(sorted(self.defaults)) or "none"
+            raise ValueError(f"teacher '{self.name}': unknown option {unknown[0]!r} (known options: {known})")
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy)
+        elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"teacher '{self.name}': seed must be a non-negative integer or None, got {seed!r}")
+        self.space = space
+        self.seed = int(seed)
+        self.options: dict[str, Any] = {**self.defaults, **to_jsonable(options)}
+        self.rng = np.random.default_rng(self.seed)
+        self.n_proposed = 0
+        self.n_observed = 0
+        self._pending: deque[Any] = deque()
+        self._pending_count: dict[Any, int] = {}
+        self._discrete = isinstance(space, Discrete)
+        self._check_options()
+        self._setup()
+
+    # ------------------------------------------------------------------ hooks
+    def _check_options(self) -> None:
+        """Validate ``self.options``; raise with :meth:`_error`."""
+
+    def _setup(self) -> None:
+        raise NotImplementedError
+
+    def _propose(self, n: int) -> list[Any]:
+        raise NotImplementedError
+
+    def _observe(self, task: Any, score: float) -> None:
+        raise NotImplementedError
+
+    def _observe_many(self, tasks: list[Any], scores: list[float]) -> None:
+        for t, s in zip(tasks, scores):
+            self._observe(t, s)
+
+    def _get_state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _report(self) -> dict[str, Any]:
+        return {}
+
+    # --------------------------------------------------------------- helpers
+    def _error(self, message: str) -> ValueError:
+        return ValueError(f"teacher '{self.name}': {message}")
+
+    def _option_positive(self, key: str, integer: bool = False, allow_zero: bool = False) -> None:
+        v = self.options[key]
+        ok = isinstance(v, (int, np.integer) if integer else Real) and not isinstance(v, bool)
+        if ok:
+            ok = math.isfinite(v) and (v >= 0 if allow_zero else v > 0)
+        if not ok:
+            kind = "integer" if integer else "number"
+            bound = ">= 0" if allow_zero else "> 0"
+            raise self._error(f"option {key!r} must be a finite {kind} {bound}, got {v!r}")
+
+    def _option_fraction(self, key: str, low_open: bool = False, high_open: bool = False) -> None:
+        v = self.options[key]
+        ok = isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v)
+        if ok:
+            ok = (v > 0 if low_open else v >= 0) and (v < 1 if high_open else v <= 1)
+        if not ok:
+            lo = "(0" if low_open else "[0"
+            hi = "1)" if high_open else "1]"
+            raise self._error(f"option {key!r} must be a number in {lo}, {hi}, got {v!r}")
+
+    def _option_choice(self, key: str, choices: Sequence[Any]) -> None:
+        if self.options[key] not in choices:
+            raise self._error(f"option {key!r} must be one of {list(choices)}, got {self.options[key]!r}")
+
+    def _to_internal(self, task: Any) -> Any:
+        if self._discrete:
+            idx = self.space._index.get(task) if not isinstance(task, (bool, list, dict, set, np.ndarray)) else None  # type: ignore[attr-defined]
+            if idx is None:
+                raise self._error(f"task {task!r} is not in the space {self.space!r}")
+            return idx
+        x = self.space.as_task(task)  # type: ignore[attr-defined]
+        if x is None or not self.space.contains(x):
+            raise self._error(f"task {task!r} is not in the space {self.space!r}")
+        return x
+
+    def _to_external(self, task: Any) -> Any:
+        if self._discrete:
+            return self.space.tasks[task]  # type: ignore[attr-defined]
+        return np.array(task, dtype=float)
+
+    def _pending_key(self, task: Any) -> Any:
+        return task if self._discrete else tuple(task.tolist())
+
+    def _check_score(self, score: Any) -> float:
+        if not _is_scalar(score):
+            raise self._error(f"score must be a real number, got {score!r}")
+        s = float(score)
+        if not math.isfinite(s):
+            raise self._error(f"score must be finite, got {s}")
+        return s
+
+    # ------------------------------------------------------------------- API
+    def propose(self, n: int | None = None) -> Any:
+        """Propose one task (``n=None``) or a list of ``n`` tasks."""
+        if n is None:
+            k = 1
+        elif isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+            raise self._error(f"propose(n): n must be a positive integer or None, got {n!r}")
+        else:
+            k = int(n)
+        internal = self._propose(k)
+        self.n_proposed += k
+        if self.requires_proposed:
+            for t in internal:
+                key = self._pending_key(t)
+                self._pending.append(key)
+                self._pending_count[key] = self._pending_count.get(key, 0) + 1
+                if len(self._pending) > self.max_pending:
+                    old = self._pending.popleft()
+                    c = self._pending_count[old] - 1
+                    if c:
+                        self._pending_count[old] = c
+                    else:
+                        del self._pending_count[old]
+        if n is None:
+            return self._to_external(internal[0])
+        return [self._to_external(t) for t in internal]
+
+    def observe(self, task: Any, score: Any) -> None:
+        """Report the learner's score on ``task``; or lists of tasks and scores (batched).
+
+        The call is batched when ``score`` is a sequence; then ``task`` must be a
+        sequence of the same length.  Every input is validated before anything
+        changes.
+        """
+        if _is_scalar(score):
+            tasks_in, scores_in = [task], [score]
+        else:
+            if isinstance(score, (str, bytes, Mapping)):
+                raise self._error(f"score must be a real number or a sequence of them, got {score!r:.60}")
+            try:
+                scores_in = list(score)
+                tasks_in = list(task)
+            except TypeError:
+                raise self._error("batched observe needs a sequence of tasks and a sequence of scores") from None
+            if len(tasks_in) != len(scores_in):
+                raise self._error(f"observe got {len(tasks_in)} tasks but {len(scores_in)} scores")
+        scores = [self._check_score(s) for s in scores_in]
+        tasks = [self._to_internal(t) for t in tasks_in]
+        if self.requires_proposed:
+            need: dict[Any, int] = {}
+            for t in tasks:
+                key = self._pending_key(t)
+                need[key] = need.get(key, 0) + 1
+                if need[key] > self._pending_count.get(key, 0):
+                    raise self._error(f"task {self._to_external(t)!r} was not proposed by this teacher (or was already observed)")
+            for key, c in need.items():
+                left = self._pending_count[key] - c
+                if left:
+                    self._pending_count[key] = left
+                else:
+                    del self._pending_count[key]
+                for _ in range(c):
+                    self._pending.remove(key)
+        if len(tasks) == 1:
+            self._observe(tasks[0], scores[0])
+        else:
+            self._observe_many(tasks, scores)
+        self.n_observed += len(tasks)
+
+    def report(self) -> dict[str, Any]:
+        """What the teacher believes now (for plots and logs): a small plain dict."""
+        out: dict[str, Any] = {"teacher": self.name, "proposed": self.n_proposed, "observed": self.n_observed}
+        out.update(to_jsonable(self._report()))
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume exactly, as plain JSON-serialisable data."""
+        pending = [list(k) if isinstance(k, tuple) else k for k in self._pending]
+        return {
+            "format": STATE_FORMAT,
+            "teacher": self.name,
+            "space": self.space.to_dict(),
+            "seed": self.seed,
+            "options": to_jsonable(self.options),
+            "rng": to_jsonable(self.rng.bit_generator.state),
+            "proposed": self.n_proposed,
+            "observed": self.n_observed,
+            "pending": pending,
+            "state": to_jsonable(self._get_state()),
+        }
+
+    def _restore(self, state: Mapping[str, Any]) -> None:
+        self.rng.bit_generator.state = dict(state["rng"])
+        self.n_proposed = int(state["proposed"])
+        self.n_observed = int(state["observed"])
+        keys = [tuple(k) if isinstance(k, list) else k for k in state["pending"]]
+        self._pending = deque(keys)
+        self._pending_count = {}
+        for k in keys:
+            self._pending_count[k] = self._pending_count.get(k, 0) + 1
+        self._set_state(dict(state["state"]))
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self.options.items() if self.defaults.get(k) != v}
+        opts = "".join(f", {k}={v!r}" for k, v in changed.items())
+        return f"{type(self).__name__}({self.space!r}, seed={self.seed}{opts})"
+
+
+def register(cls: type[Teacher]) -> type[Teacher]:
+    """Class decorator: add a teacher to the registry under ``cls.name``."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no registry name")
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        raise ValueError(f"teacher name {cls.name!r} is already registered by {_REGISTRY[cls.name].__name__}")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def available() -> list[str]:
+    """Sorted names of the registered teachers."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> type[Teacher]:
+    """The teacher class registered as ``name``."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown teacher {name!r}; known teachers: {', '.join(available())}") from None
+
+
+def make(name: str, space: Space, seed: int | None = None, **options: Any) -> Teacher:
+    """Create the teacher registered as ``name`` on ``space``."""
+    return get(name)(space, seed=seed, **options)
+
+
+def load(state: Mapping[str, Any]) -> Teacher:
+    """Rebuild a teacher from :meth:`Teacher.state_dict` output (exact resume)."""
+    if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
+        raise ValueError(f"teachers.load: not a pedagogy teacher state (expected format {STATE_FORMAT!r})")
+    missing = [k for k in ("teacher", "space", "seed", "options", "rng", "proposed", "observed", "pending", "state") if k not in state]
+    if missing:
+        raise ValueError(f"teachers.load: state is missing {', '.join(missing)}")
+    cls = get(state["teacher"])
+    teacher = cls(from_dict(state["space"]), seed=state["seed"], **state["options"])
+    try:
+        teacher._restore(state)
+    except (KeyError, TypeError, IndexError) as exc:
+        raise ValueError(f"teachers.load: state of teacher '{cls.name}' is malformed ({exc!r})") from exc
+    return teacher

@@ -1,0 +1,44 @@
+"""``random``: uniform sampling over the task space, the baseline every teacher is compared with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pedagogy.spaces import Box, Discrete
+from pedagogy.teachers.base import Teacher, register
+
+
+@register
+class RandomTeacher(Teacher):
+    """Uniform random curriculum.
+
+    Proposes tasks uniformly over a :class:`~pedagogy.spaces.Box` or a
+    :class:`~pedagogy.spaces.Discrete` space (a ``SkillGraph`` included) and
+    ignores the scores it is given (any finite real number is accepted).  This
+    is the "Random" baseline of Portelas et al. (2019) and of TeachMyAgent
+    (Romac et al., 2021).
+    """
+
+    name = "random"
+    description = "Uniform sampling over the space: the baseline."
+    paper = "baseline (Portelas et al. 2019; Romac et al. 2021, TeachMyAgent)"
+    score_doc = "any finite real number (ignored)"
+    space_types = (Box, Discrete)
+    defaults: dict[str, Any] = {}
+
+    def _setup(self) -> None:
+        pass
+
+    def _propose(self, n: int) -> list[Any]:
+        if self._discrete:
+            return self.rng.integers(self.space.n, size=n).tolist()  # type: ignore[attr-defined]
+        return list(self.space.sample(self.rng, n))  # type: ignore[attr-defined]
+
+    def _observe(self, task: Any, score: float) -> None:
+        pass
+
+    def _get_state(self) -> dict[str, Any]:
+        return {}
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        pass
