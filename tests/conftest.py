@@ -39,7 +39,8 @@ class TwoRegionLearner:
     has a success probability that rises by ``rate * (1 - p)`` each time it is
     practised; unlearnable cells stay at 0.  :meth:`score` returns the success
     probability plus Gaussian noise (a reward-like score in about [0, 1]);
-    :meth:`abs_advantage` returns the mean absolute group-normalised advantage
+    :meth:`success` returns a 0/1 outcome drawn with that probability (an
+    answer's correctness, an episode's success); :meth:`abs_advantage` returns the mean absolute group-normalised advantage
     of ``group`` Bernoulli rollouts (the signal of DUMP / SEC).
     """
 
@@ -65,6 +66,10 @@ class TwoRegionLearner:
     def score(self, task: Any) -> float:
         p = self._practise(task)
         return float(np.clip(p + self.noise * self.rng.standard_normal(), 0.0, 1.0))
+
+    def success(self, task: Any) -> float:
+        p = self._practise(task)
+        return float(self.rng.random() < p)
 
     def abs_advantage(self, task: Any, group: int = 8) -> float:
         p = self._practise(task)

@@ -27,16 +27,21 @@ def box_learnable(x) -> bool:
     return bool(x[0] < 0.2)
 
 
-# name -> (space, learnable predicate, signal, budget in episodes, batch size)
+# name -> (space, learnable predicate, signal, budget in episodes, batch size).
+# The signal is the one each teacher documents: a noisy reward-like "score",
+# a 0/1 "success" (an answer's correctness), or the "advantage" of DUMP/SEC.
 CASES = {
     "alp-gmm": (BOX, box_learnable, "score", 2000, 1),
     "covar-gmm": (BOX, box_learnable, "score", 2000, 1),
     "riac": (BOX, box_learnable, "score", 2000, 1),
-    "lp": (DISC, LEARNABLE_DISC.__contains__, "score", 2000, 1),
+    "lp": (DISC, LEARNABLE_DISC.__contains__, "success", 2000, 1),
     "tscl": (DISC, LEARNABLE_DISC.__contains__, "score", 2000, 1),
     "plr": (DISC, LEARNABLE_DISC.__contains__, "advantage", 2000, 1),
     "dump": (DISC, LEARNABLE_DISC.__contains__, "advantage", 2000, 8),
     "sec": (DISC, LEARNABLE_DISC.__contains__, "advantage", 2000, 8),
+    # zpdes gets the success probability (partial credit, which it documents as
+    # accepted); from raw 0/1 answers its windowed progress is noise-dominated
+    # and it prefers learnable skills only ~1.3-1.8x (see the README).
     "zpdes": (GRAPH, LEARNABLE_GRAPH.__contains__, "score", 2000, 1),
 }
 
@@ -45,17 +50,18 @@ def _share_learnable(name: str, seed: int) -> float:
     space, learnable, signal, budget, batch = CASES[name]
     learner = TwoRegionLearner(learnable, rate=0.01, noise=0.05, seed=seed)
     teacher = teachers.make(name, space, seed=seed)
-    score = learner.score if signal == "score" else learner.abs_advantage
-    seen = drive(teacher, score, budget // batch, batch=batch)
+    seen = drive(teacher, getattr(learner, SIGNALS[signal]), budget // batch, batch=batch)
     return float(np.mean([learnable(x) for x in seen]))
+
+
+SIGNALS = {"score": "score", "success": "success", "advantage": "abs_advantage"}
 
 
 def _share_random(name: str, seed: int) -> float:
     space, learnable, signal, budget, batch = CASES[name]
     learner = TwoRegionLearner(learnable, rate=0.01, noise=0.05, seed=seed)
     teacher = teachers.make("random", space, seed=seed)
-    score = learner.score if signal == "score" else learner.abs_advantage
-    seen = drive(teacher, score, budget // batch, batch=batch)
+    seen = drive(teacher, getattr(learner, SIGNALS[signal]), budget // batch, batch=batch)
     return float(np.mean([learnable(x) for x in seen]))
 
 

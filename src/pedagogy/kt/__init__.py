@@ -2,13 +2,46 @@
 
 Models follow the scikit-learn estimator shape (``fit`` / ``predict_proba`` /
 ``evaluate``) with a one-step-ahead, leak-free protocol, and give a live
-``tracker()`` for tutoring.  ``DKT`` needs the ``[torch]`` extra and is
-imported lazily.
+``tracker()`` for tutoring.  Data: :func:`read` (three-line sequences or long
+CSV/Parquet logs) into :class:`Responses`.  Models: :class:`BKT` here;
+``DKT`` needs the ``[torch]`` extra and is imported lazily
+(``pedagogy.kt.DKT`` or ``get_model("dkt")``).  :func:`load` reads a saved
+model of any kind.
 """
 
 from __future__ import annotations
 
-from pedagogy.kt.base import KTModel, NotFittedError, Tracker, get_model, models, register_model
-from pedagogy.kt.data import DataError, Responses
+import importlib
+from typing import Any
 
-__all__ = ["KTModel", "Tracker", "Responses", "DataError", "NotFittedError", "get_model", "models", "register_model"]
+from pedagogy.kt.base import FORMAT, KTModel, NotFittedError, Tracker, get_model, load, models, register_model
+from pedagogy.kt.bkt import BKT
+from pedagogy.kt.data import DataError, Responses, name_index, read, read_log, read_sequences, write_sequences
+from pedagogy.kt.metrics import score_predictions
+
+# Models without heavy dependencies register themselves on import; DKT (torch)
+# only when asked for.  A module another part of the project has not written
+# yet is simply absent.
+for _mod in ("pfa", "irt", "elo"):
+    try:
+        importlib.import_module(f"pedagogy.kt.{_mod}")
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"pedagogy.kt.{_mod}":
+            raise
+
+_LAZY = {"DKT": "pedagogy.kt.dkt"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in ("PFA", "IRT", "Elo"):
+        return get_model(name.lower())
+    raise AttributeError(f"module 'pedagogy.kt' has no attribute {name!r}")
+
+
+__all__ = [
+    "KTModel", "Tracker", "Responses", "DataError", "NotFittedError", "get_model", "models", "register_model",
+    "load", "FORMAT", "read", "read_log", "read_sequences", "write_sequences", "name_index", "score_predictions",
+    "BKT",
+]

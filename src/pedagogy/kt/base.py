@@ -13,18 +13,51 @@
 
 Skills and items are matched by *name* between training and test data; a
 name never seen in training falls back to the model's population defaults.
+
+Saving and loading (generic; a model plugs in with three small hooks)
+--------------------------------------------------------------------
+``KTModel.save(path)`` writes ``{"format": "pedagogy.kt/1", "model": name,
+"params": get_params(), "state": _get_state()}``.  A model provides:
+
+* ``get_params() -> dict`` — constructor arguments (the default reads the
+  ``__init__`` signature and returns the attributes of the same names, as
+  scikit-learn does; override when they differ);
+* ``_get_state() -> dict`` — everything ``fit`` learned.  Values may be plain
+  JSON data (str keys; finite floats) **or numpy arrays**, nested in dicts and
+  lists; arrays are stored exactly (dtype and shape kept).  With a path ending
+  in ``.npz`` the arrays go into the ``.npz`` archive (good for network
+  weights, e.g. ``{k: v.numpy() for k, v in module.state_dict().items()}``)
+  and the rest into a JSON header inside it; otherwise everything is JSON;
+* ``_set_state(state)`` — the inverse, called on ``cls(**params)`` by
+  :func:`load`; arrays come back as numpy arrays.
+
+Optionally ``_check_fitted()`` (the default requires the attribute
+``skill_names_`` to be set, the convention of the models here).  :func:`load`
+dispatches on ``"model"`` through the registry; a model whose module is not
+imported yet (DKT, which needs torch) is imported as ``pedagogy.kt.<name>``.
+Files written by an earlier ``save`` without ``"format"`` are also read.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import io
+import json
+import math
+import os
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
 from pedagogy.kt.data import Responses
 
-__all__ = ["KTModel", "Tracker", "register_model", "get_model", "models", "NotFittedError"]
+__all__ = ["KTModel", "Tracker", "register_model", "get_model", "models", "NotFittedError", "load", "FORMAT"]
+
+#: the ``"format"`` tag of saved models
+FORMAT = "pedagogy.kt/1"
 
 _MODELS: dict[str, type[KTModel]] = {}
 
@@ -75,8 +108,140 @@ class KTModel(ABC):
     @abstractmethod
     def tracker(self) -> Tracker: ...
 
-    @abstractmethod
-    def save(self, path: str) -> None: ...
+    # ---------------------------------------------------------- parameters
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments (scikit-learn convention: attributes named like the ``__init__`` parameters)."""
+        sig = inspect.signature(type(self).__init__)
+        return {
+            k: getattr(self, k)
+            for k, p in sig.parameters.items()
+            if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def _check_fitted(self) -> None:
+        """Raise :class:`NotFittedError` unless ``fit`` (or :func:`load`) has run."""
+        if getattr(self, "skill_names_", None) is None:
+            raise NotFittedError(f"{self.name}: model is not fitted; call fit(data) first")
+
+    # ---------------------------------------------------------- persistence
+    def _get_state(self) -> dict[str, Any]:
+        """What ``fit`` learned: JSON data and/or numpy arrays (see module docstring)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement _get_state (needed by save)")
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`_get_state` returned."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement _set_state (needed by load)")
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted model to ``path``: JSON, or a ``.npz`` archive when the name ends in ``.npz``.
+
+        Parameters
+        ----------
+        path : str or path-like
+        """
+        self._check_fitted()
+        dest = os.fspath(path)
+        arrays: dict[str, np.ndarray] | None = {} if dest.lower().endswith(".npz") else None
+        doc = {
+            "format": FORMAT,
+            "model": self.name,
+            "params": _encode(self.get_params(), arrays, "params"),
+            "state": _encode(self._get_state(), arrays, "state"),
+        }
+        text = json.dumps(doc, allow_nan=False)
+        if arrays is None:
+            with open(dest, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        else:
+            buf = io.BytesIO()
+            np.savez_compressed(buf, __header__=np.array(text), **arrays)
+            with open(dest, "wb") as fh:
+                fh.write(buf.getvalue())
+
+
+def _encode(obj: Any, arrays: dict[str, np.ndarray] | None, where: str) -> Any:
+    """Plain JSON data from ``obj``; numpy arrays tagged (inline, or moved into ``arrays``)."""
+    if isinstance(obj, np.ndarray):
+        if arrays is not None:
+            key = f"a{len(arrays)}"
+            arrays[key] = obj
+            return {"__npz__": key}
+        if obj.dtype.kind == "f" and not np.all(np.isfinite(obj)):
+            raise ValueError(f"cannot save {where}: array holds NaN or inf (use a .npz path)")
+        if obj.dtype.kind not in "biuf":
+            raise ValueError(f"cannot save {where}: arrays of dtype {obj.dtype} are not supported")
+        return {"__array__": obj.reshape(-1).tolist(), "dtype": obj.dtype.str, "shape": list(obj.shape)}
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        raise ValueError(f"cannot save {where}: {obj} is not a finite number")
+    if isinstance(obj, Mapping):
+        out = {}
+        for k, v in obj.items():
+            if not isinstance(k, str):
+                raise ValueError(f"cannot save {where}: dict keys must be str, got {k!r}")
+            out[k] = _encode(v, arrays, f"{where}.{k}")
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]
+    if obj is None or isinstance(obj, (str, bool, int, float)):
+        return obj
+    raise ValueError(f"cannot save {where}: {type(obj).__name__} is not JSON data or a numpy array")
+
+
+def _decode(obj: Any, arrays: Mapping[str, np.ndarray] | None) -> Any:
+    if isinstance(obj, dict):
+        if "__npz__" in obj and len(obj) == 1:
+            if arrays is None:
+                raise ValueError("saved model refers to an .npz array but is not an .npz file")
+            return np.array(arrays[obj["__npz__"]])
+        if "__array__" in obj and set(obj) == {"__array__", "dtype", "shape"}:
+            return np.asarray(obj["__array__"], dtype=np.dtype(obj["dtype"])).reshape(obj["shape"])
+        return {k: _decode(v, arrays) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode(v, arrays) for v in obj]
+    return obj
+
+
+def load(path: str | os.PathLike[str]) -> KTModel:
+    """Load a model written by :meth:`KTModel.save` (JSON or ``.npz``).
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    KTModel
+        A fitted model of the saved class, giving the same predictions.
+    """
+    src = os.fspath(path)
+    with open(src, "rb") as fh:
+        raw = fh.read()
+    arrays = None
+    if raw[:2] == b"PK":  # a zip archive: .npz
+        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        text = str(arrays.pop("__header__"))
+    else:
+        text = raw.decode("utf-8")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{src}: not a saved pedagogy.kt model ({exc})") from None
+    if not isinstance(doc, dict) or "model" not in doc or "state" not in doc:
+        raise ValueError(f"{src}: not a saved pedagogy.kt model (no 'model'/'state')")
+    fmt = doc.get("format", FORMAT)
+    if fmt != FORMAT:
+        raise ValueError(f"{src}: unsupported format {fmt!r} (this version reads {FORMAT!r})")
+    cls = get_model(doc["model"])
+    model = cls(**_decode(doc.get("params", {}), arrays))
+    model._set_state(_decode(doc["state"], arrays))
+    return model
 
 
 def register_model(cls: type[KTModel]) -> type[KTModel]:
@@ -91,6 +256,14 @@ def models() -> list[str]:
 
 
 def get_model(name: str) -> type[KTModel]:
+    """The model class registered as ``name`` (importing ``pedagogy.kt.<name>`` if needed, e.g. DKT)."""
+    if name not in _MODELS and isinstance(name, str) and name.isidentifier():
+        modname = f"pedagogy.kt.{name}"
+        try:
+            importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name != modname:  # the module exists but a dependency (torch) is missing
+                raise ImportError(f"KT model {name!r} needs {exc.name!r}: {exc}") from exc
     try:
         return _MODELS[name]
     except KeyError:

@@ -62,6 +62,8 @@ class Teacher:
     paper: ClassVar[str] = ""
     #: what ``observe`` expects as a score
     score_doc: ClassVar[str] = "a real number, higher is better"
+    #: (low, high) bounds a score must lie in; ``None`` for an open side
+    score_range: ClassVar[tuple[float | None, float | None]] = (None, None)
     #: space classes this teacher accepts
     space_types: ClassVar[tuple[type[Space], ...]] = (Box, Discrete)
     #: option name -> default (the paper's defaults)
@@ -174,6 +176,11 @@ class Teacher:
         s = float(score)
         if not math.isfinite(s):
             raise self._error(f"score must be finite, got {s}")
+        low, high = self.score_range
+        if (low is not None and s < low) or (high is not None and s > high):
+            lo = "-inf" if low is None else f"{low:g}"
+            hi = "inf" if high is None else f"{high:g}"
+            raise self._error(f"score must be in [{lo}, {hi}] ({self.score_doc}), got {s}")
         return s
 
     # ------------------------------------------------------------------- API

@@ -1,0 +1,255 @@
+"""``alp-gmm``: Absolute Learning Progress with Gaussian Mixture Models (Portelas et al., CoRL 2019)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from pedagogy.spaces import Box
+from pedagogy.teachers._gmm import Mixture, proportional_index, select_gmm
+from pedagogy.teachers.base import Teacher, register
+
+_DEFAULT_KS = list(range(2, 11))
+
+
+def _check_gmm_options(t: Teacher) -> None:
+    """Options shared by the two GMM teachers."""
+    t._option_positive("fit_rate", integer=True)
+    if t.options["fit_rate"] < 2:
+        raise t._error(f"option 'fit_rate' must be at least 2, got {t.options['fit_rate']!r}")
+    t._option_fraction("random_task_ratio")
+    ks = t.options["potential_ks"]
+    if (
+        not isinstance(ks, list)
+        or not ks
+        or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in ks)
+    ):
+        raise t._error(f"option 'potential_ks' must be a non-empty list of integers >= 1, got {ks!r}")
+    t._option_choice("gmm_fitness", ["aic", "bic", "aicc"])
+    t._option_positive("nb_em_init", integer=True)
+    nb = t.options["nb_bootstrap"]
+    if nb is not None:
+        t._option_positive("nb_bootstrap", integer=True)
+
+
+class _NearestHistory:
+    """Bounded (task, score) history with nearest-neighbour look-up.
+
+    Old points live in a KD-tree rebuilt every ``buffer_size`` additions (as in
+    the reference's buffered dataset); the most recent ones are searched by
+    brute force.  At most ``max_size`` old points are kept (the oldest are
+    dropped at each rebuild), so memory is bounded.
+    """
+
+    def __init__(self, dim: int, max_size: int, buffer_size: int):
+        self.dim = dim
+        self.max_size = max_size
+        self.buffer_size = buffer_size
+        self.old_x = np.empty((0, dim))
+        self.old_r = np.empty(0)
+        self.new_x = np.empty((buffer_size, dim))
+        self.new_r = np.empty(buffer_size)
+        self.count = 0
+        self.tree: cKDTree | None = None
+
+    def __len__(self) -> int:
+        return self.old_r.shape[0] + self.count
+
+    def nearest_score(self, x: np.ndarray) -> float:
+        """Score of the nearest stored task (ties: the older one, as in the reference)."""
+        best_d, best_r = np.inf, 0.0
+        if self.tree is not None:
+            d, i = self.tree.query(x)
+            best_d, best_r = d * d, self.old_r[i]
+        if self.count:
+            diff = self.new_x[: self.count] - x
+            d2 = np.einsum("ij,ij->i", diff, diff)
+            j = int(d2.argmin())
+            if d2[j] < best_d:
+                best_r = self.new_r[j]
+        return float(best_r)
+
+    def add(self, x: np.ndarray, r: float) -> None:
+        if self.count == self.buffer_size:
+            self._flush()
+        self.new_x[self.count] = x
+        self.new_r[self.count] = r
+        self.count += 1
+
+    def _flush(self) -> None:
+        self.old_x = np.concatenate([self.old_x, self.new_x[: self.count]])[-self.max_size :]
+        self.old_r = np.concatenate([self.old_r, self.new_r[: self.count]])[-self.max_size :]
+        self.count = 0
+        self._build()
+
+    def _build(self) -> None:
+        self.tree = cKDTree(self.old_x) if self.old_r.shape[0] else None
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "old_x": self.old_x.tolist(),
+            "old_r": self.old_r.tolist(),
+            "new_x": self.new_x[: self.count].tolist(),
+            "new_r": self.new_r[: self.count].tolist(),
+        }
+
+    def load(self, s: dict[str, Any]) -> None:
+        self.old_x = np.asarray(s["old_x"], dtype=float).reshape(-1, self.dim)
+        self.old_r = np.asarray(s["old_r"], dtype=float).reshape(-1)
+        self.count = len(s["new_r"])
+        if self.count:
+            self.new_x[: self.count] = np.asarray(s["new_x"], dtype=float).reshape(-1, self.dim)
+            self.new_r[: self.count] = np.asarray(s["new_r"], dtype=float)
+        self._build()
+
+
+@register
+class ALPGMMTeacher(Teacher):
+    """ALP-GMM: sample tasks where the absolute learning progress is high.
+
+    Portelas, Colas, Hofmann, Oudeyer, "Teacher algorithms for curriculum
+    learning of Deep RL in continuously parameterized environments", CoRL 2019
+    (arXiv:1910.07224).
+
+    Each observed task gets an *absolute learning progress* (ALP): the absolute
+    difference between its score and the score of the nearest previously
+    observed task (Euclidean distance in the box rescaled to the unit cube).
+    Every ``fit_rate`` episodes, Gaussian mixtures with ``potential_ks``
+    components are fitted by EM on the last ``fit_rate`` points
+    ``(task, ALP)`` and the best one by AIC is kept.  A proposal is then, with
+    probability ``random_task_ratio``, a uniform task; otherwise a component is
+    drawn with probability proportional to its mean ALP and a task is sampled
+    from its Gaussian over the task dimensions, clipped to the box.  Before
+    the first fit (``nb_bootstrap`` episodes) tasks are uniform.
+
+    ``observe`` expects a reward-like score, higher is better (episodic return,
+    success rate, normalised score...).  ALP is an absolute difference of
+    scores, so its scale follows the score's.
+
+    Parameters (options)
+    --------------------
+    fit_rate : int, default 250
+        Episodes between two fits; also the size of the fitting window.
+    nb_bootstrap : int or None, default None
+        Uniform episodes before the first fit (None: ``fit_rate``).
+    random_task_ratio : float, default 0.2
+        Probability of a uniform task after the bootstrap.
+    potential_ks : list of int, default [2, ..., 10]
+        Numbers of components tried at each fit.
+    gmm_fitness : {"aic", "bic", "aicc"}, default "aic"
+        Model-selection criterion.
+    nb_em_init : int, default 1
+        EM restarts per fit.
+    alp_max_size : int, default 10000
+        Past tasks kept for the nearest-neighbour ALP (the reference keeps all
+        of them; a bound keeps memory constant over millions of episodes).
+    alp_buffer_size : int, default 500
+        Recent tasks searched by brute force before the KD-tree is rebuilt.
+    """
+
+    name = "alp-gmm"
+    description = "Absolute learning progress + Gaussian mixtures over a continuous task box."
+    paper = "Portelas, Colas, Hofmann, Oudeyer. Teacher algorithms for curriculum learning of Deep RL in continuously parameterized environments. CoRL 2019 (arXiv:1910.07224)"
+    score_doc = "reward-like real number, higher is better (episodic return, success rate, normalised score)"
+    space_types = (Box,)
+    defaults: dict[str, Any] = {
+        "fit_rate": 250,
+        "nb_bootstrap": None,
+        "random_task_ratio": 0.2,
+        "potential_ks": _DEFAULT_KS,
+        "gmm_fitness": "aic",
+        "nb_em_init": 1,
+        "alp_max_size": 10_000,
+        "alp_buffer_size": 500,
+    }
+
+    def _check_options(self) -> None:
+        _check_gmm_options(self)
+        self._option_positive("alp_max_size", integer=True)
+        self._option_positive("alp_buffer_size", integer=True)
+
+    # ------------------------------------------------------------------ state
+    def _setup(self) -> None:
+        o = self.options
+        self._d = self.space.ndim  # type: ignore[attr-defined]
+        self._low = np.asarray(self.space.low, dtype=float)  # type: ignore[attr-defined]
+        self._span = np.asarray(self.space.high, dtype=float) - self._low  # type: ignore[attr-defined]
+        self._fit_rate = int(o["fit_rate"])
+        self._bootstrap = int(o["nb_bootstrap"]) if o["nb_bootstrap"] is not None else self._fit_rate
+        self._ratio = float(o["random_task_ratio"])
+        self._history = _NearestHistory(self._d, int(o["alp_max_size"]), int(o["alp_buffer_size"]))
+        # The fitting window: a ring of the last fit_rate (unit task, ALP) rows.
+        self._window = np.zeros((self._fit_rate, self._d + 1))
+        self._n = 0  # episodes observed (drives the bootstrap and the refit clock)
+        self._gmm: Mixture | None = None
+        self._prepare_sampling()
+
+    def _prepare_sampling(self) -> None:
+        """Cache what proposals need from the current mixture."""
+        if self._gmm is None:
+            self._interest = np.zeros(0)
+            return
+        self._interest = np.maximum(self._gmm.means[:, -1], 0.0)
+        self._mu, self._chol = self._gmm.marginal_samplers(self._d)
+
+    def _get_state(self) -> dict[str, Any]:
+        return {
+            "n": self._n,
+            "window": self._window.tolist(),
+            "history": self._history.state(),
+            "gmm": None if self._gmm is None else self._gmm.to_state(),
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self._n = int(state["n"])
+        self._window = np.asarray(state["window"], dtype=float).reshape(self._fit_rate, self._d + 1)
+        self._history.load(state["history"])
+        self._gmm = None if state["gmm"] is None else Mixture.from_state(state["gmm"])
+        self._prepare_sampling()
+
+    # ------------------------------------------------------------- algorithm
+    def _propose(self, n: int) -> list[Any]:
+        out = []
+        rng = self.rng
+        for _ in range(n):
+            if self._gmm is None or self._n < self._bootstrap or rng.random() < self._ratio:
+                u = rng.random(self._d)
+            else:
+                c = proportional_index(self._interest, rng.random())
+                u = self._mu[c] + self._chol[c] @ rng.standard_normal(self._d)
+                np.clip(u, 0.0, 1.0, out=u)
+            out.append(self._low + u * self._span)
+        return out
+
+    def _observe(self, task: Any, score: float) -> None:
+        u = (task - self._low) / self._span
+        # The reference returns ALP 0 until a few tasks have been seen.
+        alp = abs(score - self._history.nearest_score(u)) if len(self._history) > 5 else 0.0
+        self._history.add(u, score)
+        row = self._window[self._n % self._fit_rate]
+        row[: self._d] = u
+        row[self._d] = alp
+        self._n += 1
+        if self._n >= self._bootstrap and self._n % self._fit_rate == 0:
+            self._fit()
+
+    def _fit(self) -> None:
+        o = self.options
+        self._gmm = select_gmm(self._window, o["potential_ks"], self.rng, o["gmm_fitness"], int(o["nb_em_init"]))
+        self._prepare_sampling()
+
+    def _report(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"episodes": self._n, "fitted": self._gmm is not None, "components": []}
+        if self._gmm is not None:
+            g = self._gmm
+            d = self._d
+            for w, m, c in zip(g.weights, g.means, g.covariances):
+                out["components"].append({
+                    "weight": float(w),
+                    "mean": (self._low + m[:d] * self._span).tolist(),
+                    "covariance": (c[:d, :d] * np.outer(self._span, self._span)).tolist(),
+                    "alp": float(m[d]),
+                })
+        return out

@@ -1,0 +1,248 @@
+"""``mastery``: mastery learning driven by Bayesian Knowledge Tracing (Corbett & Anderson, 1994)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pedagogy.spaces import Discrete, SkillGraph
+from pedagogy.teachers.base import Teacher, register
+
+__all__ = ["MasteryTeacher"]
+
+_BKT_KEYS = ("prior", "learn", "guess", "slip", "forget")
+
+
+@register
+class MasteryTeacher(Teacher):
+    """Cognitive-Tutor mastery learning: practise the next skill until BKT says it is known.
+
+    Corbett & Anderson, "Knowledge tracing: Modeling the acquisition of
+    procedural knowledge", User Modeling and User-Adapted Interaction 4, 1994.
+    The teacher keeps, per skill, the Bayesian Knowledge Tracing posterior
+    ``P(L)`` that the student knows it, updated after every answer (evidence
+    with guess/slip, then the learn/forget transition).  A skill is *mastered*
+    when ``P(L) >= threshold`` (0.95, the Cognitive Tutor's criterion).
+
+    Selection: the *ready* skills are the unmastered ones whose prerequisites
+    (in a :class:`~pedagogy.spaces.SkillGraph`) are all mastered.  The teacher
+    drills the first ready skill in prerequisite (topological) order.  A skill
+    that is still not mastered after ``max_attempts`` answers in a row is
+    treated as wheel-spinning (Beck & Gong, "Wheel-spinning: students who fail
+    to master a skill", AIED 2013, used 10 attempts).  Wheel-spinning is
+    evidence against the prerequisites (in a prerequisite graph a skill cannot
+    be learned before them), so the first ``max_remediations`` times it
+    happens the teacher *remediates*: it lowers the prerequisites' ``P(L)``
+    just below the threshold, so they are re-checked (a student who knows
+    them re-masters them with one or two right answers), and gives the skill a
+    fresh start.  After that the skill is flagged: other ready skills go
+    first, and flagged skills take turns when only they are left, so an
+    unlearnable skill cannot capture the student.  When every skill is
+    mastered the teacher reviews the skill with the lowest ``P(L)``.
+
+    With items, the teacher picks the target skill as above, then an item of
+    that skill whose other skills are all ready or mastered (uniformly among
+    them); an answer updates every skill of the item with the same evidence
+    (the usual independent-skills approximation).  On a plain ``Discrete``
+    space each task is its own skill without prerequisites.
+
+    Score: the correctness of one answer in ``[0, 1]`` (0/1; a fraction is
+    treated as soft evidence, a mix of the correct and incorrect updates).
+
+    Parameters
+    ----------
+    prior, learn, guess, slip, forget : float
+        Population BKT parameters used for every skill (defaults 0.5, 0.1,
+        0.2, 0.1, 0.0: a neutral prior and the textbook guess/slip ranges;
+        forget 0 is standard BKT).  Not fitted to any benchmark learner.
+    params : dict, optional
+        Per-skill overrides ``{skill: {"prior": .., "learn": .., ...}}``,
+        e.g. from :class:`pedagogy.kt.BKT` fitted on the platform's own logs.
+    threshold : float, default 0.95
+        Mastery criterion on ``P(L)``.
+    max_attempts : int, default 10
+        Consecutive answers on the target skill before it counts as
+        wheel-spinning.
+    max_remediations : int, default 2
+        How many times wheel-spinning on a skill sends the student back to its
+        prerequisites before the skill is flagged.
+    """
+
+    name = "mastery"
+    description = "BKT mastery learning: drill the next ready skill until P(known) >= 0.95 (Cognitive Tutor)."
+    paper = "Corbett & Anderson 1994, Knowledge tracing: Modeling the acquisition of procedural knowledge"
+    score_doc = "correctness of one answer in [0, 1] (0/1; fractions are soft evidence)"
+    space_types = (Discrete,)
+    score_range = (0.0, 1.0)
+    defaults: dict[str, Any] = {
+        "prior": 0.5,
+        "learn": 0.1,
+        "guess": 0.2,
+        "slip": 0.1,
+        "forget": 0.0,
+        "params": None,
+        "threshold": 0.95,
+        "max_attempts": 10,
+        "max_remediations": 2,
+    }
+
+    # ------------------------------------------------------------ options
+    def _skills(self) -> list[str] | list[Any]:
+        return self.space.skills if isinstance(self.space, SkillGraph) else list(self.space.tasks)  # type: ignore[attr-defined]
+
+    def _check_options(self) -> None:
+        for key in _BKT_KEYS:
+            self._option_fraction(key)
+        self._option_fraction("threshold", low_open=True, high_open=True)
+        self._option_positive("max_attempts", integer=True)
+        self._option_positive("max_remediations", integer=True, allow_zero=True)
+        params = self.options["params"]
+        if params is not None:
+            if not isinstance(params, Mapping):
+                raise self._error(f"option 'params' must be a dict skill -> BKT parameters, got {params!r:.60}")
+            known = {str(s) for s in self._skills()}
+            for skill, p in params.items():
+                if str(skill) not in known:
+                    raise self._error(f"option 'params' names unknown skill {skill!r}")
+                if not isinstance(p, Mapping) or set(p) - set(_BKT_KEYS):
+                    raise self._error(f"option 'params' for skill {skill!r} must only have keys {', '.join(_BKT_KEYS)}")
+                for k, v in p.items():
+                    if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0.0 <= v <= 1.0:
+                        raise self._error(f"option 'params': {k} of skill {skill!r} must be in [0, 1], got {v!r}")
+        for skill in self._skills():
+            p = self._bkt(str(skill))
+            if p["guess"] + p["slip"] >= 1.0:
+                raise self._error(f"guess + slip must be below 1 (skill {skill!r}), else answers carry no evidence")
+
+    def _bkt(self, skill: str) -> dict[str, float]:
+        base = {k: float(self.options[k]) for k in _BKT_KEYS}
+        over = (self.options["params"] or {}).get(skill, {})
+        return {**base, **{k: float(v) for k, v in over.items()}}
+
+    # -------------------------------------------------------------- setup
+    def _setup(self) -> None:
+        skills = self._skills()
+        n = len(skills)
+        self._skill_pos = {s: i for i, s in enumerate(skills)}
+        params = [self._bkt(str(s)) for s in skills]
+        self._G = [p["guess"] for p in params]
+        self._S = [p["slip"] for p in params]
+        self._T = [p["learn"] for p in params]
+        self._F = [p["forget"] for p in params]
+        self._L = [p["prior"] for p in params]
+        self._streak = [0] * n  # consecutive answers on a skill since it last became the target
+        self._spinning = [False] * n
+        self._turns = [0] * n  # answers given while wheel-spinning (to rotate fairly)
+        self._remediations = [0] * n
+        graph = self.space if isinstance(self.space, SkillGraph) else None
+        if graph is not None:
+            self._prereq = [[self._skill_pos[p] for p in graph.prerequisites[s]] for s in skills]
+        else:
+            self._prereq = [[] for _ in skills]
+        # Items: task index -> skill positions; skill position -> task indices.
+        tasks = self.space.tasks  # type: ignore[attr-defined]
+        if graph is not None and graph.items is not None:
+            self._task_skills = [[self._skill_pos[s] for s in graph.items[t]] for t in tasks]
+        elif graph is not None:
+            self._task_skills = [[self._skill_pos[t]] for t in tasks]
+        else:
+            self._task_skills = [[i] for i in range(n)]
+        self._skill_tasks: list[list[int]] = [[] for _ in range(n)]
+        for t, sks in enumerate(self._task_skills):
+            for s in sks:
+                self._skill_tasks[s].append(t)
+        self._threshold = float(self.options["threshold"])
+        self._max_attempts = int(self.options["max_attempts"])
+        self._max_remediations = int(self.options["max_remediations"])
+        # Where a demoted prerequisite lands: just below mastery.
+        self._demoted = self._threshold - 0.5 * (1.0 - self._threshold)
+
+    # ---------------------------------------------------------- selection
+    def _mastered(self, s: int) -> bool:
+        return self._L[s] >= self._threshold
+
+    def _ready(self, s: int) -> bool:
+        return not self._mastered(s) and all(self._mastered(p) for p in self._prereq[s]) and bool(self._skill_tasks[s])
+
+    def _choose_skill(self) -> int:
+        ready = [s for s in range(len(self._L)) if self._ready(s)]
+        if not ready:
+            # Everything reachable is mastered: review the weakest skill that has exercises.
+            practisable = [s for s in range(len(self._L)) if self._skill_tasks[s]]
+            return min(practisable, key=lambda s: (self._L[s], s))
+        fresh = [s for s in ready if not self._spinning[s]]
+        if fresh:
+            return fresh[0]  # topological order: the earliest ready skill
+        return min(ready, key=lambda s: (self._turns[s], s))
+
+    def _choose_task(self, skill: int) -> int:
+        candidates = self._skill_tasks[skill]
+        if len(candidates) > 1:
+            ok = [t for t in candidates if all(s == skill or self._mastered(s) or self._ready(s) for s in self._task_skills[t])]
+            candidates = ok or candidates
+            return candidates[int(self.rng.integers(len(candidates)))]
+        return candidates[0]
+
+    def _propose(self, n: int) -> list[Any]:
+        # A batch is drilled on the current choice: the posterior only moves with answers.
+        skill = self._choose_skill()
+        return [self._choose_task(skill) for _ in range(n)]
+
+    # ------------------------------------------------------------ updates
+    def _update_skill(self, s: int, score: float) -> None:
+        L, G, S = self._L[s], self._G[s], self._S[s]
+        p_correct = L * (1.0 - S) + (1.0 - L) * G
+        post_right = L * (1.0 - S) / p_correct if p_correct > 0 else L
+        post_wrong = L * S / (1.0 - p_correct) if p_correct < 1 else L
+        post = score * post_right + (1.0 - score) * post_wrong
+        self._L[s] = post * (1.0 - self._F[s]) + (1.0 - post) * self._T[s]
+
+    def _observe(self, task: Any, score: float) -> None:
+        for s in self._task_skills[task]:
+            was_mastered = self._mastered(s)
+            self._update_skill(s, score)
+            if self._mastered(s) and not was_mastered:
+                self._streak[s] = 0
+                self._spinning[s] = False
+            elif not self._mastered(s):
+                self._streak[s] += 1
+                if self._spinning[s]:
+                    self._turns[s] += 1
+                elif self._streak[s] >= self._max_attempts:
+                    if self._prereq[s] and self._remediations[s] < self._max_remediations:
+                        self._remediations[s] += 1
+                        self._streak[s] = 0
+                        for p in self._prereq[s]:
+                            self._L[p] = min(self._L[p], self._demoted)
+                    else:
+                        self._spinning[s] = True
+
+    # -------------------------------------------------------------- state
+    def _get_state(self) -> dict[str, Any]:
+        return {
+            "p_known": list(self._L),
+            "streak": list(self._streak),
+            "spinning": list(self._spinning),
+            "turns": list(self._turns),
+            "remediations": list(self._remediations),
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        n = len(self._L)
+        for key in ("p_known", "streak", "spinning", "turns", "remediations"):
+            if len(state[key]) != n:
+                raise self._error(f"state field {key!r} has {len(state[key])} entries for {n} skills")
+        self._L = [float(x) for x in state["p_known"]]
+        self._streak = [int(x) for x in state["streak"]]
+        self._spinning = [bool(x) for x in state["spinning"]]
+        self._turns = [int(x) for x in state["turns"]]
+        self._remediations = [int(x) for x in state["remediations"]]
+
+    def _report(self) -> dict[str, Any]:
+        skills = self._skills()
+        rows = [
+            {"skill": skills[s], "p_known": round(self._L[s], 4), "mastered": self._mastered(s), "ready": self._ready(s), "wheel_spinning": self._spinning[s]}
+            for s in range(len(skills))
+        ][:50]
+        return {"mastered": sum(self._mastered(s) for s in range(len(skills))), "skills": rows, "next": skills[self._choose_skill()]}
+

@@ -1,0 +1,237 @@
+"""BKT: parameter recovery, one-step-ahead protocol, tracker, persistence, real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pedagogy import kt
+from pedagogy.kt import BKT, NotFittedError, Responses, read
+
+FIX = Path(__file__).parent / "fixtures" / "kt"
+DATA = Path("/work/shared/data/kt")
+
+
+def simulate(params: dict[str, dict[str, float]], n_students: int, n_per_skill: int, seed: int,
+             items: dict[str, list[tuple[float, float]]] | None = None) -> Responses:
+    """Students answering each skill ``n_per_skill`` times (skills interleaved at random) under BKT."""
+    rng = np.random.default_rng(seed)
+    users, skills, correct, item_ids = [], [], [], []
+    names = list(params)
+    for u in range(n_students):
+        order = rng.permutation(np.repeat(np.arange(len(names)), n_per_skill))
+        known = {s: rng.random() < params[s]["prior"] for s in names}
+        for k in order:
+            s = names[k]
+            p = params[s]
+            g, sl = p["guess"], p["slip"]
+            it = None
+            if items is not None:
+                j = int(rng.integers(len(items[s])))
+                g, sl = items[s][j]
+                it = f"{s}-q{j}"
+            c = rng.random() < ((1 - sl) if known[s] else g)
+            users.append(f"u{u}")
+            skills.append(s)
+            correct.append(int(c))
+            item_ids.append(it)
+            # transition after the answer
+            if known[s]:
+                known[s] = rng.random() >= p.get("forget", 0.0)
+            else:
+                known[s] = rng.random() < p["learn"]
+    return Responses.from_arrays(users, skills, correct, item=item_ids if items is not None else None, source="sim")
+
+
+TRUE = {
+    "a": {"prior": 0.2, "learn": 0.15, "guess": 0.2, "slip": 0.1},
+    "b": {"prior": 0.5, "learn": 0.05, "guess": 0.3, "slip": 0.15},
+    "c": {"prior": 0.1, "learn": 0.3, "guess": 0.1, "slip": 0.05},
+}
+
+
+@pytest.fixture(scope="module")
+def sim_data() -> Responses:
+    return simulate(TRUE, n_students=500, n_per_skill=30, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(sim_data) -> BKT:
+    return BKT(seed=1).fit(sim_data)
+
+
+def test_recovers_parameters(fitted):
+    table = fitted.params_table()
+    for s, p in TRUE.items():
+        for k, v in p.items():
+            assert table[s][k] == pytest.approx(v, abs=0.04), (s, k, table[s][k], v)
+        assert table[s]["forget"] == 0.0
+    assert np.all(np.isfinite(fitted.log_likelihood_)) and np.all(fitted.n_iter_ >= 1)
+
+
+def test_likelihood_beats_wrong_parameters(fitted, sim_data):
+    """EM's optimum fits the data better than the true parameters with guess and slip swapped."""
+    wrong = BKT()
+    wrong._set_state(fitted._get_state())
+    wrong.guess_, wrong.slip_ = fitted.slip_.copy(), fitted.guess_.copy()
+    assert fitted.evaluate(sim_data)["log_loss"] < wrong.evaluate(sim_data)["log_loss"]
+
+
+def test_forgetting_recovered():
+    params = {"a": {"prior": 0.3, "learn": 0.2, "forget": 0.1, "guess": 0.15, "slip": 0.1}}
+    data = simulate(params, n_students=400, n_per_skill=40, seed=3)
+    m = BKT(forgets=True, seed=0).fit(data)
+    assert m.forget_[0] == pytest.approx(0.1, abs=0.04)
+    assert m.learn_[0] == pytest.approx(0.2, abs=0.06)
+    assert BKT(seed=0).fit(data).forget_[0] == 0.0
+
+
+def test_multigs_per_item_guess_slip():
+    params = {"a": {"prior": 0.2, "learn": 0.15, "guess": 0.2, "slip": 0.1}}
+    items = {"a": [(0.05, 0.1), (0.4, 0.1)]}  # an easy-to-guess and a hard-to-guess item
+    data = simulate(params, n_students=500, n_per_skill=30, seed=4, items=items)
+    m = BKT(multigs=True, seed=0).fit(data)
+    g = dict(zip(m.gs_item_, m.gs_guess_))
+    assert g["a-q0"] == pytest.approx(0.05, abs=0.04) and g["a-q1"] == pytest.approx(0.4, abs=0.05)
+    assert BKT(multigs=True).fit(data).evaluate(data)["log_loss"] < BKT().fit(data).evaluate(data)["log_loss"]
+    with pytest.raises(ValueError, match="item"):
+        BKT(multigs=True).fit(simulate(params, 5, 3, 0))
+
+
+def test_seed_reproducible(sim_data, fitted):
+    again = BKT(seed=1).fit(sim_data)
+    assert np.array_equal(again.learn_, fitted.learn_) and np.array_equal(again.guess_, fitted.guess_)
+
+
+# --------------------------------------------------------------- protocol
+def _train_test():
+    return read(FIX / "assist2009_train_50.csv"), read(FIX / "assist2009_test_30.csv")
+
+
+def test_no_leakage_one_step_ahead():
+    tr, te = _train_test()
+    m = BKT(seed=0).fit(tr)
+    p = m.predict_proba(te)
+    rng = np.random.default_rng(0)
+    changed = with_later = 0
+    for t in rng.choice(te.n_answers, 30, replace=False):
+        flipped = Responses(**{**te.__dict__, "correct": te.correct.copy()})
+        flipped.correct[t] = 1 - flipped.correct[t]
+        q = m.predict_proba(flipped)
+        assert q[t] == p[t]  # answer t does not inform its own prediction
+        u = te.user[t]
+        # earlier answers and other students are untouched
+        assert np.array_equal(q[:t + 1], p[:t + 1])
+        assert np.array_equal(q[te.user != u], p[te.user != u])
+        later = np.flatnonzero((te.user == u) & (te.skill == te.skill[t]) & (np.arange(te.n_answers) > t))
+        if later.size:  # the next answer on the same skill usually changes (not when P(known) saturates)
+            with_later += 1
+            changed += q[later[0]] != p[later[0]]
+    assert with_later >= 10 and changed >= with_later // 2
+
+
+def test_tracker_equals_batch():
+    tr, te = _train_test()
+    m = BKT(seed=0, forgets=True).fit(tr)
+    batch = m.predict_proba(te)
+    live = m.tracker()
+    names = np.array(te.skill_names)
+    out = [live.update(te.user_names[u], names[s], int(c)) for u, s, c in zip(te.user, te.skill, te.correct)]
+    assert np.max(np.abs(np.array(out) - batch)) <= 1e-12
+    unseen = set(te.skill_names) - set(tr.skill_names)
+    assert unseen  # the fixture has test skills never seen in training: population defaults
+    mast = live.mastery(te.user_names[0])
+    assert set(m.skill_names_) <= set(mast) and all(0 <= v <= 1 for v in mast.values())
+
+
+def test_tracker_multi_skill_and_items():
+    rng = np.random.default_rng(2)
+    n = 400
+    users = [f"u{i}" for i in rng.integers(0, 20, n)]
+    pool = [["a"], ["b"], ["a", "b"], ["c"]]
+    skills = [pool[i] for i in rng.integers(0, 4, n)]
+    items = [f"q{i}" for i in rng.integers(0, 5, n)]
+    corr = rng.integers(0, 2, n)
+    data = Responses.from_arrays(users, [s if len(s) > 1 else s[0] for s in skills], corr, item=items)
+    for combine in ("mean", "product"):
+        m = BKT(multigs=True, combine=combine, n_restarts=2, seed=0).fit(data)
+        batch = m.predict_proba(data)
+        live = m.tracker()
+        names, inames = np.array(data.skill_names), np.array(data.item_names)
+        out = []
+        for i in range(data.n_answers):
+            sk = names[data.skill_idx[data.skill_ptr[i]:data.skill_ptr[i + 1]]].tolist()
+            out.append(live.update(data.user_names[data.user[i]], sk, int(data.correct[i]), item=inames[data.item[i]]))
+        assert np.max(np.abs(np.array(out) - batch)) <= 1e-12
+
+
+def test_tracker_learns_and_predicts():
+    m = BKT(seed=0).fit(simulate(TRUE, 100, 10, 5))
+    live = m.tracker()
+    p0 = live.predict("new", "a")
+    assert p0 == pytest.approx(m.prior_[0] * (1 - m.slip_[0]) + (1 - m.prior_[0]) * m.guess_[0])
+    for _ in range(5):
+        live.update("new", "a", 1)
+    assert live.predict("new", "a") > p0
+    assert live.mastery("new")["a"] > 0.9 and live.mastery("new")["b"] == pytest.approx(m.prior_[1])
+    with pytest.raises(ValueError):
+        live.update("new", "a", 2)
+
+
+# ------------------------------------------------------------ persistence
+@pytest.mark.parametrize("suffix", [".json", ".npz"])
+@pytest.mark.parametrize("multigs", [False, True])
+def test_save_load_round_trip(tmp_path, suffix, multigs):
+    tr, te = _train_test()
+    if multigs:  # give the answers items: the skill id plus the answer's parity as a pseudo item
+        def with_items(d):
+            return Responses.from_arrays(
+                np.array(d.user_names)[d.user], np.array(d.skill_names)[d.skill], d.correct,
+                item=[f"i{i % 3}" for i in range(d.n_answers)],
+            )
+        tr, te = with_items(tr), with_items(te)
+    m = BKT(seed=0, multigs=multigs, forgets=True, n_restarts=2).fit(tr)
+    path = tmp_path / f"bkt{suffix}"
+    m.save(path)
+    m2 = kt.load(path)
+    assert isinstance(m2, BKT) and m2.get_params() == m.get_params()
+    assert np.array_equal(m.predict_proba(te), m2.predict_proba(te))
+
+
+# ------------------------------------------------------------- validation
+@pytest.mark.parametrize(
+    "kw",
+    [{"n_restarts": 0}, {"max_iter": 1.5}, {"tol": -1}, {"forgets": 1}, {"max_guess": 0.0}, {"max_slip": 1.5},
+     {"combine": "max"}, {"seed": "x"}],
+)
+def test_bad_params(kw, sim_data):
+    with pytest.raises(ValueError, match="bkt"):
+        BKT(**kw).fit(sim_data)
+
+
+def test_not_fitted_and_empty(sim_data):
+    with pytest.raises(NotFittedError):
+        BKT().predict_proba(sim_data)
+    with pytest.raises(NotFittedError):
+        BKT().tracker()
+    with pytest.raises(ValueError, match="empty"):
+        BKT().fit(sim_data.subset([]))
+
+
+def test_bounds_respected(sim_data):
+    m = BKT(max_guess=0.15, max_slip=0.08, seed=0).fit(sim_data)
+    assert np.all(m.guess_ <= 0.15) and np.all(m.slip_ <= 0.08)
+
+
+# --------------------------------------------------------------- real data
+@pytest.mark.slow
+@pytest.mark.skipif(not (DATA / "assist2009_updated").exists(), reason="shared KT data not present")
+def test_assist2009_full_fit():
+    tr = read(DATA / "assist2009_updated" / "assist2009_updated_train.csv")
+    te = read(DATA / "assist2009_updated" / "assist2009_updated_test.csv")
+    m = BKT(seed=0).fit(tr)
+    s = m.evaluate(te)
+    assert 0.68 < s["auc"] < 0.78, s
+    assert 0.40 < s["rmse"] < 0.47, s
