@@ -10,7 +10,8 @@ Spaces (columns):
 
 * ``Discrete(100)`` — teachers that need a :class:`~pedagogy.spaces.SkillGraph`
   get a binary tree of 100 skills instead;
-* ``Discrete(100000)`` — skipped for SkillGraph-only teachers;
+* ``Discrete(100000)`` — only teachers marked ``large_discrete`` (per-call
+  cost independent of the number of tasks);
 * ``Box`` of 2 and of 8 dimensions (unit cube).
 
 Targets: at most 20 µs on the discrete spaces; at most 150 µs for ``alp-gmm``,
@@ -73,7 +74,9 @@ def space_for(cls: type[teachers.Teacher], column: str) -> spaces.Space | None:
     if column == "d100":
         space: spaces.Space = skill_tree(100) if needs_skill_graph(cls) else Discrete(100)
     elif column == "d100k":
-        if needs_skill_graph(cls):
+        # Only teachers built for huge task sets (per-call cost independent of
+        # the number of tasks); the others recompute O(n) distributions.
+        if needs_skill_graph(cls) or not cls.large_discrete:
             return None
         space = Discrete(100_000)
     elif column == "box2":

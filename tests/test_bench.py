@@ -243,7 +243,10 @@ def test_target_checks_are_honest():
             "teachers": {n: {"curve_mean": {"mastered_fraction": [0.0, v]}, **extra.get(n, {})} for n, v in finals.items()},
         }
 
-    grid = runner._targets_grid("grid-2d", info({"random": 0.5, "alp-gmm": 0.3, "x": 0.95}))
+    grid_info = info({"random": 0.5, "alp-gmm": 0.3, "x": 0.95})
+    short = runner._targets_grid("grid-2d", grid_info)  # below the paper's 20,000 episodes: not judged
+    assert [c["met"] for c in short] == [None, None] and "20,000" in short[0]["detail"]
+    grid = runner._targets_grid("grid-2d", {**grid_info, "budget": runner.GRID_TARGET_BUDGET})
     assert [c["met"] for c in grid] == [True, False] and grid[1]["value"] == pytest.approx(0.3)
     un = runner._targets_unlearnable("mostly-unlearnable", info({"random": 0.1, "x": 0.25}))
     assert un[0]["met"] is False and un[0]["value"] == pytest.approx(2.5)
@@ -252,6 +255,13 @@ def test_target_checks_are_honest():
     assert st[0]["met"] is True and st[0]["value"] == pytest.approx(0.4)
     llm = runner._targets_llm("llm-mix", info({"random": 0.5, "dump": 0.6}, dump={"budget_to_random_final": 0.8}))
     assert llm[0]["met"] is False and llm[1]["met"] is None  # sec did not run: not measurable, not "met"
+
+
+def test_equal_finals_ranked_by_area_under_curve():
+    ranks = runner._ranks({"slow": 1.0, "fast": 1.0, "none": 0.5}, False, {"slow": 0.6, "fast": 0.9, "none": 0.1})
+    assert ranks == {"fast": 1.0, "slow": 2.0, "none": 3.0}
+    tied = runner._ranks({"a": 1.0, "b": 1.0}, False, {"a": 0.5, "b": 0.5})
+    assert tied == {"a": 1.5, "b": 1.5}
 
 
 # ------------------------------------------------------------------- report

@@ -113,9 +113,8 @@ class Box(Space):
 
     def contains(self, task: Any) -> bool:
         x = self.as_task(task)
-        if x is None or not np.all(np.isfinite(x)):
-            return False
-        return bool(np.all(x >= self.low) and np.all(x <= self.high))
+        # NaN fails both comparisons and infinities fail the finite bounds.
+        return x is not None and bool(((x >= self.low) & (x <= self.high)).all())
 
     def sample(self, rng: np.random.Generator, n: int | None = None) -> np.ndarray:
         """Uniform sample: shape ``(ndim,)`` if ``n`` is None, else ``(n, ndim)``."""

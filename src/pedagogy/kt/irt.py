@@ -203,6 +203,7 @@ class IRT(KTModel):
                 converged = True
                 break
         self.item_names_ = list(vocab)
+        self._index = None
         self.skill_level_ = skill_level
         self.b_ = b.copy()
         self.log_a_ = log_a.copy()
@@ -224,7 +225,9 @@ class IRT(KTModel):
 
     def _item_params(self, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(a, b) for item names; items unseen in training get the mean parameters."""
-        idx = _encode(names, {s: i for i, s in enumerate(self.item_names_ or [])})
+        if getattr(self, "_index", None) is None:
+            self._index = {s: i for i, s in enumerate(self.item_names_ or [])}
+        idx = _encode(names, self._index)
         a = np.append(np.exp(self.log_a_), np.exp(self.log_a_.mean()))[idx]
         b = np.append(self.b_, self.b_.mean())[idx]
         return a, b
@@ -267,11 +270,12 @@ class IRT(KTModel):
                 p = 1.0 / (1.0 + np.exp(-z))
                 # log-likelihood of the observed answer, stable for large |z|
                 ll = -np.logaddexp(0.0, np.where(y[s:e, None], -z, z))
-                cum = np.cumsum(ll, axis=0)
-                excl = cum - ll
-                starts = ptr[u0:u1] - s
-                lens = np.diff(ptr[u0 : u1 + 1])
-                excl -= np.repeat(excl[starts], lens, axis=0)  # restart at each student
+                # exclusive cumulative sum per student: row t holds that
+                # student's answers < t only (exactly: no cross-student sums)
+                excl = np.zeros_like(ll)
+                for a0, a1 in zip((ptr[u0:u1] - s).tolist(), (ptr[u0 + 1 : u1 + 1] - s).tolist(), strict=True):
+                    if a1 - a0 > 1:
+                        np.cumsum(ll[a0 : a1 - 1], axis=0, out=excl[a0 + 1 : a1])
                 lp = excl + log_prior[None, :]
                 w = np.exp(lp - lp.max(axis=1, keepdims=True))
                 out[s:e] = (w * p).sum(axis=1) / w.sum(axis=1)
@@ -295,6 +299,7 @@ class IRT(KTModel):
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self.item_names_ = list(state["item_names"])
+        self._index = None
         self.skill_level_ = bool(state["skill_level"])
         self.b_ = np.asarray(state["b"], dtype=np.float64)
         self.log_a_ = np.asarray(state["log_a"], dtype=np.float64)

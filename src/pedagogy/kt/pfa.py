@@ -124,6 +124,7 @@ class PFA(KTModel):
         lr.fit(x, data.correct)
         coef = lr.coef_[0]
         self.skill_names_ = list(data.skill_names)
+        self._index = None
         self.intercept_ = float(lr.intercept_[0])
         self.beta_ = coef[:k].copy()
         self.gamma_ = coef[k : 2 * k].copy()
@@ -136,7 +137,9 @@ class PFA(KTModel):
 
     def _coefs(self, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Coefficients for the skills ``names`` (means for skills unseen in training)."""
-        index = {s: i for i, s in enumerate(self.skill_names_ or [])}
+        index = getattr(self, "_index", None)
+        if index is None or len(index) != len(self.skill_names_ or []):
+            index = self._index = {s: i for i, s in enumerate(self.skill_names_ or [])}
         idx = np.array([index.get(s, -1) for s in names], dtype=np.int64)
         out = []
         for coef in (self.beta_, self.gamma_, self.rho_):
@@ -179,6 +182,7 @@ class PFA(KTModel):
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self.skill_names_ = list(state["skill_names"])
+        self._index = None
         self.intercept_ = float(state["intercept"])
         self.beta_ = np.asarray(state["beta"], dtype=np.float64)
         self.gamma_ = np.asarray(state["gamma"], dtype=np.float64)

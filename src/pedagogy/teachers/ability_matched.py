@@ -111,6 +111,7 @@ class AbilityMatchedTeacher(Teacher):
     paper = "Meng et al. - A Psychology-based Unified Dynamic Framework for Curriculum Learning (PUDF, DDS-MAE), 2024 (arXiv 2408.05326)"
     score_doc = "correctness in [0, 1]: a 0/1 outcome, a probability of success or the accuracy of a batch"
     score_range = (0.0, 1.0)
+    large_discrete = True
     space_types = (Discrete,)
     defaults: dict[str, Any] = {
         "prior_sd": 3.0,

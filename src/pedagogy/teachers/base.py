@@ -48,7 +48,13 @@ def to_jsonable(obj: Any) -> Any:
 
 
 def _is_scalar(x: Any) -> bool:
+    t = type(x)
+    if t is float or t is int:  # the common case, without the slow ABC check
+        return True
     return isinstance(x, (Real, np.number)) or (isinstance(x, np.ndarray) and x.ndim == 0)
+
+
+_BOOLS = (bool, np.bool_)
 
 
 class Teacher:
@@ -68,6 +74,9 @@ class Teacher:
     space_types: ClassVar[tuple[type[Space], ...]] = (Box, Discrete)
     #: option name -> default (the paper's defaults)
     defaults: ClassVar[dict[str, Any]] = {}
+    #: per-call cost independent of the number of tasks: fit for Discrete
+    #: spaces of 100,000+ tasks (e.g. environment seeds)
+    large_discrete: ClassVar[bool] = False
     #: if True, ``observe`` rejects a task that is not an outstanding proposal
     requires_proposed: ClassVar[bool] = False
     #: how many outstanding proposals are remembered when ``requires_proposed``
@@ -94,6 +103,8 @@ class Teacher:
         self._pending: deque[Any] = deque()
         self._pending_count: dict[Any, int] = {}
         self._discrete = isinstance(space, Discrete)
+        if self._discrete:
+            self._index_get = space._index.get  # type: ignore[attr-defined]
         self._check_options()
         self._setup()
 
@@ -153,7 +164,11 @@ class Teacher:
 
     def _to_internal(self, task: Any) -> Any:
         if self._discrete:
-            idx = self.space._index.get(task) if not isinstance(task, (bool, list, dict, set, np.ndarray)) else None  # type: ignore[attr-defined]
+            try:
+                # True == 1 for dicts, so booleans must not pass as task names.
+                idx = None if type(task) in _BOOLS else self._index_get(task)
+            except TypeError:  # unhashable: a list, an array, ...
+                idx = None
             if idx is None:
                 raise self._error(f"task {task!r} is not in the space {self.space!r}")
             return idx
@@ -171,7 +186,7 @@ class Teacher:
         return task if self._discrete else tuple(task.tolist())
 
     def _check_score(self, score: Any) -> float:
-        if not _is_scalar(score):
+        if not _is_scalar(score) or type(score) in _BOOLS:
             raise self._error(f"score must be a real number, got {score!r}")
         s = float(score)
         if not math.isfinite(s):
@@ -218,7 +233,14 @@ class Teacher:
         changes.
         """
         if _is_scalar(score):
-            tasks_in, scores_in = [task], [score]
+            # Fast path for one observation; validated before anything changes.
+            s = self._check_score(score)
+            t = self._to_internal(task)
+            if self.requires_proposed:
+                self._take_pending([t])
+            self._observe(t, s)
+            self.n_observed += 1
+            return
         else:
             if isinstance(score, (str, bytes, Mapping)):
                 raise self._error(f"score must be a real number or a sequence of them, got {score!r:.60}")
@@ -232,25 +254,29 @@ class Teacher:
         scores = [self._check_score(s) for s in scores_in]
         tasks = [self._to_internal(t) for t in tasks_in]
         if self.requires_proposed:
-            need: dict[Any, int] = {}
-            for t in tasks:
-                key = self._pending_key(t)
-                need[key] = need.get(key, 0) + 1
-                if need[key] > self._pending_count.get(key, 0):
-                    raise self._error(f"task {self._to_external(t)!r} was not proposed by this teacher (or was already observed)")
-            for key, c in need.items():
-                left = self._pending_count[key] - c
-                if left:
-                    self._pending_count[key] = left
-                else:
-                    del self._pending_count[key]
-                for _ in range(c):
-                    self._pending.remove(key)
+            self._take_pending(tasks)
         if len(tasks) == 1:
             self._observe(tasks[0], scores[0])
         else:
             self._observe_many(tasks, scores)
         self.n_observed += len(tasks)
+
+    def _take_pending(self, tasks: list[Any]) -> None:
+        """Check that every task is an outstanding proposal, then mark them observed."""
+        need: dict[Any, int] = {}
+        for t in tasks:
+            key = self._pending_key(t)
+            need[key] = need.get(key, 0) + 1
+            if need[key] > self._pending_count.get(key, 0):
+                raise self._error(f"task {self._to_external(t)!r} was not proposed by this teacher (or was already observed)")
+        for key, c in need.items():
+            left = self._pending_count[key] - c
+            if left:
+                self._pending_count[key] = left
+            else:
+                del self._pending_count[key]
+            for _ in range(c):
+                self._pending.remove(key)
 
     def report(self) -> dict[str, Any]:
         """What the teacher believes now (for plots and logs): a small plain dict."""

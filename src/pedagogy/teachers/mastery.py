@@ -36,9 +36,11 @@ class MasteryTeacher(Teacher):
     just below the threshold, so they are re-checked (a student who knows
     them re-masters them with one or two right answers), and gives the skill a
     fresh start.  After that the skill is flagged: other ready skills go
-    first, and flagged skills take turns when only they are left, so an
-    unlearnable skill cannot capture the student.  When every skill is
-    mastered the teacher reviews the skill with the lowest ``P(L)``.
+    first, and when only flagged skills are left they take turns with
+    reviews, so an unlearnable skill cannot capture the student.  A review
+    practises the mastered skill practised longest ago (spaced review keeps
+    forgetting in check); when every skill is mastered the teacher only
+    reviews.
 
     With items, the teacher picks the target skill as above, then an item of
     that skill whose other skills are all ready or mastered (uniformly among
@@ -134,6 +136,9 @@ class MasteryTeacher(Teacher):
         self._spinning = [False] * n
         self._turns = [0] * n  # answers given while wheel-spinning (to rotate fairly)
         self._remediations = [0] * n
+        self._last = [0] * n  # observation clock at each skill's last practice (for spaced review)
+        self._clock = 0
+        self._review_turn = False
         graph = self.space if isinstance(self.space, SkillGraph) else None
         if graph is not None:
             self._prereq = [[self._skill_pos[p] for p in graph.prerequisites[s]] for s in skills]
@@ -156,24 +161,65 @@ class MasteryTeacher(Teacher):
         self._max_remediations = int(self.options["max_remediations"])
         # Where a demoted prerequisite lands: just below mastery.
         self._demoted = self._threshold - 0.5 * (1.0 - self._threshold)
+        self._children: list[list[int]] = [[] for _ in range(n)]
+        for c, pre in enumerate(self._prereq):
+            for p in pre:
+                self._children[p].append(c)
+        self._rebuild_index()
+
+    def _rebuild_index(self) -> None:
+        """Derive the ready sets from P(L) and the flags (after setup or a state load).
+
+        Kept incrementally afterwards, so choosing a skill does not scan them all.
+        """
+        n = len(self._L)
+        self._is_mastered = [self._L[s] >= self._threshold for s in range(n)]
+        self._unmet = [sum(not self._is_mastered[p] for p in self._prereq[s]) for s in range(n)]
+        self._fresh_ready: set[int] = set()  # ready and not wheel-spinning
+        self._spin_ready: set[int] = set()  # ready and wheel-spinning
+        for s in range(n):
+            self._refresh(s)
+
+    def _refresh(self, s: int) -> None:
+        self._fresh_ready.discard(s)
+        self._spin_ready.discard(s)
+        if not self._is_mastered[s] and self._unmet[s] == 0 and self._skill_tasks[s]:
+            (self._spin_ready if self._spinning[s] else self._fresh_ready).add(s)
+
+    def _set_p_known(self, s: int, value: float) -> None:
+        self._L[s] = value
+        mastered = value >= self._threshold
+        if mastered != self._is_mastered[s]:
+            self._is_mastered[s] = mastered
+            for c in self._children[s]:
+                self._unmet[c] += -1 if mastered else 1
+                self._refresh(c)
+        self._refresh(s)
 
     # ---------------------------------------------------------- selection
     def _mastered(self, s: int) -> bool:
-        return self._L[s] >= self._threshold
+        return self._is_mastered[s]
 
     def _ready(self, s: int) -> bool:
-        return not self._mastered(s) and all(self._mastered(p) for p in self._prereq[s]) and bool(self._skill_tasks[s])
+        return s in self._fresh_ready or s in self._spin_ready
 
     def _choose_skill(self) -> int:
-        ready = [s for s in range(len(self._L)) if self._ready(s)]
-        if not ready:
-            # Everything reachable is mastered: review the weakest skill that has exercises.
-            practisable = [s for s in range(len(self._L)) if self._skill_tasks[s]]
-            return min(practisable, key=lambda s: (self._L[s], s))
-        fresh = [s for s in ready if not self._spinning[s]]
-        if fresh:
-            return fresh[0]  # topological order: the earliest ready skill
+        if self._fresh_ready:
+            return min(self._fresh_ready)  # topological order: the earliest ready skill
+        ready = self._spin_ready
+        if not ready or self._review_turn:
+            review = self._review_skill()
+            if review is not None:
+                return review
         return min(ready, key=lambda s: (self._turns[s], s))
+
+    def _review_skill(self) -> int | None:
+        """The mastered skill practised longest ago (None if no skill is mastered)."""
+        mastered = [s for s in range(len(self._L)) if self._is_mastered[s] and self._skill_tasks[s]]
+        if not mastered:
+            practisable = [s for s in range(len(self._L)) if self._skill_tasks[s]]
+            return min(practisable, key=lambda s: (self._last[s], s)) if not self._spin_ready else None
+        return min(mastered, key=lambda s: (self._last[s], s))
 
     def _choose_task(self, skill: int) -> int:
         candidates = self._skill_tasks[skill]
@@ -195,15 +241,20 @@ class MasteryTeacher(Teacher):
         post_right = L * (1.0 - S) / p_correct if p_correct > 0 else L
         post_wrong = L * S / (1.0 - p_correct) if p_correct < 1 else L
         post = score * post_right + (1.0 - score) * post_wrong
-        self._L[s] = post * (1.0 - self._F[s]) + (1.0 - post) * self._T[s]
+        self._set_p_known(s, post * (1.0 - self._F[s]) + (1.0 - post) * self._T[s])
 
     def _observe(self, task: Any, score: float) -> None:
+        self._clock += 1
+        if not self._fresh_ready:
+            self._review_turn = not self._review_turn  # alternate flagged skills and reviews
         for s in self._task_skills[task]:
+            self._last[s] = self._clock
             was_mastered = self._mastered(s)
             self._update_skill(s, score)
             if self._mastered(s) and not was_mastered:
                 self._streak[s] = 0
                 self._spinning[s] = False
+                self._refresh(s)
             elif not self._mastered(s):
                 self._streak[s] += 1
                 if self._spinning[s]:
@@ -213,9 +264,10 @@ class MasteryTeacher(Teacher):
                         self._remediations[s] += 1
                         self._streak[s] = 0
                         for p in self._prereq[s]:
-                            self._L[p] = min(self._L[p], self._demoted)
+                            self._set_p_known(p, min(self._L[p], self._demoted))
                     else:
                         self._spinning[s] = True
+                        self._refresh(s)
 
     # -------------------------------------------------------------- state
     def _get_state(self) -> dict[str, Any]:
@@ -225,11 +277,14 @@ class MasteryTeacher(Teacher):
             "spinning": list(self._spinning),
             "turns": list(self._turns),
             "remediations": list(self._remediations),
+            "last": list(self._last),
+            "clock": self._clock,
+            "review_turn": self._review_turn,
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
         n = len(self._L)
-        for key in ("p_known", "streak", "spinning", "turns", "remediations"):
+        for key in ("p_known", "streak", "spinning", "turns", "remediations", "last"):
             if len(state[key]) != n:
                 raise self._error(f"state field {key!r} has {len(state[key])} entries for {n} skills")
         self._L = [float(x) for x in state["p_known"]]
@@ -237,6 +292,10 @@ class MasteryTeacher(Teacher):
         self._spinning = [bool(x) for x in state["spinning"]]
         self._turns = [int(x) for x in state["turns"]]
         self._remediations = [int(x) for x in state["remediations"]]
+        self._last = [int(x) for x in state["last"]]
+        self._clock = int(state["clock"])
+        self._review_turn = bool(state["review_turn"])
+        self._rebuild_index()
 
     def _report(self) -> dict[str, Any]:
         skills = self._skills()

@@ -70,6 +70,7 @@ class PLRTeacher(Teacher):
     description = "Prioritized Level Replay: rank-based replay of high-learning-potential levels plus staleness."
     paper = "Jiang, Grefenstette, Rocktäschel 2021, Prioritized Level Replay, ICML, arXiv 2010.03934"
     score_doc = "learning potential of the episode, e.g. mean |GAE| (L1 value loss); any finite real, only its rank matters"
+    large_discrete = True
     space_types = (Discrete,)
     defaults: dict[str, Any] = {
         "temperature": 0.1, "staleness_coef": 0.1, "replay_schedule": "proportionate", "replay_prob": 0.5,

@@ -54,6 +54,7 @@ class SequentialTeacher(Teacher):
     description = "Hand-written ordered curriculum; advance when the windowed mean score passes a threshold."
     paper = "Bengio et al. 2009, Curriculum learning (ICML); manual-curriculum baseline of Matiisen et al. 2017"
     score_doc = "any finite real on the scale of `threshold` (default: success rate in [0, 1])"
+    large_discrete = True
     space_types = (Box, Discrete)
     defaults: dict[str, Any] = {"curriculum": None, "threshold": 0.8, "window": 20}
 
