@@ -33,6 +33,7 @@ def _run(t: teachers.Teacher, score, n: int) -> list[np.ndarray]:
     "name, options",
     [
         ("alp-gmm", {"fit_rate": 20, "alp_max_size": 50, "alp_buffer_size": 10, "potential_ks": [1, 2]}),
+        ("alp-gmm", {"fit_rate": 20, "alp_max_size": 50, "alp_recent_size": 30, "potential_ks": [1, 2]}),
         ("covar-gmm", {"fit_rate": 20, "potential_ks": [1, 2]}),
         ("riac", {"max_region_size": 20, "max_regions": 9}),
     ],
@@ -67,6 +68,9 @@ def test_riac_respects_max_regions():
         ("alp-gmm", {"gmm_fitness": "mdl"}, "gmm_fitness"),
         ("alp-gmm", {"alp_max_size": -3}, "alp_max_size"),
         ("alp-gmm", {"nb_bootstrap": 0}, "nb_bootstrap"),
+        ("alp-gmm", {"alp_recent_size": 0}, "alp_recent_size"),
+        ("alp-gmm", {"alp_recent_size": 2.5}, "alp_recent_size"),
+        ("alp-gmm", {"alp_recent_radius": -0.1}, "alp_recent_radius"),
         ("covar-gmm", {"absolute_lp": "yes"}, "absolute_lp"),
         ("covar-gmm", {"fit_rate": 2.5}, "fit_rate"),
         ("riac", {"max_region_size": 2}, "max_region_size"),
@@ -111,7 +115,8 @@ def test_proportional_index():
 
 # ------------------------------------------------------------- ALP-GMM
 def test_alp_is_against_nearest_previous_task():
-    t = teachers.make("alp-gmm", BOX, seed=0, fit_rate=1000)
+    # The paper's ALP alone (alp_recent_size=None).
+    t = teachers.make("alp-gmm", BOX, seed=0, fit_rate=1000, alp_recent_size=None)
     # Six far-away tasks first (the reference gives ALP 0 until 6 are stored).
     for i in range(6):
         t.observe([0.9, 0.1 * i], 0.0)
@@ -123,7 +128,7 @@ def test_alp_is_against_nearest_previous_task():
 
 
 def test_alp_nearest_neighbour_crosses_kd_tree_and_buffer():
-    t = teachers.make("alp-gmm", BOX, seed=0, alp_buffer_size=4, fit_rate=1000)
+    t = teachers.make("alp-gmm", BOX, seed=0, alp_buffer_size=4, fit_rate=1000, alp_recent_size=None)
     pts = [[0.1, 0.1], [0.5, 0.5], [0.9, 0.9], [0.1, 0.9], [0.9, 0.1], [0.3, 0.7], [0.7, 0.3]]
     for i, p in enumerate(pts):
         t.observe(p, float(i))  # the first 4 go to the KD-tree, the rest to the buffer
@@ -131,6 +136,58 @@ def test_alp_nearest_neighbour_crosses_kd_tree_and_buffer():
     t.observe([0.69, 0.3], 3.0)  # nearest is (0.7, 0.3), score 6 (in the buffer)
     alps = np.array(t.state_dict()["state"]["window"])[7:9, -1]
     assert np.allclose(alps, [10.0, 3.0])
+
+
+def _alps_after(options, steps):
+    t = teachers.make("alp-gmm", BOX, seed=0, fit_rate=1000, **options)
+    for x, r in steps:
+        t.observe(x, r)
+    return np.array(t.state_dict()["state"]["window"])[: len(steps), -1]
+
+
+def test_alp_recent_size_takes_the_larger_of_two_time_scales():
+    steps = [([0.9, 0.1 * i], 0.0) for i in range(6)]
+    steps += [([0.1, 0.1], 0.2), ([0.12, 0.1], 0.7), ([0.9, 0.05], 0.0)]
+    paper = _alps_after({"alp_recent_size": None}, steps)
+    both = _alps_after({"alp_recent_size": 2, "alp_recent_radius": None}, steps)
+    near = _alps_after({"alp_recent_size": 2, "alp_recent_radius": 0.3}, steps)
+    # Up to step 8 the nearest of the last 2 tasks agrees with the long history.
+    for alps in (paper, both, near):
+        assert np.allclose(alps[6:8], [0.2, 0.5])
+    # (0.9, 0.05): nearest of all tasks scores 0.0 -> ALP 0; nearest of the
+    # last two, (0.12, 0.1), scored 0.7 -> ALP 0.7, and the larger one is kept,
+    # unless that recent task is beyond the radius (0.78 > 0.3).
+    assert paper[8] == pytest.approx(0.0) and both[8] == pytest.approx(0.7) and near[8] == pytest.approx(0.0)
+
+
+def test_alp_recent_size_resumes_exactly():
+    rng = np.random.default_rng(0)
+    t = teachers.make("alp-gmm", BOX, seed=4, fit_rate=50, alp_recent_size=20)
+    _run(t, lambda x: float(x[0] + 0.1 * rng.random()), 333)
+    saved = json.loads(json.dumps(t.state_dict(), allow_nan=False))
+    resumed = teachers.load(saved)
+    r1, r2 = np.random.default_rng(1), np.random.default_rng(1)
+    a = _run(t, lambda x: float(x[0] + 0.1 * r1.random()), 200)
+    b = _run(resumed, lambda x: float(x[0] + 0.1 * r2.random()), 200)
+    assert np.array_equal(np.array(a), np.array(b))
+
+
+def test_alp_recent_size_follows_a_moving_frontier_better():
+    # A 5x5 grid whose cubes unlock one after another (the paper's toy
+    # environment, smaller): ALP at two time scales (the default) masters more
+    # of it than the paper's ALP alone over the same budget and seeds.
+    from pedagogy.sim.grid import GridLearner
+
+    def mastered(options):
+        out = []
+        for seed in range(3):
+            learner = GridLearner(cubes_per_dim=5, seed=seed)
+            t = teachers.make("alp-gmm", learner.space, seed=seed, **options)
+            _run(t, learner.practice, 3000)
+            out.append(learner.evaluate()["mastered_fraction"])
+        return np.mean(out)
+
+    assert mastered({}) > mastered({"alp_recent_size": None}) + 0.03
 
 
 def _progress_in_corner(rng):

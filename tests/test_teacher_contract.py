@@ -132,10 +132,22 @@ def test_unknown_option_and_wrong_space(name):
                 teachers.make(name, other)
 
 
-@pytest.mark.parametrize("name", [n for n in ALL if teachers.get(n).requires_proposed])
-def test_task_never_proposed_rejected(name):
+# Teachers that must know the probability a task was proposed with (Exp3's
+# importance weights) reject observations of tasks they never proposed.
+NEEDS_PROPOSAL = [(n, {}) for n in ALL if teachers.get(n).requires_proposed] + [("tscl", {"algorithm": "exp3"})]
+
+
+@pytest.mark.parametrize("name, options", NEEDS_PROPOSAL)
+def test_task_never_proposed_rejected(name, options):
     space = space_for(name)
-    t = teachers.make(name, space, seed=0)
+    t = teachers.make(name, space, seed=0, **options)
+    assert t.requires_proposed
+    first = t.propose()
+    never = next(x for x in space.tasks if x != first)  # type: ignore[attr-defined]
+    before = _snapshot(t)
+    with pytest.raises(ValueError, match="not proposed"):
+        t.observe(never, 0.5)
+    assert _snapshot(t) == before
     x = t.propose()
     t.observe(x, 0.5)
     before = _snapshot(t)

@@ -52,10 +52,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "print a leaderboard and write results.json, curves_<scenario>.png, tasks_<scenario>.png (Box spaces) "
             "and report.html to --out. Same arguments give the same numbers."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--suite", choices=("quick", "full"), default="quick",
-                   help="quick: 3 seeds and each scenario's quick budget; full: 10 seeds and its full budget")
+                   help="quick (default): 3 seeds and each scenario's quick budget; full: 10 seeds and its full budget")
     p.add_argument("--teachers", type=_names, default=None, metavar="A,B,...",
                    help="comma-separated teachers to run (default: every registered teacher; see `pedagogy teachers`)")
     p.add_argument("--scenarios", type=_names, default=None, metavar="A,B,...",
@@ -67,8 +66,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=_int_at_least(1, "--jobs"), default=None, metavar="N",
                    help="worker processes (default: number of CPUs; 1 runs in this process)")
     p.add_argument("--seed", type=_int_at_least(0, "--seed"), default=0, metavar="BASE",
-                   help="base seed every learner and teacher seed is derived from")
-    p.add_argument("--out", default="bench-out", metavar="DIR", help="output folder")
+                   help="base seed every learner and teacher seed is derived from (default: 0)")
+    p.add_argument("--out", default="bench-out", metavar="DIR", help="output folder (default: bench-out)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html then has the tables only)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--list", action="store_true", help="list the registered scenarios and exit")
