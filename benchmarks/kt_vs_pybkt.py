@@ -100,6 +100,11 @@ def from_pybkt_params(rows: list[list], skill_names: list[str]) -> BKT:
     for skill, param, _cls, value in rows:  # pyBKT's names: prior, learns, forgets, guesses, slips
         table.setdefault(skill, {})[param] = value
     names = [s for s in skill_names if s in table]
+    # pyBKT does not bound its parameters; exact 0/1 (e.g. guess = slip = 0) would make a
+    # filtering step 0/0, so they are kept inside [1e-6, 1 - 1e-6] as our fit keeps its own
+    for s in names:
+        for k in table[s]:
+            table[s][k] = min(max(table[s][k], 1e-6), 1 - 1e-6) if k != "forgets" or table[s][k] > 0 else 0.0
     m = BKT()
     m._set_state(
         {
@@ -187,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
         results.append(r)
         print(f"{name:<11} {'pedagogy BKT':<24} {r['ours']['auc']:7.4f} {r['ours']['rmse']:7.4f} {r['ours_fit_s']:8.2f}")
         if "pybkt" in r:
-            print(f"{name:<11} {'pyBKT':<24} {r['pybkt']['auc']:7.4f} {r['pybkt']['rmse']:7.4f} {r['pybkt_fit_s']:8.2f}")
+            print(f"{name:<11} {'pyBKT predict()':<24} {r['pybkt']['auc']:7.4f} {r['pybkt']['rmse']:7.4f} {r['pybkt_fit_s']:8.2f}")
             s = r["pybkt_params_our_filter"]
             print(f"{name:<11} {'pyBKT params, our filter':<24} {s['auc']:7.4f} {s['rmse']:7.4f} {'':>8}")
             own = sum(c["own_changed"] for c in r["pybkt_checks"])

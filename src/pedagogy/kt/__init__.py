@@ -3,7 +3,7 @@
 Models follow the scikit-learn estimator shape (``fit`` / ``predict_proba`` /
 ``evaluate``) with a one-step-ahead, leak-free protocol, and give a live
 ``tracker()`` for tutoring.  Data: :func:`read` (three-line sequences or long
-CSV/Parquet logs) into :class:`Responses`.  Models: :class:`BKT` here;
+CSV/Parquet logs) into :class:`Responses`.  Models: :class:`BKT`, :class:`PFA`, :class:`IRT` (``irt1pl``/``irt2pl``), :class:`Elo`;
 ``DKT`` needs the ``[torch]`` extra and is imported lazily
 (``pedagogy.kt.DKT`` or ``get_model("dkt")``).  :func:`load` reads a saved
 model of any kind.
@@ -19,29 +19,22 @@ from pedagogy.kt.bkt import BKT
 from pedagogy.kt.data import DataError, Responses, name_index, read, read_log, read_sequences, write_sequences
 from pedagogy.kt.metrics import score_predictions
 
-# Models without heavy dependencies register themselves on import; DKT (torch)
-# only when asked for.  A module another part of the project has not written
-# yet is simply absent.
-for _mod in ("pfa", "irt", "elo"):
-    try:
-        importlib.import_module(f"pedagogy.kt.{_mod}")
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"pedagogy.kt.{_mod}":
-            raise
+from pedagogy.kt.elo import Elo
+from pedagogy.kt.irt import IRT, IRT1PL, IRT2PL
+from pedagogy.kt.pfa import PFA
 
+# DKT needs torch (the ``[torch]`` extra): imported only when asked for.
 _LAZY = {"DKT": "pedagogy.kt.dkt"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in ("PFA", "IRT", "Elo"):
-        return get_model(name.lower())
     raise AttributeError(f"module 'pedagogy.kt' has no attribute {name!r}")
 
 
 __all__ = [
     "KTModel", "Tracker", "Responses", "DataError", "NotFittedError", "get_model", "models", "register_model",
     "load", "FORMAT", "read", "read_log", "read_sequences", "write_sequences", "name_index", "score_predictions",
-    "BKT",
+    "BKT", "PFA", "IRT", "IRT1PL", "IRT2PL", "Elo", "DKT",
 ]

@@ -41,6 +41,7 @@ Files written by an earlier ``save`` without ``"format"`` are also read.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import io
 import json
@@ -250,9 +251,20 @@ def register_model(cls: type[KTModel]) -> type[KTModel]:
     return cls
 
 
+#: models imported on demand -> the optional dependency they need
+_LAZY_MODELS = {"dkt": "torch"}
+
+
 def models() -> list[str]:
-    """Names of the registered KT models."""
-    return sorted(_MODELS)
+    """Names of the usable KT models: registered ones, and on-demand ones whose dependency is installed."""
+    lazy = set()
+    for name, dep in _LAZY_MODELS.items():
+        try:
+            if importlib.util.find_spec(dep) is not None:
+                lazy.add(name)
+        except (ImportError, ValueError):  # e.g. sys.modules[dep] = None
+            pass
+    return sorted(set(_MODELS) | lazy)
 
 
 def get_model(name: str) -> type[KTModel]:

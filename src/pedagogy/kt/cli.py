@@ -99,7 +99,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from pedagogy.kt.bench import default_models, find_data_dir, find_datasets, run_bench
+    from pedagogy.kt.bench import default_models, find_data_dir, find_datasets
 
     params: dict[str, dict[str, Any]] = {}
     for key, value in args.param or []:

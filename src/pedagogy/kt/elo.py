@@ -21,7 +21,7 @@ import numpy as np
 
 from pedagogy.kt.base import KTModel, NotFittedError, Tracker, register_model
 from pedagogy.kt.data import Responses
-from pedagogy.kt.irt import _encode, _is_number, item_keys
+from pedagogy.kt.irt import _encode, _is_number, item_keys, item_vocabulary
 
 __all__ = ["Elo"]
 
@@ -115,16 +115,6 @@ class Elo(KTModel):
         self.validation = validation
         self.item_names_: list[str] | None = None
 
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "alpha": self.alpha,
-            "beta": self.beta,
-            "update_items": self.update_items,
-            "tune": self.tune,
-            "alphas": list(self.alphas),
-            "betas": list(self.betas),
-            "validation": self.validation,
-        }
 
     def _check_params(self) -> None:
         if not _is_number(self.alpha) or self.alpha <= 0:
@@ -155,11 +145,7 @@ class Elo(KTModel):
         self._check_params()
         if data.n_answers == 0:
             raise ValueError("elo: cannot fit on empty data")
-        names, skill_level = item_keys(data)
-        vocab: dict[str, int] = {}
-        for s in names:
-            vocab.setdefault(s, len(vocab))
-        item = _encode(names, vocab)
+        item, vocab, skill_level = item_vocabulary(data)
         user = data.user.astype(np.int64)
         y = data.correct.astype(np.int64)
         alpha, beta = float(self.alpha), float(self.beta)

@@ -27,7 +27,7 @@ import numpy as np
 from pedagogy.kt.base import KTModel, NotFittedError, Tracker, register_model
 from pedagogy.kt.data import Responses
 
-__all__ = ["IRT", "IRT1PL", "IRT2PL", "item_keys"]
+__all__ = ["IRT", "IRT1PL", "IRT2PL", "item_keys", "item_vocabulary"]
 
 
 def item_keys(data: Responses) -> tuple[list[str], bool]:
@@ -60,6 +60,22 @@ def item_keys(data: Responses) -> tuple[list[str], bool]:
 def _encode(names: list[str], vocab: dict[str, int]) -> np.ndarray:
     """Indices of ``names`` in ``vocab``; -1 for names not in it."""
     return np.fromiter((vocab.get(s, -1) for s in names), dtype=np.int64, count=len(names))
+
+
+def item_vocabulary(data: Responses) -> tuple[np.ndarray, dict[str, int], bool]:
+    """Index every answer's item in a vocabulary built in first-appearance order.
+
+    Returns
+    -------
+    item : int64 array, one index per answer
+    vocab : dict item name -> index
+    skill_level : bool, as in :func:`item_keys`
+    """
+    names, skill_level = item_keys(data)
+    vocab: dict[str, int] = {}
+    for s in names:
+        vocab.setdefault(s, len(vocab))
+    return _encode(names, vocab), vocab, skill_level
 
 
 def _is_number(x: Any) -> bool:
@@ -116,16 +132,6 @@ class IRT(KTModel):
         self.tol = tol
         self.item_names_: list[str] | None = None
 
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "prior_b": self.prior_b,
-            "prior_log_a": self.prior_log_a,
-            "grid_size": self.grid_size,
-            "grid_range": self.grid_range,
-            "max_iter": self.max_iter,
-            "tol": self.tol,
-        }
 
     def _check_params(self) -> None:
         who = self.name
@@ -155,11 +161,7 @@ class IRT(KTModel):
         self._check_params()
         if data.n_answers == 0:
             raise ValueError(f"{self.name}: cannot fit on empty data")
-        names, skill_level = item_keys(data)
-        vocab: dict[str, int] = {}
-        for s in names:
-            vocab.setdefault(s, len(vocab))
-        item = _encode(names, vocab)
+        item, vocab, skill_level = item_vocabulary(data)
         user = data.user.astype(np.int64)
         y = data.correct.astype(np.float64)
         n_u, n_i = data.n_users, len(vocab)

@@ -246,3 +246,40 @@ def proportional_index(values: np.ndarray, u: float) -> int:
         return min(int(u * m), m - 1)
     idx = int(np.searchsorted(np.cumsum(values), u * total, side="right"))
     return min(idx, m - 1)
+
+
+class MixtureProposals:
+    """The proposal rule shared by ``alp-gmm`` and ``covar-gmm`` (a mixin for a Teacher).
+
+    During the bootstrap, before the first fit, and with probability
+    ``_ratio`` the task is uniform in the unit box; otherwise a component is
+    chosen in proportion to ``_interest`` (its learning progress) and the task
+    is drawn from that component's task marginal (``_mu``, ``_chol``), clipped
+    to the box.  Tasks live in the unit box internally and are mapped back with
+    ``_low + u * _span``.
+    """
+
+    rng: np.random.Generator
+    _gmm: Mixture | None
+    _n: int
+    _bootstrap: int
+    _ratio: float
+    _d: int
+    _interest: np.ndarray
+    _mu: np.ndarray
+    _chol: np.ndarray
+    _low: np.ndarray
+    _span: np.ndarray
+
+    def _propose(self, n: int) -> list[np.ndarray]:
+        out = []
+        rng = self.rng
+        for _ in range(n):
+            if self._gmm is None or self._n < self._bootstrap or rng.random() < self._ratio:
+                u = rng.random(self._d)
+            else:
+                c = proportional_index(self._interest, rng.random())
+                u = self._mu[c] + self._chol[c] @ rng.standard_normal(self._d)
+                np.clip(u, 0.0, 1.0, out=u)
+            out.append(self._low + u * self._span)
+        return out

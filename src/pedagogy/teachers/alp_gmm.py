@@ -8,7 +8,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from pedagogy.spaces import Box
-from pedagogy.teachers._gmm import Mixture, proportional_index, select_gmm
+from pedagogy.teachers._gmm import Mixture, MixtureProposals, select_gmm
 from pedagogy.teachers.base import Teacher, register
 
 _DEFAULT_KS = list(range(2, 11))
@@ -142,7 +142,7 @@ class _RecentTasks:
 
 
 @register
-class ALPGMMTeacher(Teacher):
+class ALPGMMTeacher(MixtureProposals, Teacher):
     """ALP-GMM: sample tasks where the absolute learning progress is high.
 
     Portelas, Colas, Hofmann, Oudeyer, "Teacher algorithms for curriculum
@@ -299,19 +299,6 @@ class ALPGMMTeacher(Teacher):
         self._prepare_sampling()
 
     # ------------------------------------------------------------- algorithm
-    def _propose(self, n: int) -> list[Any]:
-        out = []
-        rng = self.rng
-        for _ in range(n):
-            if self._gmm is None or self._n < self._bootstrap or rng.random() < self._ratio:
-                u = rng.random(self._d)
-            else:
-                c = proportional_index(self._interest, rng.random())
-                u = self._mu[c] + self._chol[c] @ rng.standard_normal(self._d)
-                np.clip(u, 0.0, 1.0, out=u)
-            out.append(self._low + u * self._span)
-        return out
-
     def _observe(self, task: Any, score: float) -> None:
         u = (task - self._low) / self._span
         # The reference returns ALP 0 until a few tasks have been seen.

@@ -7,13 +7,13 @@ from typing import Any
 import numpy as np
 
 from pedagogy.spaces import Box
-from pedagogy.teachers._gmm import Mixture, proportional_index, select_gmm
+from pedagogy.teachers._gmm import Mixture, MixtureProposals, select_gmm
 from pedagogy.teachers.alp_gmm import _DEFAULT_KS, _check_gmm_options
 from pedagogy.teachers.base import Teacher, register
 
 
 @register
-class CovarGMMTeacher(Teacher):
+class CovarGMMTeacher(MixtureProposals, Teacher):
     """Covar-GMM: sample tasks where competence rises with time.
 
     Moulin-Frier, Nguyen, Oudeyer, "Self-organization of early vocal
@@ -103,19 +103,6 @@ class CovarGMMTeacher(Teacher):
         self._window = np.asarray(state["window"], dtype=float).reshape(self._fit_rate, self._d + 2)
         self._gmm = None if state["gmm"] is None else Mixture.from_state(state["gmm"])
         self._prepare_sampling()
-
-    def _propose(self, n: int) -> list[Any]:
-        out = []
-        rng = self.rng
-        for _ in range(n):
-            if self._gmm is None or self._n < self._bootstrap or rng.random() < self._ratio:
-                u = rng.random(self._d)
-            else:
-                c = proportional_index(self._interest, rng.random())
-                u = self._mu[c] + self._chol[c] @ rng.standard_normal(self._d)
-                np.clip(u, 0.0, 1.0, out=u)
-            out.append(self._low + u * self._span)
-        return out
 
     def _observe(self, task: Any, score: float) -> None:
         pos = self._n % self._fit_rate
