@@ -308,3 +308,21 @@ def test_ability_matched_rejects_bad_scores_and_boxes():
         t.observe(0, -0.1)
     with pytest.raises(ValueError, match="ability-matched"):
         teachers.make("ability-matched", spaces.Box([0], [1]))
+
+
+def test_zpdes_reviews_mastered_skills_when_the_zpd_stalls():
+    graph = spaces.SkillGraph({"known": [], "stuck": []})
+
+    def run(share: float) -> list[str]:
+        t = teachers.make("zpdes", graph, seed=0, review_when_stalled=share)
+        seen = []
+        for _ in range(600):  # "known" is always right (mastered early), "stuck" always wrong
+            x = t.propose()
+            t.observe(x, 1.0 if x == "known" else 0.0)
+            seen.append(x)
+        return seen[-300:]
+
+    late_with_review = run(0.5)
+    late_paper = run(0.0)
+    assert late_paper.count("known") == 0  # the paper's rule: mastered skills never come back
+    assert 0.3 < late_with_review.count("known") / 300 < 0.7  # about half the proposals review

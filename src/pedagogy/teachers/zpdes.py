@@ -62,6 +62,15 @@ class ZPDESTeacher(Teacher):
       ``review_skills`` most recently mastered skills (the hardest ones the
       learner reached), still chosen by the same bandit.
 
+    * **Review when stalled** (``review_when_stalled``, an addition to the
+      paper; 0 gives the paper's behaviour).  Mastered skills leave the ZPD
+      for good, so a ZPD left with only skills that show no progress (every
+      arm's weight at the floor: an unlearnable skill, say) would drill them
+      forever while the learner forgets the rest.  In that state this share of
+      proposals reviews the mastered skill practised longest ago (spaced
+      review).  An arm counts as stalled only after three windows of answers.  On the ``skills`` benchmark (slow forgetting, 2 unlearnable
+      tasks) the paper's rule ends with 0 % of the learnable tasks mastered.
+
     ``observe`` expects the correctness of one answer in ``[0, 1]``: 0/1 for a
     human, or a probability of success / partial credit.
 
@@ -88,6 +97,9 @@ class ZPDESTeacher(Teacher):
         Floor of the weights used for sampling.
     review_skills : int >= 1
         How many of the last mastered skills are reviewed once the ZPD is empty.
+    review_when_stalled : float in [0, 1]
+        Share of proposals spent on spaced review while no ZPD arm shows
+        progress (0: never, as in the paper).
     """
 
     name = "zpdes"
@@ -107,6 +119,7 @@ class ZPDESTeacher(Teacher):
         "initial_weight": 0.3,
         "min_weight": 0.001,
         "review_skills": 3,
+        "review_when_stalled": 0.5,
     }
 
     # ------------------------------------------------------------ options
@@ -128,6 +141,7 @@ class ZPDESTeacher(Teacher):
         self._option_positive("initial_weight")
         self._option_positive("min_weight")
         self._option_positive("review_skills", integer=True)
+        self._option_fraction("review_when_stalled")
 
 
     # -------------------------------------------------------------- setup
@@ -145,6 +159,7 @@ class ZPDESTeacher(Teacher):
         self._w0 = float(o["initial_weight"])
         self._min_w = float(o["min_weight"])
         self._n_review = int(o["review_skills"])
+        self._stall_review = float(o["review_when_stalled"])
 
         # Static structure of the graph, by skill index (topological order).
         skills = g.skills
@@ -172,6 +187,9 @@ class ZPDESTeacher(Teacher):
         self._activated = [False] * self._n_skills
         self._mastered = [False] * self._n_skills
         self._mastered_order: list[int] = []
+        self._last_practice = [0] * self._n_skills  # observation clock, for spaced review
+        self._answers = [0] * n  # answers per task (to tell a stalled arm from a new one)
+        self._clock = 0
         self._version = 0  # bumped whenever the ZPD changes
         for s in range(self._n_skills):
             if not self._prereq[s]:
@@ -248,6 +266,22 @@ class ZPDESTeacher(Teacher):
         k = len(self._arms)
         return (1.0 - self._gamma) * w / total + self._gamma / k
 
+    def _stalled(self, total: float, k: int) -> bool:
+        """No arm of the ZPD shows progress (all weights at the floor) while something is mastered."""
+        # An arm only counts as stalled after 3 windows of answers: a learnable
+        # arm's weight can sit at the floor for a while from noisy 0/1 answers.
+        return (
+            self._stall_review > 0 and not self._reviewing and bool(self._mastered_order)
+            and total <= k * self._min_w * (1.0 + 1e-12)
+            and min(self._answers[t] for t in self._arms) >= 3 * self._d
+        )
+
+    def _review_task(self) -> int:
+        """A task of the mastered skill practised longest ago."""
+        s = min(self._mastered_order, key=lambda m: (self._last_practice[m], m))
+        tasks = self._skill_tasks[s]
+        return tasks[0] if len(tasks) == 1 else tasks[int(self.rng.integers(len(tasks)))]
+
     def _propose(self, n: int) -> list[Any]:
         arms = self._arms
         k = len(arms)
@@ -255,6 +289,13 @@ class ZPDESTeacher(Teacher):
         total = cum[-1]
         g = self._gamma
         picks: list[int] = []
+        if self._stalled(total, k):
+            for x in self.rng.random(n).tolist():
+                if x < self._stall_review:
+                    picks.append(self._review_task())
+                else:
+                    picks.append(arms[min(int((x - self._stall_review) / (1.0 - self._stall_review) * k), k - 1)])
+            return picks
         for x in self.rng.random(n).tolist():
             if x < g:
                 j = int(x / g * k)  # exploration: x / gamma is uniform in [0, 1)
@@ -265,6 +306,10 @@ class ZPDESTeacher(Teacher):
         return picks
 
     def _observe(self, task: int, score: float) -> None:
+        self._clock += 1
+        self._answers[task] += 1
+        for s in self._task_skills[task]:
+            self._last_practice[s] = self._clock
         h = self._hist[task]
         h.append(score)
         m = len(h)
@@ -304,6 +349,9 @@ class ZPDESTeacher(Teacher):
             "activated": list(self._activated),
             "mastered": list(self._mastered),
             "mastered_order": list(self._mastered_order),
+            "last_practice": list(self._last_practice),
+            "answers": list(self._answers),
+            "clock": self._clock,
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -317,6 +365,9 @@ class ZPDESTeacher(Teacher):
         self._activated = [bool(x) for x in state["activated"]]
         self._mastered = [bool(x) for x in state["mastered"]]
         self._mastered_order = [int(x) for x in state["mastered_order"]]
+        self._last_practice = [int(x) for x in state["last_practice"]]
+        self._answers = [int(x) for x in state["answers"]]
+        self._clock = int(state["clock"])
         self._rebuild_arms()
 
     # ------------------------------------------------------------- report
