@@ -94,7 +94,10 @@ def plot_curves(results: dict[str, Any], scenario: str, path: Path) -> Path:
             s = np.asarray(t["curve_std"][key], dtype=float)
             style = "--" if name == "random" else "-"
             ax.plot(x, m, style, color=colours[name], label=name, lw=1.8)
-            ax.fill_between(x, m - s, m + s, color=colours[name], alpha=0.15, lw=0)
+            # mean ± std, kept inside what the seeds reached (a fraction never exceeds 1)
+            runs = [r["curve"][key] for r in t.get("runs", []) if "error" not in r and key in r.get("curve", {})]
+            lo, hi = (np.min(runs, axis=0), np.max(runs, axis=0)) if runs else (m - s, m + s)
+            ax.fill_between(x, np.clip(m - s, lo, hi), np.clip(m + s, lo, hi), color=colours[name], alpha=0.15, lw=0)
         ax.set_xlabel("episodes (practice calls)")
         ax.set_ylabel(key + (" (lower is better)" if key == info["metric"] and info["lower_is_better"] else ""))
         ax.grid(alpha=0.3)
