@@ -343,8 +343,43 @@ def write_html(results: dict[str, Any], path: Path, figures: dict[str, list[Path
 
 
 # ---------------------------------------------------------------------- all
+def write_markdown(results: dict[str, Any], path: Path) -> Path:
+    """``summary.md``: the leaderboard as one teacher x scenario table and the target checks, for READMEs and PRs."""
+    meta = results.get("meta", {})
+    scen = list(results["scenarios"])
+    lines = [
+        f"`{meta.get('command', 'pedagogy bench')}` — suite {meta.get('suite', '?')}, {meta.get('seeds', '?')} seeds, "
+        f"pedagogy {meta.get('pedagogy', '?')}, wall time {fmt(meta.get('wall_time_s'), 1)} s",
+        "",
+        "Final metric, mean over seeds (best per scenario in bold; — where the teacher does not accept the space):",
+        "",
+        "| teacher | mean rank | " + " | ".join(scen) + " |",
+        "|---|---:|" + "---:|" * len(scen),
+    ]
+    for row in results.get("leaderboard", []):
+        name = row["teacher"]
+        cells = []
+        for s in scen:
+            info = results["scenarios"][s]
+            t = info["teachers"].get(name)
+            v = None if t is None else t.get("final_mean")
+            cell = "—" if v is None else fmt(v)
+            if v is not None and info.get("best_teacher") == name:
+                cell = f"**{cell}**"
+            cells.append(cell)
+        lines.append(f"| `{name}` | {row['mean_rank']:.2f} | " + " | ".join(cells) + " |")
+    lines += ["", "Metrics: " + ", ".join(f"{s}: {results['scenarios'][s]['metric']}" for s in scen) + ".", ""]
+    if results.get("targets"):
+        lines += ["| scenario | target | measured | status | detail |", "|---|---|---:|---|---|"]
+        for c in results["targets"]:
+            status = "MET" if c["met"] else "MISSED" if c["met"] is False else "N/A"
+            lines.append(f"| {c['scenario']} | {c['target']} | {fmt(c['value'])} | {status} | {c['detail']} |")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def write_report(results: dict[str, Any], out_dir: str | Path, plots: bool = True) -> dict[str, Any]:
-    """Write ``results.json``, ``curves_<scenario>.png``, ``tasks_<scenario>.png`` (Box spaces) and ``report.html``.
+    """Write ``results.json``, ``curves_<scenario>.png``, ``tasks_<scenario>.png``, ``report.html`` and ``summary.md``.
 
     Parameters
     ----------
@@ -356,7 +391,7 @@ def write_report(results: dict[str, Any], out_dir: str | Path, plots: bool = Tru
         Draw the PNG figures (needs matplotlib); without them the HTML page
         has the tables only.
 
-    Returns the written paths: ``{"json": Path, "html": Path, "figures": [Path, ...]}``.
+    Returns the written paths: ``{"json": Path, "html": Path, "markdown": Path, "figures": [Path, ...]}``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -371,4 +406,5 @@ def write_report(results: dict[str, Any], out_dir: str | Path, plots: bool = Tru
             figures[s] = figs
             written["figures"].extend(figs)
     written["html"] = write_html(results, out / "report.html", figures)
+    written["markdown"] = write_markdown(results, out / "summary.md")
     return written

@@ -18,6 +18,9 @@ def draw_from_cdf(rng: np.random.Generator, cdf: np.ndarray, n: int) -> list[int
     One uniform draw and one binary search per index: O(n log k), no O(k)
     work, so a cached ``cdf`` makes repeated proposals cheap.
     """
+    if n == 1:  # the common single proposal, without array round-trips (same random stream)
+        i = int(cdf.searchsorted(rng.random() * cdf[-1], side="right"))
+        return [min(i, cdf.size - 1)]
     u = rng.random(n) * cdf[-1]
     idx = np.searchsorted(cdf, u, side="right")
     # u < cdf[-1] always, but guard against the float edge u == cdf[-1].

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from pedagogy.spaces import Discrete
 from pedagogy.teachers._discrete import draw_from_cdf, top_k
@@ -75,46 +77,57 @@ class LearningProgressTeacher(Teacher):
 
     def _setup(self) -> None:
         n = self.space.n  # type: ignore[attr-defined]
-        self._seen = np.zeros(n, dtype=bool)
-        self._base = np.zeros(n)
-        self._fast = np.zeros(n)
-        self._slow = np.zeros(n)
-        self._true = np.zeros(n)
+        # Per-task scalars live in Python lists (cheap one-element updates);
+        # the vectors the sampling distribution is computed from are numpy.
+        self._seen = [False] * n
+        self._base = [0.0] * n
+        self._fast = [0.0] * n
+        self._slow = [0.0] * n
+        self._true = [0.0] * n
         self._lp = np.zeros(n)
         self._active = np.zeros(n, dtype=bool)  # LP > 0 or success EMA > 0 (the reference's rule)
         self._n_active = 0
-        self._p: np.ndarray | None = None
         self._cdf: np.ndarray | None = None
+        # Option values read on every update, cached as plain floats.
+        self._alpha = float(self.options["ema_alpha"])
+        self._theta = float(self.options["p_theta"])
+        self._uniform = float(self.options["uniform_prob"])
+        self._uniform_cdf = self._uniform / n * np.arange(1, n + 1)  # the uniform floor, cumulated
 
     def _reweight(self, p: float) -> float:
-        th = float(self.options["p_theta"])
+        th = self._theta
         return p * (1.0 - th) / (p + th * (1.0 - 2.0 * p))
 
     def _dist(self) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities, cumulative probabilities) of the next proposal; the latter cached until an observe."""
         if self._cdf is None:
             n = self._lp.size
-            u = float(self.options["uniform_prob"])
+            u = self._uniform
             k = self._n_active
             if k == 0:
-                p = np.full(n, 1.0 / n)
+                cdf = self._uniform_cdf / u if u > 0 else np.arange(1, n + 1) / n
             else:
-                # z-score of LP over the active tasks, sigmoid, normalise (plain sums: np.std is slow)
+                # z-score of LP over the active tasks, sigmoid, normalise; built as a
+                # cumulative sum directly (few numpy calls: this runs once per cycle)
                 sub = self._lp if k == n else self._lp[self._active]
                 d = sub - sub.sum() / k
-                sd = float(np.sqrt(d.dot(d) / k))
-                w = 1.0 / (1.0 + np.exp(-d / (sd if sd > 0 else 1.0)))
-                w *= (1.0 - u) / w.sum()
-                if k == n:
-                    p = w
-                else:
-                    p = np.zeros(n)
-                    p[self._active] = w
-                p += u / n
-            self._p, self._cdf = p, np.cumsum(p)
-        return self._p, self._cdf  # type: ignore[return-value]
+                sd = math.sqrt(float(d.dot(d)) / k)
+                w = expit(d / sd if sd > 0 else d)
+                if k < n:
+                    full = np.zeros(n)
+                    full[self._active] = w
+                    w = full
+                cdf = w.cumsum()
+                cdf *= (1.0 - u) / cdf[-1]
+                cdf += self._uniform_cdf
+            self._cdf = cdf
+        # The probabilities themselves are only for reports: derived on demand.
+        return np.diff(self._cdf, prepend=0.0), self._cdf
 
     def _propose(self, n: int) -> list[Any]:
-        return draw_from_cdf(self.rng, self._dist()[1], n)
+        if self._cdf is None:
+            self._dist()
+        return draw_from_cdf(self.rng, self._cdf, n)  # type: ignore[arg-type]
 
     def _observe(self, task: Any, score: float) -> None:
         self._update(task, score)
@@ -126,7 +139,7 @@ class LearningProgressTeacher(Teacher):
         self._cdf = None
 
     def _update(self, i: int, s: float) -> None:
-        a = float(self.options["ema_alpha"])
+        a = self._alpha
         if not self._seen[i]:
             self._seen[i] = True
             self._base[i] = min(s, 0.75)
@@ -141,7 +154,7 @@ class LearningProgressTeacher(Teacher):
         self._set_lp(i)
 
     def _set_lp(self, i: int) -> None:
-        self._lp[i] = lp = abs(self._reweight(float(self._fast[i])) - self._reweight(float(self._slow[i])))
+        self._lp[i] = lp = abs(self._reweight(self._fast[i]) - self._reweight(self._slow[i]))
         act = lp > 0 or self._true[i] > 0
         if act != self._active[i]:
             self._active[i] = act
@@ -150,32 +163,31 @@ class LearningProgressTeacher(Teacher):
     def _normalised(self, i: int, s: float) -> float:
         if not self.options["normalize"]:
             return s
-        b = float(self._base[i])
+        b = self._base[i]
         return max(s - b, 0.0) / (1.0 - b)
 
     def _get_state(self) -> dict[str, Any]:
-        idx = np.flatnonzero(self._seen).tolist()
+        idx = [i for i, seen in enumerate(self._seen) if seen]
         return {
             "tasks": idx,
-            "base": self._base[idx].tolist(),
-            "fast": self._fast[idx].tolist(),
-            "slow": self._slow[idx].tolist(),
-            "true": self._true[idx].tolist(),
+            "base": [self._base[i] for i in idx],
+            "fast": [self._fast[i] for i in idx],
+            "slow": [self._slow[i] for i in idx],
+            "true": [self._true[i] for i in idx],
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self._setup()
-        idx = np.asarray(state["tasks"], dtype=int)
-        self._seen[idx] = True
-        self._base[idx] = state["base"]
-        self._fast[idx] = state["fast"]
-        self._slow[idx] = state["slow"]
-        self._true[idx] = state["true"]
-        for i in idx.tolist():
+        for k, i in enumerate(int(x) for x in state["tasks"]):
+            self._seen[i] = True
+            self._base[i] = float(state["base"][k])
+            self._fast[i] = float(state["fast"][k])
+            self._slow[i] = float(state["slow"][k])
+            self._true[i] = float(state["true"][k])
             self._set_lp(i)
 
     def _report(self) -> dict[str, Any]:
         p, _ = self._dist()
-        rows = top_k(self.space.tasks, {"learning_progress": self._lp, "success_ema": self._true, "probability": p},  # type: ignore[attr-defined]
+        rows = top_k(self.space.tasks, {"learning_progress": self._lp, "success_ema": np.asarray(self._true), "probability": p},  # type: ignore[attr-defined]
                      p, int(self.options["report_top"]))
-        return {"tasks_seen": int(self._seen.sum()), "mean_learning_progress": float(self._lp.mean()), "top": rows}
+        return {"tasks_seen": sum(self._seen), "mean_learning_progress": float(self._lp.mean()), "top": rows}
