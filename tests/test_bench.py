@@ -275,7 +275,7 @@ def test_report_files(results, tmp_path):
     assert (out / f"tasks_{DISC}.png").stat().st_size > 0  # discrete space: proposals per task over time
     assert json.loads((out / "results.json").read_text()) == json.loads(json.dumps(results))
     summary = (out / "summary.md").read_text()
-    assert "| teacher | mean rank |" in summary and f"`{GREEDY}`" in summary and DISC in summary
+    assert "| teacher | mean rank (scenarios) |" in summary and f"`{GREEDY}`" in summary and DISC in summary
     page = (out / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 4
     assert DISC in page and GREEDY in page and "Overall" in page

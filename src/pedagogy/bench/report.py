@@ -353,7 +353,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
         "",
         "Final metric, mean over seeds (best per scenario in bold; — where the teacher does not accept the space):",
         "",
-        "| teacher | mean rank | " + " | ".join(scen) + " |",
+        "| teacher | mean rank (scenarios) | " + " | ".join(scen) + " |",
         "|---|---:|" + "---:|" * len(scen),
     ]
     for row in results.get("leaderboard", []):
@@ -367,7 +367,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
             if v is not None and info.get("best_teacher") == name:
                 cell = f"**{cell}**"
             cells.append(cell)
-        lines.append(f"| `{name}` | {row['mean_rank']:.2f} | " + " | ".join(cells) + " |")
+        lines.append(f"| `{name}` | {row['mean_rank']:.2f} ({row['scenarios']}) | " + " | ".join(cells) + " |")
     lines += ["", "Metrics: " + ", ".join(f"{s}: {results['scenarios'][s]['metric']}" for s in scen) + ".", ""]
     if results.get("targets"):
         lines += ["| scenario | target | measured | status | detail |", "|---|---|---:|---|---|"]

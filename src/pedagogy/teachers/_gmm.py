@@ -264,12 +264,24 @@ class MixtureProposals:
     _n: int
     _bootstrap: int
     _ratio: float
+    _fit_rate: int
     _d: int
     _interest: np.ndarray
     _mu: np.ndarray
     _chol: np.ndarray
     _low: np.ndarray
     _span: np.ndarray
+
+    def _setup_box(self) -> None:
+        """The box geometry and the options both GMM teachers share."""
+        o = self.options  # type: ignore[attr-defined]
+        space = self.space  # type: ignore[attr-defined]
+        self._d = space.ndim
+        self._low = np.asarray(space.low, dtype=float)
+        self._span = np.asarray(space.high, dtype=float) - self._low
+        self._fit_rate = int(o["fit_rate"])
+        self._bootstrap = int(o["nb_bootstrap"]) if o["nb_bootstrap"] is not None else self._fit_rate
+        self._ratio = float(o["random_task_ratio"])
 
     def _propose(self, n: int) -> list[np.ndarray]:
         out = []

@@ -255,12 +255,7 @@ class ALPGMMTeacher(MixtureProposals, Teacher):
     # ------------------------------------------------------------------ state
     def _setup(self) -> None:
         o = self.options
-        self._d = self.space.ndim  # type: ignore[attr-defined]
-        self._low = np.asarray(self.space.low, dtype=float)  # type: ignore[attr-defined]
-        self._span = np.asarray(self.space.high, dtype=float) - self._low  # type: ignore[attr-defined]
-        self._fit_rate = int(o["fit_rate"])
-        self._bootstrap = int(o["nb_bootstrap"]) if o["nb_bootstrap"] is not None else self._fit_rate
-        self._ratio = float(o["random_task_ratio"])
+        self._setup_box()
         self._history = _NearestHistory(self._d, int(o["alp_max_size"]), int(o["alp_buffer_size"]))
         rs = o["alp_recent_size"]
         self._recent = None if rs is None else _RecentTasks(self._d, int(rs))

@@ -74,13 +74,7 @@ class CovarGMMTeacher(MixtureProposals, Teacher):
             raise self._error(f"option 'absolute_lp' must be true or false, got {self.options['absolute_lp']!r}")
 
     def _setup(self) -> None:
-        o = self.options
-        self._d = self.space.ndim  # type: ignore[attr-defined]
-        self._low = np.asarray(self.space.low, dtype=float)  # type: ignore[attr-defined]
-        self._span = np.asarray(self.space.high, dtype=float) - self._low  # type: ignore[attr-defined]
-        self._fit_rate = int(o["fit_rate"])
-        self._bootstrap = int(o["nb_bootstrap"]) if o["nb_bootstrap"] is not None else self._fit_rate
-        self._ratio = float(o["random_task_ratio"])
+        self._setup_box()
         # Ring of the last fit_rate rows (unit task..., time, score).
         self._window = np.zeros((self._fit_rate, self._d + 2))
         self._n = 0
