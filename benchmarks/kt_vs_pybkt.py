@@ -13,7 +13,9 @@ pyBKT's ``predict`` is checked to be one-step-ahead (flipping an answer must
 not change its own prediction, but must change the next one on that skill).
 pyBKT's test predictions are also recomputed with *our* forward filter from
 *its* fitted parameters: agreement shows both sides score the same model the
-same way.  Finally pedagogy's BKT is timed on about a million answers
+same way.  (pyBKT's ``fit`` and ``predict`` reorder the DataFrame they are
+given, in place; the driver passes copies, else its predictions would be
+read back in the wrong row order.)  Finally pedagogy's BKT is timed on about a million answers
 (ASSISTments 2015 train + test, twice, students renamed).
 
 Timings are wall-clock on a shared machine; treat them as rough.
@@ -51,11 +53,12 @@ train_csv, test_csv, out, restarts, seed = sys.argv[1], sys.argv[2], sys.argv[3]
 tr = pd.read_csv(train_csv, dtype={"skill_name": str, "user_id": str})
 te = pd.read_csv(test_csv, dtype={"skill_name": str, "user_id": str})
 m = Model(seed=seed, num_fits=restarts)
+# pyBKT's fit and predict reorder the DataFrame they are given, in place: always pass copies.
 t0 = time.perf_counter()
-m.fit(data=tr)
+m.fit(data=tr.copy())
 fit_s = time.perf_counter() - t0
 t0 = time.perf_counter()
-pred = m.predict(data=te)
+pred = m.predict(data=te.copy())
 pred_s = time.perf_counter() - t0
 p = pred.set_index("row").loc[te["row"], "correct_predictions"].to_numpy()
 # protocol check on a few answers that have a later answer by the same student on the same skill
@@ -66,11 +69,11 @@ rng = np.random.default_rng(0)
 checks = []
 small = te[te["user_id"].isin(te["user_id"].drop_duplicates().iloc[:50])].copy()
 cand = small.index[nxt.loc[small.index].notna()].to_numpy()
-base = m.predict(data=small).set_index("row")["correct_predictions"]
+base = m.predict(data=small.copy()).set_index("row")["correct_predictions"]
 for i in rng.choice(cand, size=min(5, len(cand)), replace=False):
     flipped = small.copy()
     flipped.loc[i, "correct"] = 1 - flipped.loc[i, "correct"]
-    q = m.predict(data=flipped).set_index("row")["correct_predictions"]
+    q = m.predict(data=flipped.copy()).set_index("row")["correct_predictions"]
     r, rn = int(te.loc[i, "row"]), int(nxt.loc[i])
     checks.append({"own_changed": bool(abs(q[r] - base[r]) > 1e-12), "next_changed": bool(abs(q[rn] - base[rn]) > 1e-12)})
 params = m.params().reset_index()
