@@ -151,6 +151,7 @@ def run_set(name: str, restarts: int, seed: int, pybkt_python: str | None, cache
                 raise RuntimeError(f"pyBKT driver failed:\n{res.stderr[-3000:]}")
             got = json.loads((tmp / "out.json").read_text())
         if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_text(json.dumps(got))
     else:
         got = None
