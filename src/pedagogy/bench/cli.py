@@ -127,7 +127,7 @@ def main(args: argparse.Namespace) -> int:
         written = bench.write_report(results, args.out, plots=not args.no_plots)
     except OSError as exc:
         return _fail(f"cannot write to {args.out!r}: {exc}")
-    print(f"wrote {written['json']}, {written['html']} and {len(written['figures'])} figure(s)", file=sys.stderr)
+    print(f"wrote {written['json']}, {written['markdown']}, {written['html']} and {len(written['figures'])} figure(s)", file=sys.stderr)
     return 1 if results["failures"] else 0
 
 
