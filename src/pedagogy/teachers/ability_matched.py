@@ -87,6 +87,11 @@ class AbilityMatchedTeacher(Teacher):
     Memory is bounded by ``window`` answers plus one difficulty and one count
     per task.
 
+    Defaults: the selection rule (difficulty at most the ability estimate) is
+    the paper's; the prior on the ability, the window and the Elo step for
+    unknown difficulties are this implementation's choices (the paper fits
+    difficulties offline with IRT).
+
     Parameters (options)
     --------------------
     prior_sd : float > 0

@@ -77,6 +77,11 @@ class ZPDESTeacher(Teacher):
     Memory is bounded: ``window`` scores per task, ``success_window`` scores per
     skill, one weight per task, whatever the number of observations.
 
+    Defaults: ``gamma = 0.1`` is the paper's; ``beta``, ``eta``, the windows,
+    the two thresholds and ``initial_weight`` are this implementation's choices
+    (the paper's exact values could not be checked), measured on the project's
+    two-region and ``students`` benchmarks.
+
     Parameters (options)
     --------------------
     gamma : float in [0, 1)
