@@ -123,6 +123,15 @@ class KTModel(ABC):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
+    def _check_params(self) -> None:
+        """Validate the constructor arguments; raise ``ValueError`` naming the model and the parameter."""
+
+    def _start_fit(self, data: Responses) -> None:
+        """What every ``fit`` checks first: valid parameters and some data."""
+        self._check_params()
+        if data.n_answers == 0:
+            raise ValueError(f"{self.name}: cannot fit on empty data")
+
     def _check_fitted(self) -> None:
         """Raise :class:`NotFittedError` unless ``fit`` (or :func:`load`) has run."""
         if getattr(self, "skill_names_", None) is None:

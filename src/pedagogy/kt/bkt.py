@@ -329,9 +329,7 @@ class BKT(KTModel):
         -------
         self
         """
-        self._check_params()
-        if data.n_answers == 0:
-            raise ValueError("bkt: cannot fit on empty data")
+        self._start_fit(data)
         if self.multigs and data.item is None:
             raise ValueError("bkt: multigs=True needs item ids in the data (read_log(..., item=...))")
         rng = np.random.default_rng(self.seed)

@@ -207,9 +207,7 @@ class DKT(KTModel):
         -------
         self
         """
-        self._check_params()
-        if data.n_answers == 0:
-            raise ValueError("dkt: cannot fit on empty data")
+        self._start_fit(data)
         train, valid = data, None
         if self.validation > 0:
             if data.n_users < 2:

@@ -158,9 +158,7 @@ class IRT(KTModel):
         -------
         self
         """
-        self._check_params()
-        if data.n_answers == 0:
-            raise ValueError(f"{self.name}: cannot fit on empty data")
+        self._start_fit(data)
         item, vocab, skill_level = item_vocabulary(data)
         user = data.user.astype(np.int64)
         y = data.correct.astype(np.float64)

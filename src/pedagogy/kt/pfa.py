@@ -109,9 +109,7 @@ class PFA(KTModel):
         from scipy import sparse
         from sklearn.linear_model import LogisticRegression
 
-        self._check_params()
-        if data.n_answers == 0:
-            raise ValueError("pfa: cannot fit on empty data")
+        self._start_fit(data)
         if np.unique(data.correct).size < 2:
             raise ValueError("pfa: training data needs both correct and incorrect answers")
         answer, skill, succ, fail = prior_counts(data)
