@@ -1,0 +1,117 @@
+"""The student-model arithmetic, written once (numpy only).
+
+The knowledge-tracing trackers, the tutoring teachers and the simulated
+students all step the same models; they call these functions so that a
+teacher given a fitted model tracks exactly what the model's tracker tracks.
+
+* Bayesian Knowledge Tracing (Corbett & Anderson 1994): :func:`bkt_p_correct`
+  (emission), :func:`bkt_posterior` (evidence of one answer),
+  :func:`bkt_transition` (learn / forget), :func:`bkt_update` (both), and
+  :func:`check_bkt` for a parameter set.
+* The logistic link and the Elo rating step (Pelánek 2016):
+  :func:`logistic`, :func:`elo_gain`.
+
+The functions take floats or numpy arrays (broadcast), with one operation
+order, so batch and live use agree to the last bit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from numbers import Real
+from typing import Any, TypeVar
+
+import numpy as np
+
+__all__ = [
+    "BKT_KEYS", "bkt_p_correct", "bkt_posterior", "bkt_posterior_array", "bkt_transition", "bkt_update", "check_bkt",
+    "logistic", "elo_gain",
+]
+
+#: BKT parameters: P(L0), P(T), P(G), P(S), P(F)
+BKT_KEYS = ("prior", "learn", "guess", "slip", "forget")
+
+F = TypeVar("F", float, np.ndarray)
+
+
+def bkt_p_correct(p_known: F, guess: Any, slip: Any) -> F:
+    """P(correct) = P(L)(1 - slip) + (1 - P(L)) guess."""
+    return p_known * (1.0 - slip) + (1.0 - p_known) * guess
+
+
+def bkt_posterior(p_known: float, guess: float, slip: float, correct: float) -> float:
+    """P(L | answer): Bayes' rule on one answer.
+
+    ``correct`` is 0 or 1; a fraction in between is soft evidence, the mix
+    ``c * P(L | right) + (1 - c) * P(L | wrong)``.  An answer that the
+    parameters make impossible (a zero likelihood) leaves ``p_known`` as it is.
+    """
+    if correct == 1.0 or correct == 0.0:
+        k, other = (p_known * (1.0 - slip), (1.0 - p_known) * guess) if correct else (p_known * slip, (1.0 - p_known) * (1.0 - guess))
+        den = k + other
+        return k / den if den > 0.0 else p_known
+    right = bkt_posterior(p_known, guess, slip, 1.0)
+    wrong = bkt_posterior(p_known, guess, slip, 0.0)
+    return correct * right + (1.0 - correct) * wrong
+
+
+def bkt_posterior_array(p_known: np.ndarray, guess: np.ndarray, slip: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """:func:`bkt_posterior` element-wise for 0/1 answers (same arithmetic)."""
+    right = correct.astype(bool)
+    k = np.where(right, p_known * (1.0 - slip), p_known * slip)
+    den = k + np.where(right, (1.0 - p_known) * guess, (1.0 - p_known) * (1.0 - guess))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0.0, k / den, p_known)
+
+
+def bkt_transition(p_known: F, learn: Any, forget: Any) -> F:
+    """P(L) after the practice opportunity: learn if unknown, forget if known."""
+    return learn + p_known * (1.0 - forget - learn)
+
+
+def bkt_update(p_known: float, learn: float, forget: float, guess: float, slip: float, correct: float) -> float:
+    """One answer: evidence, then transition; the P(L) before the next answer."""
+    return bkt_transition(bkt_posterior(p_known, guess, slip, correct), learn, forget)
+
+
+def check_bkt(params: Mapping[str, Any], owner: str, *, where: str = "", defaults: Mapping[str, float] | None = None) -> dict[str, float]:
+    """A complete, checked BKT parameter set: keys of :data:`BKT_KEYS`, each in [0, 1], guess + slip < 1.
+
+    Missing keys come from ``defaults`` (an error if there are none).  The
+    error names ``owner`` and ``where`` (e.g. "skill 'fractions'").
+    """
+    at = f" of {where}" if where else ""
+    if not isinstance(params, Mapping):
+        raise ValueError(f"{owner}: BKT parameters{at} must be a dict with keys {', '.join(BKT_KEYS)}, got {params!r:.60}")
+    extra = sorted(set(params) - set(BKT_KEYS))
+    if extra:
+        raise ValueError(f"{owner}: unknown BKT parameter {extra[0]!r}{at} (known: {', '.join(BKT_KEYS)})")
+    full = {**(defaults or {}), **params}
+    missing = [k for k in BKT_KEYS if k not in full]
+    if missing:
+        raise ValueError(f"{owner}: BKT parameter {missing[0]!r}{at} is missing")
+    out: dict[str, float] = {}
+    for k in BKT_KEYS:
+        v = full[k]
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, Real) or not math.isfinite(v) or not 0.0 <= v <= 1.0:
+            raise ValueError(f"{owner}: BKT parameter {k!r}{at} must be a probability in [0, 1], got {v!r}")
+        out[k] = float(v)
+    if out["guess"] + out["slip"] >= 1.0:
+        # Otherwise a student who knows the skill answers no better than one who does not.
+        raise ValueError(f"{owner}: guess + slip{at} must be below 1, got {out['guess']} + {out['slip']}")
+    return out
+
+
+def logistic(x: float) -> float:
+    """1 / (1 + exp(-x)), without overflow for large |x|."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def elo_gain(alpha: float, beta: float, n: float) -> float:
+    """Elo's uncertainty function K(n) = alpha / (1 + beta n) after ``n`` earlier updates (Pelánek 2016)."""
+    return alpha / (1.0 + beta * n)
+
