@@ -11,6 +11,12 @@ array for boxes):
 * ``_get_state() -> dict`` / ``_set_state(dict)`` — plain JSON data, everything
   needed for an exact resume (the RNG is saved by the base class).
 
+Options are declared once, as ``params = {"name": Param(default, rule, doc)}``
+(:mod:`pedagogy.params`): the base class checks them (``_check_options`` is
+left for rules that tie several options together), derives ``defaults``, and
+``preset="paper"`` swaps in the paper's setting of every option whose default
+departs from it.
+
 The base class validates every input *before* any state changes, so a bad call
 raises a :class:`ValueError` that names the teacher and leaves it untouched.
 """
@@ -19,19 +25,25 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
 
+from pedagogy.params import Param, defaults_of, paper_settings, rules_of, validate
+from pedagogy.registry import Registry
 from pedagogy.spaces import Box, Discrete, Space, from_dict
 
-__all__ = ["Teacher", "register", "make", "load", "available", "get", "to_jsonable", "STATE_FORMAT"]
+__all__ = ["Teacher", "register", "make", "load", "available", "get", "to_jsonable", "STATE_FORMAT", "PRESETS", "REGISTRY"]
 
 STATE_FORMAT = "pedagogy.teacher/1"
 
-_REGISTRY: dict[str, type[Teacher]] = {}
+#: ``preset`` values: ``None`` (this library's defaults) or ``"paper"`` (every option at the paper's setting)
+PRESETS = (None, "paper")
+
+#: every registered teacher class, by name
+REGISTRY: Registry[type[Teacher]] = Registry("teacher")
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -72,7 +84,9 @@ class Teacher:
     score_range: ClassVar[tuple[float | None, float | None]] = (None, None)
     #: space classes this teacher accepts
     space_types: ClassVar[tuple[type[Space], ...]] = (Box, Discrete)
-    #: option name -> default (the paper's defaults)
+    #: option name -> declaration (default, rule, doc, the paper's value where it differs)
+    params: ClassVar[dict[str, Param]] = {}
+    #: option name -> default, derived from ``params``
     defaults: ClassVar[dict[str, Any]] = {}
     #: per-call cost independent of the number of tasks: fit for Discrete
     #: spaces of 100,000+ tasks (e.g. environment seeds)
@@ -82,7 +96,19 @@ class Teacher:
     #: how many outstanding proposals are remembered when ``requires_proposed``
     max_pending: ClassVar[int] = 100_000
 
-    def __init__(self, space: Space, seed: int | None = None, **options: Any):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "params" in cls.__dict__:
+            cls.defaults = defaults_of(cls.params)
+
+    @classmethod
+    def paper_departures(cls) -> dict[str, Param]:
+        """The options whose default is not the paper's setting, with their declarations."""
+        return {k: p for k, p in cls.params.items() if p.departs}
+
+    def __init__(self, space: Space, seed: int | None = None, preset: str | None = None, **options: Any):
+        if preset not in PRESETS:
+            raise ValueError(f"teacher '{self.name}': preset must be None or 'paper', got {preset!r}")
         if not isinstance(space, self.space_types):
             accepted = " or ".join(t.__name__ for t in self.space_types)
             raise ValueError(f"teacher '{self.name}' needs a {accepted} space, got {space!r}")
@@ -96,7 +122,8 @@ class Teacher:
             raise ValueError(f"teacher '{self.name}': seed must be a non-negative integer or None, got {seed!r}")
         self.space = space
         self.seed = int(seed)
-        self.options: dict[str, Any] = {**self.defaults, **to_jsonable(options)}
+        base = {**self.defaults, **(paper_settings(self.params) if preset == "paper" else {})}
+        self.options: dict[str, Any] = {**base, **to_jsonable(options)}
         self.rng = np.random.default_rng(self.seed)
         self.n_proposed = 0
         self.n_observed = 0
@@ -105,12 +132,13 @@ class Teacher:
         self._discrete = isinstance(space, Discrete)
         if self._discrete:
             self._index_get = space._index.get  # type: ignore[attr-defined]
+        validate(self.options, rules_of(self.params), f"teacher '{self.name}'")
         self._check_options()
         self._setup()
 
     # ------------------------------------------------------------------ hooks
     def _check_options(self) -> None:
-        """Validate ``self.options``; raise with :meth:`_error`."""
+        """Checks that tie several options together (each option's own rule is checked already)."""
 
     def _setup(self) -> None:
         raise NotImplementedError
@@ -137,30 +165,6 @@ class Teacher:
     # --------------------------------------------------------------- helpers
     def _error(self, message: str) -> ValueError:
         return ValueError(f"teacher '{self.name}': {message}")
-
-    def _option_positive(self, key: str, integer: bool = False, allow_zero: bool = False) -> None:
-        v = self.options[key]
-        ok = isinstance(v, (int, np.integer) if integer else Real) and not isinstance(v, bool)
-        if ok:
-            ok = math.isfinite(v) and (v >= 0 if allow_zero else v > 0)
-        if not ok:
-            kind = "integer" if integer else "number"
-            bound = ">= 0" if allow_zero else "> 0"
-            raise self._error(f"option {key!r} must be a finite {kind} {bound}, got {v!r}")
-
-    def _option_fraction(self, key: str, low_open: bool = False, high_open: bool = False) -> None:
-        v = self.options[key]
-        ok = isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v)
-        if ok:
-            ok = (v > 0 if low_open else v >= 0) and (v < 1 if high_open else v <= 1)
-        if not ok:
-            lo = "(0" if low_open else "[0"
-            hi = "1)" if high_open else "1]"
-            raise self._error(f"option {key!r} must be a number in {lo}, {hi}, got {v!r}")
-
-    def _option_choice(self, key: str, choices: Sequence[Any]) -> None:
-        if self.options[key] not in choices:
-            raise self._error(f"option {key!r} must be one of {list(choices)}, got {self.options[key]!r}")
 
     def _to_internal(self, task: Any) -> Any:
         if self._discrete:
@@ -319,30 +323,27 @@ class Teacher:
 
 def register(cls: type[Teacher]) -> type[Teacher]:
     """Class decorator: add a teacher to the registry under ``cls.name``."""
-    if not cls.name:
-        raise ValueError(f"{cls.__name__} has no registry name")
-    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
-        raise ValueError(f"teacher name {cls.name!r} is already registered by {_REGISTRY[cls.name].__name__}")
-    _REGISTRY[cls.name] = cls
-    return cls
+    return REGISTRY.register(cls)
 
 
 def available() -> list[str]:
     """Sorted names of the registered teachers."""
-    return sorted(_REGISTRY)
+    return REGISTRY.names()
 
 
 def get(name: str) -> type[Teacher]:
     """The teacher class registered as ``name``."""
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown teacher {name!r}; known teachers: {', '.join(available())}") from None
+    return REGISTRY.get(name)
 
 
-def make(name: str, space: Space, seed: int | None = None, **options: Any) -> Teacher:
-    """Create the teacher registered as ``name`` on ``space``."""
-    return get(name)(space, seed=seed, **options)
+def make(name: str, space: Space, seed: int | None = None, preset: str | None = None, **options: Any) -> Teacher:
+    """Create the teacher registered as ``name`` on ``space``.
+
+    ``preset="paper"`` starts from the paper's setting of every option (see
+    ``pedagogy teachers -v`` for the options whose default differs); options
+    given here still override it.
+    """
+    return get(name)(space, seed=seed, preset=preset, **options)
 
 
 def load(state: Mapping[str, Any]) -> Teacher:
