@@ -101,7 +101,7 @@ def tiny_registry():
     yield
     sim_base._SCENARIOS.pop(DISC, None)
     sim_base._SCENARIOS.pop(BOX, None)
-    teachers.base._REGISTRY.pop(GREEDY, None)
+    teachers.REGISTRY.unregister(GREEDY)
 
 
 def _run(**kw: Any) -> dict[str, Any]:

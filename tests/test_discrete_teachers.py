@@ -65,12 +65,12 @@ def test_lp_probability_rises_for_climbing_task():
     for _ in range(20):  # every task seen, never succeeding: no progress anywhere, uniform
         for k in range(10):
             t.observe(f"t{k}", 0.0)
-    p0 = t._dist()[0][3]
+    p0 = t.probabilities()[3]
     assert p0 == pytest.approx(0.1)
     for step in range(30):  # task t3 starts succeeding more and more
         t.observe("t3", 0.02 * step)
         t.observe(["t0", "t1", "t2"], [0.0, 0.0, 0.0])
-    p = t._dist()[0]
+    p = t.probabilities()
     assert p[3] > 0.5 and p[3] == p.max()
     with pytest.raises(ValueError, match="lp.*\\[0, 1\\]"):
         t.observe("t0", 1.5)
@@ -108,7 +108,7 @@ def test_tscl_exp3_learns():
         if x == "t2":  # a task whose score keeps changing
             s[x] = 1.0 - s[x]
         t.observe(x, s[x])
-    assert t._exp3_dist()[0][2] > 0.5
+    assert t.probabilities()[2] > 0.5
 
 
 # ------------------------------------------------------------------------ plr
@@ -123,10 +123,48 @@ def test_plr_large_space_bounded_and_replays_high_scores():
         t.observe(x, 1.0 if x in good else 0.01 * (x % 7))
     st = t.state_dict()["state"]
     assert len(st["levels"]) <= 200 and t.report()["levels_seen"] <= 200
+    # the buffer is full, and replays stop at replay_prob: half the episodes still explore new levels
+    assert t.report()["replay_decision_probability"] == 0.5
     replays_good = sum(c for lv, c in counts.items() if lv in good)
     assert replays_good > 0.3 * 3000  # 1 % of the levels get > 30 % of the episodes
     top = t.report()["top"][0]
     assert top["score"] == 1.0 and top["task"] in good
+
+
+def test_plr_keeps_proposing_new_levels_after_the_buffer_fills():
+    t = teachers.make("plr", spaces.Discrete(100_000), seed=0, buffer_size=200)
+    seen: set[int] = set()
+    for _ in range(400):  # fill the buffer
+        x = t.propose()
+        seen.add(x)
+        t.observe(x, 0.5)
+    assert t.report()["levels_seen"] == 200
+    new = 0
+    for _ in range(1000):
+        x = t.propose()
+        new += x not in seen
+        seen.add(x)
+        t.observe(x, 0.5)
+    assert 400 <= new <= 600  # about replay_prob = 0.5 of the proposals are new levels
+
+
+def test_plr_new_level_with_higher_score_evicts_the_lowest():
+    t = teachers.make("plr", spaces.Discrete(100_000), seed=0, buffer_size=3)
+    for lv, score in [(10, 0.3), (20, 0.1), (30, 0.2)]:
+        t.observe(lv, score)
+    assert sorted(t.state_dict()["state"]["levels"]) == [10, 20, 30]
+    t.observe(40, 0.05)  # lower than every stored level: forgotten
+    assert sorted(t.state_dict()["state"]["levels"]) == [10, 20, 30]
+    t.observe(50, 0.9)  # higher: replaces the lowest-scoring level (20)
+    assert sorted(t.state_dict()["state"]["levels"]) == [10, 30, 50]
+    assert t.report()["top"][0] == {**t.report()["top"][0], "task": 50, "score": 0.9}
+
+
+def test_plr_proportionate_schedule_is_seen_over_all_levels_on_a_small_space():
+    t = teachers.make("plr", spaces.Discrete(10), seed=0)
+    for lv in range(4):
+        t.observe(lv, 0.5)
+    assert t.report()["replay_decision_probability"] == pytest.approx(0.4)
 
 
 def test_plr_state_stops_growing_and_resumes():
@@ -171,7 +209,7 @@ def test_sec_td0_update_per_call():
     assert t._q[1] == pytest.approx(0.2) and t._q[2] == pytest.approx(0.5)
     t.observe("t1", 1.0)
     assert t._q[1] == pytest.approx(0.5 * 1.0 + 0.5 * 0.2)
-    p = t._dist()[0]
+    p = t.probabilities()
     assert p[1] == pytest.approx(np.exp(0.6 / 0.2) / (np.exp(0.6 / 0.2) + np.exp(0.5 / 0.2) + 8))
     with pytest.raises(ValueError, match="sec.*>= 0"):
         t.observe("t1", -1.0)

@@ -39,10 +39,8 @@ CASES = {
     "plr": (DISC, LEARNABLE_DISC.__contains__, "advantage", 2000, 1),
     "dump": (DISC, LEARNABLE_DISC.__contains__, "advantage", 2000, 8),
     "sec": (DISC, LEARNABLE_DISC.__contains__, "advantage", 2000, 8),
-    # zpdes gets the success probability (partial credit, which it documents as
-    # accepted); from raw 0/1 answers its windowed progress is noise-dominated
-    # and it prefers learnable skills only ~1.3-1.8x (see the README).
-    "zpdes": (GRAPH, LEARNABLE_GRAPH.__contains__, "score", 2000, 1),
+    # zpdes gets raw 0/1 answers, the input it documents for a human student.
+    "zpdes": (GRAPH, LEARNABLE_GRAPH.__contains__, "success", 2000, 1),
 }
 
 

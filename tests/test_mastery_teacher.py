@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
 from pedagogy import spaces, teachers
@@ -75,7 +78,7 @@ def test_items_update_all_their_skills():
         ({"guess": 0.6, "slip": 0.5}, "guess \\+ slip"),
         ({"threshold": 1.0}, "'threshold'"),
         ({"params": {"zz": {"slip": 0.1}}}, "unknown skill 'zz'"),
-        ({"params": {"a": {"speed": 0.1}}}, "only have keys"),
+        ({"params": {"a": {"speed": 0.1}}}, "unknown BKT parameter 'speed' of skill 'a'"),
         ({"max_attempts": 0}, "'max_attempts'"),
     ],
 )
@@ -90,3 +93,36 @@ def test_score_outside_unit_interval_rejected():
     with pytest.raises(ValueError, match="mastery.*score must be in \\[0, 1\\]"):
         t.observe("a", 1.5)
     assert t.state_dict() == before
+
+
+# ----------------------------------------------------------- a fitted model as the teacher's student model
+def test_teacher_from_a_fitted_bkt_tracks_exactly_what_the_models_tracker_tracks():
+    from pathlib import Path
+
+    from pedagogy import kt
+
+    data = kt.read(Path(__file__).parent / "fixtures" / "kt" / "assist2009_train_50.csv")
+    model = kt.BKT(forgets=True, seed=0).fit(data)
+    skills = list(model.skill_names_)
+    graph = spaces.SkillGraph({s: [] for s in skills + ["never-seen"]})
+    teacher = teachers.make("mastery", graph, seed=0, model=model)
+    tracker = model.tracker()
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        skill = skills[int(rng.integers(len(skills)))] if rng.random() < 0.9 else "never-seen"
+        correct = int(rng.random() < 0.6)
+        tracker.update("s", skill, correct)
+        teacher.observe(skill, float(correct))
+    ours = dict(zip(graph.skills, teacher.state_dict()["state"]["p_known"]))
+    theirs = tracker.mastery("s")
+    assert ours == pytest.approx({s: theirs[s] for s in graph.skills}, abs=1e-12, rel=0)
+    # the state is still plain JSON and resumes with the model's parameters
+    again = teachers.load(json.loads(json.dumps(teacher.state_dict())))
+    assert again.options["params"] == teacher.options["params"]
+
+
+def test_model_and_bkt_options_are_exclusive():
+    with pytest.raises(ValueError, match="teacher 'mastery': give either model= or the BKT option 'slip'"):
+        teachers.make("mastery", spaces.SkillGraph({"a": []}), model=object(), slip=0.1)
+    with pytest.raises(ValueError, match="teacher 'mastery': model must be a fitted pedagogy.kt.BKT"):
+        teachers.make("mastery", spaces.SkillGraph({"a": []}), model=object())

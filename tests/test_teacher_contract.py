@@ -1,63 +1,46 @@
-"""The contract every registered teacher keeps: exact resume, plain-JSON state, clean rejection."""
+"""The contract every registered teacher keeps, through the checks users can run themselves."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
+import pkgutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
+import pedagogy.teachers as teachers_pkg
 from pedagogy import spaces, teachers
+from pedagogy.teachers import checks
 from tests.conftest import all_spaces_for, space_for
 
 ALL = teachers.available()
-EXPECTED = {
-    "random", "sequential", "alp-gmm", "covar-gmm", "riac", "lp", "tscl",
-    "plr", "dump", "sec", "zpdes", "ability-matched",
-}
 
 
-def _scorer(seed: int):
-    """A deterministic, task-dependent score stream in [0, 1]."""
-    rng = np.random.default_rng(seed)
-
-    def score(task):
-        base = float(np.mean(task)) if isinstance(task, np.ndarray) else (hash(str(task)) % 7) / 7.0
-        return float(np.clip(base * 0.8 + 0.2 * rng.random(), 0.0, 1.0))
-
-    return score
+def _teacher_modules() -> list[str]:
+    return [m.name for m in pkgutil.iter_modules(teachers_pkg.__path__) if m.name not in ("base", "checks") and not m.name.startswith("_")]
 
 
-def _cycle(t, score, k):
-    out = []
-    for i in range(k):
-        if i % 5 == 4:
-            batch = t.propose(4)
-            t.observe(batch, [score(x) for x in batch])
-            out.extend(batch)
-        else:
-            x = t.propose()
-            t.observe(x, score(x))
-            out.append(x)
-    return out
+def test_one_teacher_per_module_named_after_it():
+    """Each teacher module registers exactly one teacher, whose name is the module's (``_`` for ``-``)."""
+    by_module: dict[str, list[str]] = {}
+    for name in ALL:
+        by_module.setdefault(teachers.get(name).__module__.rsplit(".", 1)[-1], []).append(name)
+    assert sorted(by_module) == sorted(_teacher_modules())
+    for module, names in by_module.items():
+        assert names == [module.replace("_", "-")], f"module {module} registers {names}"
 
 
-def _same(a, b):
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        if isinstance(x, np.ndarray):
-            assert np.array_equal(x, y)
-        else:
-            assert x == y
+def test_registry_rejects_a_second_teacher_under_a_taken_name():
+    class Impostor(teachers.Teacher):
+        name = "lp"
 
-
-def _snapshot(t):
-    return json.dumps(t.state_dict(), sort_keys=True, allow_nan=False)
-
-
-def test_all_twelve_registered():
-    assert EXPECTED <= set(ALL)
-    assert ALL == sorted(ALL)
+    with pytest.raises(ValueError, match="'lp' is already registered by LearningProgressTeacher"):
+        teachers.register(Impostor)
+    assert teachers.get("lp").__name__ == "LearningProgressTeacher"
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -65,66 +48,41 @@ def test_documented(name):
     cls = teachers.get(name)
     assert cls.description and cls.paper and cls.score_doc
     assert cls.__doc__ and len(cls.__doc__) > 80
+    for option, param in cls.params.items():
+        assert param.doc, f"{name}: option {option!r} has no documentation"
+        if param.departs:
+            assert param.why, f"{name}: option {option!r} departs from the paper without saying why"
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_exact_resume_through_json(name):
+def test_contract(name):
     for space in all_spaces_for(name):
-        t = teachers.make(name, space, seed=3)
-        _cycle(t, _scorer(1), 500)
-        saved = json.loads(_snapshot(t))  # strict JSON: no NaN/inf, plain types only
-        s_a, s_b = _scorer(2), _scorer(2)
-        cont = _cycle(t, s_a, 500)
-        resumed = teachers.load(saved)
-        cont2 = _cycle(resumed, s_b, 500)
-        _same(cont, cont2)
-        assert _snapshot(t) == _snapshot(resumed)
+        checks.check_teacher(name, space)
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_proposals_inside_space_and_seeded(name):
-    for space in all_spaces_for(name):
-        a = teachers.make(name, space, seed=11)
-        b = teachers.make(name, space, seed=11)
-        ta = _cycle(a, _scorer(5), 300)
-        tb = _cycle(b, _scorer(5), 300)
-        _same(ta, tb)
-        assert all(space.contains(x) for x in ta)
-        assert isinstance(a.propose(3), list)
-        json.dumps(a.report(), allow_nan=False)
+def test_paper_preset_applies_every_paper_setting(name):
+    cls = teachers.get(name)
+    t = teachers.make(name, space_for(name), seed=0, preset="paper")
+    for option, param in cls.params.items():
+        assert t.options[option] == (param.paper if param.departs else param.default)
+    assert teachers.load(json.loads(json.dumps(t.state_dict()))).options == t.options
+
+
+def test_paper_preset_yields_to_explicit_options_and_rejects_unknown_presets():
+    t = teachers.make("zpdes", space_for("zpdes"), seed=0, preset="paper", review_when_stalled=0.25)
+    assert t.options["review_when_stalled"] == 0.25
+    with pytest.raises(ValueError, match="teacher 'lp': preset must be None or 'paper', got 'fast'"):
+        teachers.make("lp", space_for("lp"), preset="fast")
+
+
+def test_option_rule_error_names_teacher_option_and_rule():
+    with pytest.raises(ValueError, match=r"teacher 'lp': option 'ema_alpha' must be a number in \(0, 1\], got 0"):
+        teachers.make("lp", space_for("lp"), ema_alpha=0)
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_bad_input_rejected_and_state_unchanged(name):
-    space = space_for(name)
-    t = teachers.make(name, space, seed=0)
-    _cycle(t, _scorer(0), 60)
-    good = t.propose()
-    before = _snapshot(t)
-    outside = [5.0, 5.0] if isinstance(space, spaces.Box) else "no-such-task"
-    bad_calls = [
-        lambda: t.observe(outside, 0.5),
-        lambda: t.observe(good, float("nan")),
-        lambda: t.observe(good, float("inf")),
-        lambda: t.observe(good, "high"),
-        lambda: t.observe([good, good], [0.5]),
-        lambda: t.observe([good, outside], [0.5, 0.5]),
-        lambda: t.observe([good, good], [0.5, float("nan")]),
-        lambda: t.propose(0),
-        lambda: t.propose(-2),
-    ]
-    for call in bad_calls:
-        with pytest.raises(ValueError, match=name):
-            call()
-        assert _snapshot(t) == before
-    t.observe(good, 0.5)  # the good call still works afterwards
-
-
-@pytest.mark.parametrize("name", ALL)
-def test_unknown_option_and_wrong_space(name):
-    space = space_for(name)
-    with pytest.raises(ValueError, match="unknown option 'no_such_option'"):
-        teachers.make(name, space, no_such_option=1)
+def test_wrong_space(name):
     cls = teachers.get(name)
     for other in (spaces.Box([0], [1]), spaces.Discrete(3)):
         if not isinstance(other, cls.space_types):
@@ -132,9 +90,109 @@ def test_unknown_option_and_wrong_space(name):
                 teachers.make(name, other)
 
 
+# --- the checks themselves must catch broken teachers ------------------------------------------
+class _ForgetsOnResume(teachers.Teacher):
+    """Proposes the task it last saw: but does not save it, so a resumed copy diverges."""
+
+    name = "test-forgets"
+    description = paper = score_doc = "test"
+    space_types = (spaces.Discrete,)
+
+    def _setup(self):
+        self._last = 0
+
+    def _propose(self, n):
+        return [(self._last + int(self.rng.integers(2))) % self.space.n for _ in range(n)]
+
+    def _observe(self, task, score):
+        self._last = task
+
+    def _get_state(self):
+        return {}
+
+    def _set_state(self, state):
+        self._setup()
+
+
+class _ChangesStateOnBadInput(_ForgetsOnResume):
+    """Counts calls before validating them."""
+
+    name = "test-eager"
+
+    def _setup(self):
+        self._calls = 0
+
+    def _propose(self, n):
+        return [0] * n
+
+    def _observe(self, task, score):
+        self._calls += 1
+
+    def _get_state(self):
+        return {"calls": self._calls}
+
+    def _set_state(self, state):
+        self._calls = state["calls"]
+
+    def observe(self, task, score):
+        self._calls += 1
+        super().observe(task, score)
+
+
+class _Unbounded(_ChangesStateOnBadInput):
+    """Keeps every score."""
+
+    name = "test-unbounded"
+
+    def _setup(self):
+        self._scores = []
+
+    def _observe(self, task, score):
+        self._scores.append(score)
+
+    def _get_state(self):
+        return {"scores": list(self._scores)}
+
+    def _set_state(self, state):
+        self._scores = list(state["scores"])
+
+    observe = teachers.Teacher.observe
+
+
+def test_checks_catch_a_teacher_that_does_not_resume():
+    with pytest.raises(AssertionError, match="'test-forgets' fails exact resume"):
+        checks.check_exact_resume(_ForgetsOnResume, spaces.Discrete(5))
+
+
+def test_checks_catch_state_changed_by_bad_input():
+    with pytest.raises(AssertionError, match="'test-eager' fails bad input: a task outside the space was rejected but changed the state"):
+        checks.check_bad_input(_ChangesStateOnBadInput, spaces.Discrete(5))
+
+
+def test_checks_catch_unbounded_state():
+    with pytest.raises(AssertionError, match="'test-unbounded' fails bounded state"):
+        checks.check_bounded_state(_Unbounded, spaces.Discrete(5), cycles=200)
+
+
+def test_stable_scorer_is_the_same_in_every_process():
+    """Python salts str hashes per process; the contract scorer must not depend on that."""
+    code = "from pedagogy.teachers.checks import stable_scorer; s = stable_scorer(0); print([s(f'task{i}') for i in range(5)])"
+    outs = {
+        subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outs) == 1
+    s = checks.stable_scorer(0)
+    assert outs.pop().strip() == str([s(f"task{i}") for i in range(5)])
+
+
 # Teachers that must know the probability a task was proposed with (Exp3's
 # importance weights) reject observations of tasks they never proposed.
 NEEDS_PROPOSAL = [(n, {}) for n in ALL if teachers.get(n).requires_proposed] + [("tscl", {"algorithm": "exp3"})]
+
+
+def _snapshot(t):
+    return json.dumps(t.state_dict(), sort_keys=True, allow_nan=False)
 
 
 @pytest.mark.parametrize("name, options", NEEDS_PROPOSAL)
@@ -173,3 +231,8 @@ def test_load_rejects_garbage():
 def test_bad_seed():
     with pytest.raises(ValueError, match="seed"):
         teachers.make("random", spaces.Discrete(2), seed=-1)
+
+
+def test_modules_import_cleanly():
+    for module in _teacher_modules():
+        importlib.import_module(f"pedagogy.teachers.{module}")

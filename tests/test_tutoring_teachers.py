@@ -326,3 +326,14 @@ def test_zpdes_reviews_mastered_skills_when_the_zpd_stalls():
     late_paper = run(0.0)
     assert late_paper.count("known") == 0  # the paper's rule: mastered skills never come back
     assert 0.3 < late_with_review.count("known") / 300 < 0.7  # about half the proposals review
+
+
+def test_zpdes_progress_reward_is_clipped_at_zero():
+    """As in the reference (kidlearn's ZpdesSsb): falling success is no reward, so weights stay >= 0."""
+    t = teachers.make("zpdes", spaces.SkillGraph({"a": [], "b": []}), seed=0, beta=0.5, eta=1.0, initial_weight=0.3)
+    for _ in range(10):
+        t.observe("a", 1.0)
+    for _ in range(30):
+        t.observe("a", 0.0)  # success collapses: r < 0 at every step
+    w = dict(zip(t.space.tasks, t.state_dict()["state"]["weights"]))
+    assert 0.0 <= w["a"] < 1e-6  # decayed towards 0, never below it

@@ -21,6 +21,7 @@ _COMMAND_MODULES = ("pedagogy.bench.cli", "pedagogy.kt.cli")
 
 def _cmd_teachers(args: argparse.Namespace) -> int:
     from pedagogy import teachers
+    from pedagogy.params import table
 
     rows = []
     for name in teachers.available():
@@ -31,8 +32,15 @@ def _cmd_teachers(args: argparse.Namespace) -> int:
         for name, desc, accepts, paper in rows:
             cls = teachers.get(name)
             print(f"{name}\n  {desc}\n  spaces: {accepts}\n  score:  {cls.score_doc}\n  paper:  {paper}")
-            if cls.defaults:
-                print("  options: " + ", ".join(f"{k}={v!r}" for k, v in cls.defaults.items()))
+            rows_ = table(cls.params)
+            if rows_:
+                print("  options:")
+                w = max(len(r[0]) for r in rows_)
+                for opt, default, rule, doc in rows_:
+                    print(f"    {opt:<{w}}  = {default}  ({rule})  {doc}")
+            departures = cls.paper_departures()
+            if departures:
+                print("  not the paper's (preset='paper' restores): " + ", ".join(f"{k}={p.paper!r}" for k, p in departures.items()))
             print()
         return 0
     width = max(len(r[0]) for r in rows)
@@ -50,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pedagogy {pedagogy.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("teachers", help="list the registered teachers", description="List every registered teacher with a one-line description, the spaces it accepts and its paper.")
-    p.add_argument("-v", "--verbose", action="store_true", help="also show each teacher's score scale and default options")
+    p.add_argument("-v", "--verbose", action="store_true", help="also show each teacher's score scale, options (default, rule, meaning) and where a default is not the paper's")
     p.set_defaults(func=_cmd_teachers)
     for mod_name in _COMMAND_MODULES:
         try:

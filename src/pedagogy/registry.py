@@ -51,6 +51,10 @@ class Registry(Generic[T]):
         self._items[name] = obj
         return obj
 
+    def unregister(self, name: str) -> T | None:
+        """Remove ``name`` (for tests and plugins that register temporarily); returns what was there."""
+        return self._items.pop(name, None)
+
     def register_lazy(self, name: str, module: str, dependency: str) -> None:
         """Make ``name`` available once ``module`` is imported; listed only while ``dependency`` is installed."""
         self._lazy[name] = (module, dependency)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
+from pedagogy.kt.core import elo_gain, logistic
+from pedagogy.params import Interval, Param
 from pedagogy.spaces import Discrete
 from pedagogy.teachers.base import Teacher, register
 
@@ -33,13 +36,6 @@ _SNAPSHOT_DIVISOR = 1000
 _MAX_STEP = 2.0
 # Difficulties listed by report() for big spaces (the easiest and the hardest).
 _REPORT_TOP = 10
-
-
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
 
 
 @register
@@ -118,31 +114,21 @@ class AbilityMatchedTeacher(Teacher):
     score_range = (0.0, 1.0)
     large_discrete = True
     space_types = (Discrete,)
-    defaults: dict[str, Any] = {
-        "prior_sd": 3.0,
-        "window": 100,
-        "newton_steps": 3,
-        "refit_every": 10,
-        "margin": 0.0,
-        "min_eligible": 1,
-        "difficulty_lr": 0.8,
-        "difficulty_decay": 0.05,
+    params = {
+        "prior_sd": Param(3.0, Interval(Real, 0, closed="neither"), "standard deviation of the prior on theta"),
+        "window": Param(100, Interval(Integral, 1), "recent answers the ability is estimated from"),
+        "newton_steps": Param(3, Interval(Integral, 1), "Newton steps per refit"),
+        "refit_every": Param(10, Interval(Integral, 1), "observations between full refits of theta"),
+        "margin": Param(0.0, Interval(Real), "eligible tasks satisfy b <= theta + margin (0 in PUDF)"),
+        "min_eligible": Param(1, Interval(Integral, 1), "the easiest tasks always eligible"),
+        "difficulty_lr": Param(0.8, Interval(Real, 0, closed="neither"), "Elo step of estimated difficulties"),
+        "difficulty_decay": Param(0.05, Interval(Real, 0), "Elo uncertainty decay of estimated difficulties"),
     }
 
     # ------------------------------------------------------------ options
     def _check_options(self) -> None:
-        self._option_positive("prior_sd")
-        self._option_positive("window", integer=True)
-        self._option_positive("newton_steps", integer=True)
-        self._option_positive("refit_every", integer=True)
-        m = self.options["margin"]
-        if isinstance(m, bool) or not isinstance(m, (int, float)) or not math.isfinite(m):
-            raise self._error(f"option 'margin' must be a finite number, got {m!r}")
-        self._option_positive("min_eligible", integer=True)
         if self.options["min_eligible"] > self.space.n:  # type: ignore[attr-defined]
             raise self._error(f"option 'min_eligible' ({self.options['min_eligible']}) exceeds the {self.space.n} tasks")  # type: ignore[attr-defined]
-        self._option_positive("difficulty_lr")
-        self._option_positive("difficulty_decay", allow_zero=True)
 
 
     # -------------------------------------------------------------- setup
@@ -211,10 +197,10 @@ class AbilityMatchedTeacher(Teacher):
 
     def _observe(self, task: int, score: float) -> None:
         b = self._bl[task]
-        p = _sigmoid(self._theta - b)
+        p = logistic(self._theta - b)
         if self._estimated:
             n = self._count[task]
-            nb = b + self._lr / (1.0 + self._decay * n) * (p - score)
+            nb = b + elo_gain(self._lr, self._decay, n) * (p - score)
             self._bl[task] = nb
             self._count[task] = n + 1
             if self._sorted_mode:

@@ -304,6 +304,18 @@ class Teacher:
             "state": to_jsonable(self._get_state()),
         }
 
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> Teacher:
+        """Rebuild this class of teacher from :meth:`state_dict` output (what :func:`load` does after the look-up)."""
+        if state.get("teacher") != cls.name:
+            raise ValueError(f"teachers.load: state of teacher {state.get('teacher')!r} given to '{cls.name}'")
+        teacher = cls(from_dict(state["space"]), seed=state["seed"], **state["options"])
+        try:
+            teacher._restore(state)
+        except (KeyError, TypeError, IndexError) as exc:
+            raise ValueError(f"teachers.load: state of teacher '{cls.name}' is malformed ({exc!r})") from exc
+        return teacher
+
     def _restore(self, state: Mapping[str, Any]) -> None:
         self.rng.bit_generator.state = dict(state["rng"])
         self.n_proposed = int(state["proposed"])
@@ -353,10 +365,4 @@ def load(state: Mapping[str, Any]) -> Teacher:
     missing = [k for k in ("teacher", "space", "seed", "options", "rng", "proposed", "observed", "pending", "state") if k not in state]
     if missing:
         raise ValueError(f"teachers.load: state is missing {', '.join(missing)}")
-    cls = get(state["teacher"])
-    teacher = cls(from_dict(state["space"]), seed=state["seed"], **state["options"])
-    try:
-        teacher._restore(state)
-    except (KeyError, TypeError, IndexError) as exc:
-        raise ValueError(f"teachers.load: state of teacher '{cls.name}' is malformed ({exc!r})") from exc
-    return teacher
+    return get(state["teacher"]).from_state(state)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
-from pedagogy.spaces import Discrete
-from pedagogy.teachers._discrete import draw_from_cdf, softmax_cdf, top_k
-from pedagogy.teachers.base import Teacher, register
+from pedagogy.params import Interval, Param
+from pedagogy.teachers._categorical import CategoricalTeacher, softmax
+from pedagogy.teachers.base import register
 
 
 @register
-class DumpTeacher(Teacher):
+class DumpTeacher(CategoricalTeacher):
     """DUMP: UCB over each distribution's expected absolute advantage, sampled by a softmax.
 
     Wang et al., "DUMP: Automated Distribution-Level Curriculum Learning for
@@ -31,8 +32,7 @@ class DumpTeacher(Teacher):
     total over all distributions (the ``+ 1`` terms follow the reference code,
     so unseen distributions get a finite, large bonus and a zero mean).  Tasks
     are drawn from ``softmax(UCB / temperature)``.  ``propose(n)`` (one
-    training batch) is the main use; the distribution is cached and rebuilt
-    only after an ``observe``.
+    training batch) is the main use.
 
     Score: the absolute advantage of one sample (e.g. ``|A|`` of a GRPO/PPO
     rollout, or the mean ``|A|`` of a prompt's rollout group); any finite
@@ -55,14 +55,12 @@ class DumpTeacher(Teacher):
     paper = "Wang et al. 2025, DUMP: Automated Distribution-Level Curriculum Learning for RL-based LLM Post-training"
     score_doc = "absolute advantage of a sample (finite, >= 0)"
     score_range = (0.0, None)
-    space_types = (Discrete,)
-    defaults: dict[str, Any] = {"window": 300, "c": 1.0, "temperature": 0.1, "report_top": 20}
-
-    def _check_options(self) -> None:
-        self._option_positive("window", integer=True)
-        self._option_positive("c", allow_zero=True)
-        self._option_positive("temperature")
-        self._option_positive("report_top", integer=True)
+    params = {
+        "window": Param(300, Interval(Integral, 1), "sliding-window length per distribution"),
+        "c": Param(1.0, Interval(Real, 0), "weight of the UCB exploration bonus"),
+        "temperature": Param(0.1, Interval(Real, 0, closed="neither"), "softmax temperature over UCB scores"),
+        **CategoricalTeacher.params,
+    }
 
     def _setup(self) -> None:
         n = self.space.n  # type: ignore[attr-defined]
@@ -72,20 +70,16 @@ class DumpTeacher(Teacher):
         self._means = np.zeros(n)
         self._counts = np.zeros(n)  # all-time samples per distribution (float for vector maths)
         self._total = 0
-        self._p: np.ndarray | None = None
-        self._cdf: np.ndarray | None = None
 
     # ------------------------------------------------------------ internals
     def _ucb(self) -> np.ndarray:
         bonus = np.sqrt(2.0 * math.log(self._total + 1) / (self._counts + 1.0))
         return self._means + float(self.options["c"]) * bonus
 
-    def _dist(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._cdf is None:
-            self._p, self._cdf = softmax_cdf(self._ucb(), float(self.options["temperature"]))
-        return self._p, self._cdf  # type: ignore[return-value]
+    def _weights(self) -> np.ndarray:
+        return softmax(self._ucb(), float(self.options["temperature"]))
 
-    def _add(self, task: int, score: float) -> None:
+    def _update(self, task: int, score: float) -> None:
         win = self._windows.get(task)
         if win is None:
             win = self._windows[task] = deque()
@@ -101,19 +95,7 @@ class DumpTeacher(Teacher):
         self._counts[task] += 1
         self._total += 1
 
-    # ---------------------------------------------------------------- hooks
-    def _propose(self, n: int) -> list[Any]:
-        _, cdf = self._dist()
-        return draw_from_cdf(self.rng, cdf, n)
-
-    def _observe(self, task: Any, score: float) -> None:
-        self._observe_many([task], [score])
-
-    def _observe_many(self, tasks: list[Any], scores: list[float]) -> None:
-        for t, s in zip(tasks, scores):
-            self._add(int(t), s)
-        self._cdf = None
-
+    # ---------------------------------------------------------------- state
     def _get_state(self) -> dict[str, Any]:
         keys = sorted(self._windows)
         return {
@@ -134,9 +116,8 @@ class DumpTeacher(Teacher):
             self._means[k] = max(float(s), 0.0) / len(w) if w else 0.0
         self._total = int(state["total"])
 
-    def _report(self) -> dict[str, Any]:
-        p, _ = self._dist()
-        ucb = self._ucb()
-        rows = top_k(self.space.tasks, {"mean_abs_advantage": self._means, "ucb": ucb, "samples": self._counts, "probability": p},  # type: ignore[attr-defined]
-                     p, int(self.options["report_top"]))
-        return {"total_samples": self._total, "distributions_seen": len(self._windows), "top": rows}
+    def _report_columns(self) -> dict[str, np.ndarray]:
+        return {"mean_abs_advantage": self._means, "ucb": self._ucb(), "samples": self._counts}
+
+    def _report_extra(self) -> dict[str, Any]:
+        return {"total_samples": self._total, "distributions_seen": len(self._windows)}

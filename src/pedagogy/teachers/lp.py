@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 from scipy.special import expit
 
-from pedagogy.spaces import Discrete
-from pedagogy.teachers._discrete import draw_from_cdf, top_k
-from pedagogy.teachers.base import Teacher, register
+from pedagogy.params import Boolean, Interval, Param
+from pedagogy.teachers._categorical import CategoricalTeacher
+from pedagogy.teachers.base import register
 
 
 @register
-class LearningProgressTeacher(Teacher):
+class LearningProgressTeacher(CategoricalTeacher):
     """Learning progress from a fast and a slow moving average of each task's success.
 
     Kanitscheider et al., "Multi-task curriculum learning in a complex, visual,
@@ -39,8 +40,6 @@ class LearningProgressTeacher(Teacher):
       uniform; finally a uniform floor ``uniform_prob`` is mixed in so unseen tasks
       are still tried.
 
-    The distribution is cached and recomputed only after an ``observe``.
-
     Score: a success indicator or success rate in ``[0, 1]`` (scores outside are
     rejected).
 
@@ -63,17 +62,14 @@ class LearningProgressTeacher(Teacher):
     description = "Learning progress |fast EMA - slow EMA| of success, z-score + sigmoid sampling (Minecraft LP)."
     paper = "Kanitscheider et al. 2021, Multi-task curriculum learning in a complex, visual, hard-exploration domain: Minecraft, arXiv 2106.14876"
     score_doc = "success indicator or success rate in [0, 1]"
-    space_types = (Discrete,)
     score_range = (0.0, 1.0)
-    defaults: dict[str, Any] = {"ema_alpha": 0.1, "p_theta": 0.1, "uniform_prob": 0.25, "normalize": True, "report_top": 20}
-
-    def _check_options(self) -> None:
-        self._option_fraction("ema_alpha", low_open=True)
-        self._option_fraction("p_theta", low_open=True, high_open=True)
-        self._option_fraction("uniform_prob")
-        if not isinstance(self.options["normalize"], bool):
-            raise self._error(f"option 'normalize' must be true or false, got {self.options['normalize']!r}")
-        self._option_positive("report_top", integer=True)
+    params = {
+        "ema_alpha": Param(0.1, Interval(Real, 0, 1, closed="right"), "EMA rate of the fast average"),
+        "p_theta": Param(0.1, Interval(Real, 0, 1, closed="neither"), "reweighting parameter theta"),
+        "uniform_prob": Param(0.25, Interval(Real, 0, 1), "uniform mixture weight"),
+        "normalize": Param(True, Boolean(), "rescale by the first-score baseline"),
+        **CategoricalTeacher.params,
+    }
 
     def _setup(self) -> None:
         n = self.space.n  # type: ignore[attr-defined]
@@ -87,56 +83,32 @@ class LearningProgressTeacher(Teacher):
         self._lp = np.zeros(n)
         self._active = np.zeros(n, dtype=bool)  # LP > 0 or success EMA > 0 (the reference's rule)
         self._n_active = 0
-        self._cdf: np.ndarray | None = None
         # Option values read on every update, cached as plain floats.
         self._alpha = float(self.options["ema_alpha"])
         self._theta = float(self.options["p_theta"])
         self._uniform = float(self.options["uniform_prob"])
-        self._uniform_cdf = self._uniform / n * np.arange(1, n + 1)  # the uniform floor, cumulated
 
     def _reweight(self, p: float) -> float:
         th = self._theta
         return p * (1.0 - th) / (p + th * (1.0 - 2.0 * p))
 
-    def _dist(self) -> tuple[np.ndarray, np.ndarray]:
-        """(probabilities, cumulative probabilities) of the next proposal; the latter cached until an observe."""
-        if self._cdf is None:
-            n = self._lp.size
-            u = self._uniform
-            k = self._n_active
-            if k == 0:
-                cdf = self._uniform_cdf / u if u > 0 else np.arange(1, n + 1) / n
-            else:
-                # z-score of LP over the active tasks, sigmoid, normalise; built as a
-                # cumulative sum directly (few numpy calls: this runs once per cycle)
-                sub = self._lp if k == n else self._lp[self._active]
-                d = sub - sub.sum() / k
-                sd = math.sqrt(float(d.dot(d)) / k)
-                w = expit(d / sd if sd > 0 else d)
-                if k < n:
-                    full = np.zeros(n)
-                    full[self._active] = w
-                    w = full
-                cdf = w.cumsum()
-                cdf *= (1.0 - u) / cdf[-1]
-                cdf += self._uniform_cdf
-            self._cdf = cdf
-        # The probabilities themselves are only for reports: derived on demand.
-        return np.diff(self._cdf, prepend=0.0), self._cdf
-
-    def _propose(self, n: int) -> list[Any]:
-        if self._cdf is None:
-            self._dist()
-        return draw_from_cdf(self.rng, self._cdf, n)  # type: ignore[arg-type]
-
-    def _observe(self, task: Any, score: float) -> None:
-        self._update(task, score)
-        self._cdf = None
-
-    def _observe_many(self, tasks: list[Any], scores: list[float]) -> None:
-        for t, s in zip(tasks, scores):
-            self._update(t, s)
-        self._cdf = None
+    def _weights(self) -> np.ndarray:
+        n = self._lp.size
+        u = self._uniform
+        k = self._n_active
+        if k == 0:
+            return np.ones(n)
+        # z-score of LP over the active tasks, sigmoid, normalise, mix in the uniform floor
+        sub = self._lp if k == n else self._lp[self._active]
+        d = sub - sub.sum() / k
+        sd = math.sqrt(float(d.dot(d)) / k)
+        w = expit(d / sd if sd > 0 else d)
+        full = np.full(n, u / n)
+        if k < n:
+            full[self._active] += (1.0 - u) * w / w.sum()
+        else:
+            full += (1.0 - u) * w / w.sum()
+        return full
 
     def _update(self, i: int, s: float) -> None:
         a = self._alpha
@@ -186,8 +158,8 @@ class LearningProgressTeacher(Teacher):
             self._true[i] = float(state["true"][k])
             self._set_lp(i)
 
-    def _report(self) -> dict[str, Any]:
-        p, _ = self._dist()
-        rows = top_k(self.space.tasks, {"learning_progress": self._lp, "success_ema": np.asarray(self._true), "probability": p},  # type: ignore[attr-defined]
-                     p, int(self.options["report_top"]))
-        return {"tasks_seen": sum(self._seen), "mean_learning_progress": float(self._lp.mean()), "top": rows}
+    def _report_columns(self) -> dict[str, np.ndarray]:
+        return {"learning_progress": self._lp, "success_ema": np.asarray(self._true)}
+
+    def _report_extra(self) -> dict[str, Any]:
+        return {"tasks_seen": sum(self._seen), "mean_learning_progress": float(self._lp.mean())}

@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from numbers import Integral, Real
 from typing import Any
 
-from pedagogy.spaces import Discrete, SkillGraph
+from pedagogy.kt.core import BKT_KEYS, bkt_update, check_bkt
+from pedagogy.params import InstanceOf, Interval, Nullable, Param
+from pedagogy.spaces import Discrete, SkillGraph, Space
 from pedagogy.teachers.base import Teacher, register
 
-__all__ = ["MasteryTeacher"]
+__all__ = ["MasteryTeacher", "bkt_params_from_model"]
 
-_BKT_KEYS = ("prior", "learn", "guess", "slip", "forget")
+
+def bkt_params_from_model(model: Any, skills: list[Any]) -> dict[str, Any]:
+    """Options ``prior``..``forget`` and per-skill ``params`` from a fitted :class:`pedagogy.kt.BKT`.
+
+    Skills the model was not fitted on take its population defaults, as the
+    model's own tracker does.
+    """
+    table = getattr(model, "params_table", None)
+    defaults = getattr(model, "defaults_", None)
+    if not callable(table) or not callable(defaults):
+        raise ValueError(f"model must be a fitted pedagogy.kt.BKT (with params_table() and defaults_()), got {type(model).__name__}")
+    fitted = table()
+    known = {str(s) for s in skills}
+    per_skill = {s: {k: float(v) for k, v in p.items() if k in BKT_KEYS} for s, p in fitted.items() if s in known}
+    base = {k: float(v) for k, v in defaults().items() if k in BKT_KEYS}
+    return {**base, "params": per_skill}
 
 
 @register
@@ -51,6 +69,12 @@ class MasteryTeacher(Teacher):
     Score: the correctness of one answer in ``[0, 1]`` (0/1; a fraction is
     treated as soft evidence, a mix of the correct and incorrect updates).
 
+    ``model=`` takes a fitted :class:`pedagogy.kt.BKT` instead of the five
+    numbers: every skill gets the model's parameters (unknown skills its
+    population defaults), so the teacher's ``P(L)`` is exactly what the
+    model's tracker computes after the same answers.  The state stays plain
+    JSON: the parameters are copied into the options.
+
     Parameters
     ----------
     prior, learn, guess, slip, forget : float
@@ -76,50 +100,47 @@ class MasteryTeacher(Teacher):
     score_doc = "correctness of one answer in [0, 1] (0/1; fractions are soft evidence)"
     space_types = (Discrete,)
     score_range = (0.0, 1.0)
-    defaults: dict[str, Any] = {
-        "prior": 0.5,
-        "learn": 0.1,
-        "guess": 0.2,
-        "slip": 0.1,
-        "forget": 0.0,
-        "params": None,
-        "threshold": 0.95,
-        "max_attempts": 10,
-        "max_remediations": 2,
+    _probability = Interval(Real, 0, 1)
+    params = {
+        "prior": Param(0.5, _probability, "P(L0) of every skill"),
+        "learn": Param(0.1, _probability, "P(T) of every skill"),
+        "guess": Param(0.2, _probability, "P(G) of every skill"),
+        "slip": Param(0.1, _probability, "P(S) of every skill"),
+        "forget": Param(0.0, _probability, "P(F) of every skill (0: standard BKT)"),
+        "params": Param(None, Nullable(InstanceOf(Mapping, "a dict skill -> BKT parameters")), "per-skill overrides"),
+        "threshold": Param(0.95, Interval(Real, 0, 1, closed="neither"), "mastery criterion on P(L)"),
+        "max_attempts": Param(10, Interval(Integral, 1), "answers in a row on a skill before it counts as wheel-spinning"),
+        "max_remediations": Param(2, Interval(Integral, 0), "returns to the prerequisites before a skill is flagged"),
     }
+
+    def __init__(self, space: Space, seed: int | None = None, preset: str | None = None, model: Any = None, **options: Any):
+        if model is not None:
+            clash = sorted(set(options) & {*BKT_KEYS, "params"})
+            if clash:
+                raise ValueError(f"teacher '{self.name}': give either model= or the BKT option {clash[0]!r}, not both")
+            skills = space.skills if isinstance(space, SkillGraph) else list(getattr(space, "tasks", []))
+            try:
+                options.update(bkt_params_from_model(model, skills))
+            except ValueError as exc:
+                raise ValueError(f"teacher '{self.name}': {exc}") from None
+        super().__init__(space, seed=seed, preset=preset, **options)
 
     # ------------------------------------------------------------ options
     def _skills(self) -> list[str] | list[Any]:
         return self.space.skills if isinstance(self.space, SkillGraph) else list(self.space.tasks)  # type: ignore[attr-defined]
 
     def _check_options(self) -> None:
-        for key in _BKT_KEYS:
-            self._option_fraction(key)
-        self._option_fraction("threshold", low_open=True, high_open=True)
-        self._option_positive("max_attempts", integer=True)
-        self._option_positive("max_remediations", integer=True, allow_zero=True)
-        params = self.options["params"]
-        if params is not None:
-            if not isinstance(params, Mapping):
-                raise self._error(f"option 'params' must be a dict skill -> BKT parameters, got {params!r:.60}")
-            known = {str(s) for s in self._skills()}
-            for skill, p in params.items():
-                if str(skill) not in known:
-                    raise self._error(f"option 'params' names unknown skill {skill!r}")
-                if not isinstance(p, Mapping) or set(p) - set(_BKT_KEYS):
-                    raise self._error(f"option 'params' for skill {skill!r} must only have keys {', '.join(_BKT_KEYS)}")
-                for k, v in p.items():
-                    if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0.0 <= v <= 1.0:
-                        raise self._error(f"option 'params': {k} of skill {skill!r} must be in [0, 1], got {v!r}")
-        for skill in self._skills():
-            p = self._bkt(str(skill))
-            if p["guess"] + p["slip"] >= 1.0:
-                raise self._error(f"guess + slip must be below 1 (skill {skill!r}), else answers carry no evidence")
+        owner = f"teacher '{self.name}'"
+        params = self.options["params"] or {}
+        known = {str(s) for s in self._skills()}
+        for skill in params:
+            if str(skill) not in known:
+                raise self._error(f"option 'params' names unknown skill {skill!r}")
+        base = check_bkt({k: self.options[k] for k in BKT_KEYS}, owner)
+        self._bkt_of = {str(s): check_bkt(params.get(str(s), {}), owner, where=f"skill {s!r}", defaults=base) for s in self._skills()}
 
     def _bkt(self, skill: str) -> dict[str, float]:
-        base = {k: float(self.options[k]) for k in _BKT_KEYS}
-        over = (self.options["params"] or {}).get(skill, {})
-        return {**base, **{k: float(v) for k, v in over.items()}}
+        return self._bkt_of[skill]
 
     # -------------------------------------------------------------- setup
     def _setup(self) -> None:
@@ -236,12 +257,7 @@ class MasteryTeacher(Teacher):
 
     # ------------------------------------------------------------ updates
     def _update_skill(self, s: int, score: float) -> None:
-        L, G, S = self._L[s], self._G[s], self._S[s]
-        p_correct = L * (1.0 - S) + (1.0 - L) * G
-        post_right = L * (1.0 - S) / p_correct if p_correct > 0 else L
-        post_wrong = L * S / (1.0 - p_correct) if p_correct < 1 else L
-        post = score * post_right + (1.0 - score) * post_wrong
-        self._set_p_known(s, post * (1.0 - self._F[s]) + (1.0 - post) * self._T[s])
+        self._set_p_known(s, bkt_update(self._L[s], self._T[s], self._F[s], self._G[s], self._S[s], score))
 
     def _observe(self, task: Any, score: float) -> None:
         self._clock += 1

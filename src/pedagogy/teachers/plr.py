@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import bisect
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
+from pedagogy.params import Interval, OneOf, Param
 from pedagogy.spaces import Discrete
 from pedagogy.teachers.base import Teacher, register
 
@@ -21,8 +23,12 @@ class PLRTeacher(Teacher):
     ``Discrete(100_000)``).  Each seen level keeps a score ``S_i`` and the
     time ``C_i`` it was last proposed.  Each proposal first draws the replay
     decision: with the paper's proportionate schedule the replay probability
-    is ``|seen| / capacity``; with ``replay_schedule="fixed"`` it is
-    ``replay_prob`` (Robust PLR).  On replay a seen level is drawn from::
+    is ``|seen| / |all levels|``; where the buffer holds fewer levels than the
+    space, it is the buffer's filled fraction capped at ``replay_prob`` (as
+    Syllabus does), so that new
+    levels keep coming once the buffer is full — uncapped it would reach 1 and
+    the buffer would never see a new level again.  With
+    ``replay_schedule="fixed"`` it is ``replay_prob`` (Robust PLR).  On replay a seen level is drawn from::
 
         P_replay = (1 - rho) * P_S + rho * P_C
         P_S(i) ∝ (1 / rank(S_i)) ** (1 / beta)     (rank 1 = highest score)
@@ -72,19 +78,15 @@ class PLRTeacher(Teacher):
     score_doc = "learning potential of the episode, e.g. mean |GAE| (L1 value loss); any finite real, only its rank matters"
     large_discrete = True
     space_types = (Discrete,)
-    defaults: dict[str, Any] = {
-        "temperature": 0.1, "staleness_coef": 0.1, "replay_schedule": "proportionate", "replay_prob": 0.5,
-        "score_ema": 1.0, "buffer_size": 4000, "report_top": 10,
+    params = {
+        "temperature": Param(0.1, Interval(Real, 0, closed="neither"), "rank temperature beta"),
+        "staleness_coef": Param(0.1, Interval(Real, 0, 1), "staleness mixing weight rho"),
+        "replay_schedule": Param("proportionate", OneOf("proportionate", "fixed"), "replay probability: seen / all levels, or replay_prob"),
+        "replay_prob": Param(0.5, Interval(Real, 0, 1), "replay probability of the fixed schedule; the cap of the proportionate one on a buffer smaller than the space"),
+        "score_ema": Param(1.0, Interval(Real, 0, 1, closed="right"), "weight of a new score of a seen level"),
+        "buffer_size": Param(4000, Interval(Integral, 1), "most levels remembered"),
+        "report_top": Param(10, Interval(Integral, 1), "levels listed by report()"),
     }
-
-    def _check_options(self) -> None:
-        self._option_positive("temperature")
-        self._option_fraction("staleness_coef")
-        self._option_choice("replay_schedule", ["proportionate", "fixed"])
-        self._option_fraction("replay_prob")
-        self._option_fraction("score_ema", low_open=True)
-        self._option_positive("buffer_size", integer=True)
-        self._option_positive("report_top", integer=True)
 
     def _setup(self) -> None:
         self._n = self.space.n  # type: ignore[attr-defined]
@@ -135,9 +137,11 @@ class PLRTeacher(Teacher):
             return 0.0
         if n >= self._n:
             return 1.0
+        cap = float(self.options["replay_prob"])
         if self.options["replay_schedule"] == "proportionate":
-            return n / self._cap
-        return float(self.options["replay_prob"])
+            filled = n / self._cap  # = seen / all levels when the buffer holds the whole space
+            return filled if self._cap == self._n else min(filled, cap)
+        return cap
 
     def _propose(self, n: int) -> list[Any]:
         out: list[int] = []

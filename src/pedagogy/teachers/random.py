@@ -27,7 +27,6 @@ class RandomTeacher(Teacher):
     score_doc = "any finite real number (ignored)"
     large_discrete = True
     space_types = (Box, Discrete)
-    defaults: dict[str, Any] = {}
 
     def _setup(self) -> None:
         pass

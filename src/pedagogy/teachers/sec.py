@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
-from pedagogy.spaces import Discrete
-from pedagogy.teachers._discrete import draw_from_cdf, softmax_cdf, top_k
-from pedagogy.teachers.base import Teacher, register
+from pedagogy.params import Interval, Param
+from pedagogy.teachers._categorical import CategoricalTeacher, softmax
+from pedagogy.teachers.base import register
 
 
 @register
-class SecTeacher(Teacher):
+class SecTeacher(CategoricalTeacher):
     """Self-Evolving Curriculum (SEC): categories are arms of a non-stationary bandit.
 
     Chen et al., "Self-Evolving Curriculum for LLM Reasoning" (2025,
@@ -57,32 +58,24 @@ class SecTeacher(Teacher):
     paper = "Chen et al. 2025, Self-Evolving Curriculum for LLM Reasoning, arXiv 2505.14970"
     score_doc = "absolute advantage of a sample (finite, >= 0)"
     score_range = (0.0, None)
-    space_types = (Discrete,)
-    defaults: dict[str, Any] = {"alpha": 0.5, "temperature": 0.2, "report_top": 20}
-
-    def _check_options(self) -> None:
-        self._option_fraction("alpha", low_open=True)
-        self._option_positive("temperature")
-        self._option_positive("report_top", integer=True)
+    params = {
+        "alpha": Param(0.5, Interval(Real, 0, 1, closed="right"), "TD(0) learning rate"),
+        "temperature": Param(0.2, Interval(Real, 0, closed="neither"), "Boltzmann temperature tau",
+                             paper=1.0, why="tau = 1 barely focuses on |advantage| in [0, 1]; measured on the two-region test"),
+        **CategoricalTeacher.params,
+    }
 
     def _setup(self) -> None:
         self._q = np.zeros(self.space.n)  # type: ignore[attr-defined]
         self._updates = np.zeros(self.space.n)  # TD updates per category (for the report)
-        self._p: np.ndarray | None = None
-        self._cdf: np.ndarray | None = None
 
-    def _dist(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._cdf is None:
-            self._p, self._cdf = softmax_cdf(self._q, float(self.options["temperature"]))
-        return self._p, self._cdf  # type: ignore[return-value]
+    def _weights(self) -> np.ndarray:
+        return softmax(self._q, float(self.options["temperature"]))
 
-    def _propose(self, n: int) -> list[Any]:
-        return draw_from_cdf(self.rng, self._dist()[1], n)
+    def _update(self, task: int, score: float) -> None:
+        self._update_many([task], [score])
 
-    def _observe(self, task: Any, score: float) -> None:
-        self._observe_many([task], [score])
-
-    def _observe_many(self, tasks: list[Any], scores: list[float]) -> None:
+    def _update_many(self, tasks: list[int], scores: list[float]) -> None:
         sums: dict[int, float] = {}
         counts: dict[int, int] = {}
         for t, s in zip(tasks, scores):
@@ -93,7 +86,6 @@ class SecTeacher(Teacher):
             r = sums[t] / counts[t]
             self._q[t] = a * r + (1.0 - a) * self._q[t]
             self._updates[t] += 1
-        self._cdf = None
 
     def _get_state(self) -> dict[str, Any]:
         nz = np.flatnonzero(self._updates).tolist()
@@ -105,8 +97,5 @@ class SecTeacher(Teacher):
             self._q[int(i)] = float(q)
             self._updates[int(i)] = int(u)
 
-    def _report(self) -> dict[str, Any]:
-        p, _ = self._dist()
-        rows = top_k(self.space.tasks, {"q": self._q, "updates": self._updates, "probability": p},  # type: ignore[attr-defined]
-                     p, int(self.options["report_top"]))
-        return {"top": rows}
+    def _report_columns(self) -> dict[str, np.ndarray]:
+        return {"q": self._q, "updates": self._updates}

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from numbers import Integral, Real
+
 import numpy as np
 
+from pedagogy.params import Interval, ListOf, Nullable, Param, Satisfies
 from pedagogy.spaces import Box, Discrete, SkillGraph
 from pedagogy.teachers.base import Teacher, register
 
@@ -56,17 +59,14 @@ class SequentialTeacher(Teacher):
     score_doc = "any finite real on the scale of `threshold` (default: success rate in [0, 1])"
     large_discrete = True
     space_types = (Box, Discrete)
-    defaults: dict[str, Any] = {"curriculum": None, "threshold": 0.8, "window": 20}
+    params = {
+        "curriculum": Param(None, Nullable(ListOf(Satisfies(lambda v: v is not None, "a stage"))), "ordered stages (default: see above)"),
+        "threshold": Param(0.8, Interval(Real), "windowed mean score that moves to the next stage"),
+        "window": Param(20, Interval(Integral, 1), "scores averaged on a stage before it can be passed"),
+    }
 
     def _check_options(self) -> None:
-        thr = self.options["threshold"]
-        if isinstance(thr, bool) or not isinstance(thr, (int, float)) or not np.isfinite(thr):
-            raise self._error(f"option 'threshold' must be a finite number, got {thr!r}")
-        self._option_positive("window", integer=True)
-        cur = self.options["curriculum"]
-        if cur is not None and (not isinstance(cur, list) or not cur):
-            raise self._error("option 'curriculum' must be a non-empty list of stages")
-        self._stages = self._build_stages(cur)
+        self._stages = self._build_stages(self.options["curriculum"])
 
     # ------------------------------------------------------------ stages
     def _build_stages(self, cur: list[Any] | None) -> list[Any]:

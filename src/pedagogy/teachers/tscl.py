@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections import deque
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
-from pedagogy.spaces import Discrete
-from pedagogy.teachers._discrete import draw_from_cdf, softmax_cdf, top_k
-from pedagogy.teachers.base import Teacher, register
+from pedagogy.params import Interval, OneOf, Param
+from pedagogy.teachers._categorical import CategoricalTeacher, softmax, top_k
+from pedagogy.teachers.base import register
 
 
 @register
-class TSCLTeacher(Teacher):
+class TSCLTeacher(CategoricalTeacher):
     """Teacher-Student Curriculum Learning: practise the task whose learning curve is steepest.
 
     Matiisen, Oliver, Cohen, Schulman, "Teacher-Student Curriculum Learning"
@@ -62,22 +63,19 @@ class TSCLTeacher(Teacher):
     description = "Teacher-Student Curriculum Learning: bandit on |learning-curve slope| (window, sampling, exp3)."
     paper = "Matiisen, Oliver, Cohen, Schulman 2017, Teacher-Student Curriculum Learning, arXiv 1707.00183"
     score_doc = "any finite real, higher is better (exp3: in [0, 1])"
-    space_types = (Discrete,)
-    defaults: dict[str, Any] = {
-        "algorithm": "window", "window": 10, "policy": "epsilon", "epsilon": 0.1,
-        "temperature": 0.0004, "exp3_gamma": 0.1, "report_top": 20,
+    params = {
+        "algorithm": Param("window", OneOf("window", "thompson", "exp3"), "the paper's Window or Sampling algorithm, or Exp3"),
+        "window": Param(10, Interval(Integral, 1), "buffer length K per task"),
+        "policy": Param("epsilon", OneOf("epsilon", "boltzmann"), "exploration of the window algorithm"),
+        "epsilon": Param(0.1, Interval(Real, 0, 1), "epsilon of epsilon-greedy"),
+        "temperature": Param(0.0004, Interval(Real, 0, closed="neither"), "Boltzmann temperature"),
+        "exp3_gamma": Param(0.1, Interval(Real, 0, 1, closed="right"), "Exp3 exploration rate gamma"),
+        **CategoricalTeacher.params,
     }
 
     def _check_options(self) -> None:
-        self._option_choice("algorithm", ["window", "thompson", "exp3"])
-        self._option_positive("window", integer=True)
         if self.options["algorithm"] == "window" and self.options["window"] < 2:
             raise self._error("option 'window' must be >= 2 to fit a slope")
-        self._option_choice("policy", ["epsilon", "boltzmann"])
-        self._option_fraction("epsilon")
-        self._option_positive("temperature")
-        self._option_fraction("exp3_gamma", low_open=True)
-        self._option_positive("report_top", integer=True)
 
     def _setup(self) -> None:
         n = self.space.n  # type: ignore[attr-defined]
@@ -93,11 +91,7 @@ class TSCLTeacher(Teacher):
         self._rew = np.zeros((n, k)) if self._alg == "thompson" else None
         self._rcount = np.zeros(n, dtype=np.int64)   # thompson: rewards buffered per task (<= window)
         self._rtotal = np.zeros(n, dtype=np.int64)   # thompson: rewards ever pushed (ring position)
-        self._mode = ""
         self._props: deque[tuple[int, float]] = deque()  # exp3: (task, p at proposal), in base pending order
-        self._p: np.ndarray | None = None
-        self._cdf: np.ndarray | None = None
-        self._best: np.ndarray | None = None
 
     # ------------------------------------------------------------ helpers
     @staticmethod
@@ -109,30 +103,21 @@ class TSCLTeacher(Teacher):
         den = sum((t - mt) ** 2 for t, _ in points)
         return num / den if den > 0 else 0.0
 
-    def _exp3_dist(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._cdf is None:
-            g = float(self.options["exp3_gamma"])
-            p, _ = softmax_cdf(self._q, 1.0)
-            p = (1.0 - g) * p + g / p.size
-            self._p, self._cdf = p, np.cumsum(p)
-        return self._p, self._cdf  # type: ignore[return-value]
-
-    def _window_choice(self) -> int:
+    def _weights(self) -> np.ndarray:
         n = self._q.size
-        if self._best is None:  # the cache is dropped by every observe
-            untried = np.flatnonzero(~self._tried)
-            if untried.size:
-                self._mode, self._best = "untried", untried
-            elif self.options["policy"] == "epsilon":
-                self._mode, self._best = "greedy", np.flatnonzero(self._q == self._q.max())
-            else:
-                self._p, self._cdf = softmax_cdf(self._q, float(self.options["temperature"]))
-                self._mode, self._best = "boltzmann", np.empty(0, dtype=np.int64)
-        if self._mode == "boltzmann":
-            return draw_from_cdf(self.rng, self._cdf, 1)[0]  # type: ignore[arg-type]
-        if self._mode == "greedy" and self.rng.random() < float(self.options["epsilon"]):
-            return int(self.rng.integers(n))
-        return int(self._best[int(self.rng.integers(self._best.size))])
+        if self._alg == "exp3":
+            g = float(self.options["exp3_gamma"])
+            p = softmax(self._q, 1.0)
+            return (1.0 - g) * p / p.sum() + g / n
+        # window: tasks without a slope first, then epsilon-greedy or Boltzmann on |slope|
+        untried = ~self._tried
+        if untried.any():
+            return untried.astype(float)
+        if self.options["policy"] == "boltzmann":
+            return softmax(self._q, float(self.options["temperature"]))
+        best = self._q == self._q.max()
+        eps = float(self.options["epsilon"])
+        return eps / n + (1.0 - eps) * best / best.sum()
 
     def _thompson_choice(self) -> int:
         empty = np.flatnonzero(self._rcount == 0)
@@ -146,19 +131,18 @@ class TSCLTeacher(Teacher):
 
     # ---------------------------------------------------------------- hooks
     def _propose(self, n: int) -> list[Any]:
+        if self._alg == "thompson":  # a fresh draw from every buffer per proposal: no fixed distribution
+            return [self._thompson_choice() for _ in range(n)]
+        out = super()._propose(n)
         if self._alg == "exp3":
-            p, cdf = self._exp3_dist()
-            out = draw_from_cdf(self.rng, cdf, n)
+            p = self.probabilities()
             for t in out:  # mirror the base class's pending queue (same order, same bound)
                 self._props.append((t, float(p[t])))
                 if len(self._props) > self.max_pending:
                     self._props.popleft()
-            return out
-        if self._alg == "thompson":
-            return [self._thompson_choice() for _ in range(n)]
-        return [self._window_choice() for _ in range(n)]
+        return out
 
-    def _observe(self, task: Any, score: float) -> None:
+    def _update(self, task: int, score: float) -> None:
         i = int(task)
         self._t += 1
         if self._alg == "window":
@@ -169,7 +153,6 @@ class TSCLTeacher(Teacher):
             if len(h) >= 2:
                 self._tried[i] = True
                 self._q[i] = abs(self._slope(h))
-            self._best = None
             return
         prev = self._last.get(i)
         self._last[i] = score
@@ -191,7 +174,6 @@ class TSCLTeacher(Teacher):
         g = float(self.options["exp3_gamma"])
         self._q[i] += g * r / (p * self._q.size)
         self._q -= self._q.max()  # keep log-weights bounded
-        self._cdf = None
 
     def _get_state(self) -> dict[str, Any]:
         keys = sorted(self._hist)
@@ -234,15 +216,20 @@ class TSCLTeacher(Teacher):
             self._props = deque((int(t), float(p)) for t, p in state["props"])
 
     def _report(self) -> dict[str, Any]:
-        names = self.space.tasks  # type: ignore[attr-defined]
-        k = int(self.options["report_top"])
-        if self._alg == "exp3":
-            p, _ = self._exp3_dist()
-            return {"algorithm": "exp3", "top": top_k(names, {"log_weight": self._q, "probability": p}, p, k)}
         if self._alg == "thompson":
+            names = self.space.tasks  # type: ignore[attr-defined]
             mean_abs = np.zeros(self._rcount.size)
             nz = self._rcount > 0
             mean_abs[nz] = np.abs(self._rew[nz]).sum(axis=1) / self._rcount[nz]  # type: ignore[index]
-            return {"algorithm": "thompson", "top": top_k(names, {"mean_abs_reward": mean_abs, "buffered": self._rcount}, mean_abs, k)}
-        return {"algorithm": "window", "tasks_with_slope": int(self._tried.sum()),
-                "top": top_k(names, {"abs_slope": self._q}, self._q, k)}
+            rows = top_k(names, {"mean_abs_reward": mean_abs, "buffered": self._rcount}, mean_abs, int(self.options["report_top"]))
+            return {"algorithm": "thompson", "top": rows}
+        return super()._report()
+
+    def _report_columns(self) -> dict[str, np.ndarray]:
+        return {"log_weight" if self._alg == "exp3" else "abs_slope": self._q}
+
+    def _report_extra(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"algorithm": self._alg}
+        if self._alg == "window":
+            extra["tasks_with_slope"] = int(self._tried.sum())
+        return extra

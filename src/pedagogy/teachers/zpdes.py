@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections import deque
 from bisect import bisect_right
 from itertools import accumulate
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
+from pedagogy.params import Interval, Param, Satisfies
 from pedagogy.spaces import SkillGraph
 from pedagogy.teachers.base import Teacher, register
 
@@ -49,11 +51,13 @@ class ZPDESTeacher(Teacher):
     * **Bandit.**  Each arm keeps its last ``window`` (the paper's *d*) scores.
       Once full, every new answer yields the reward
       ``r = mean(newest d/2) - mean(oldest d/2)`` (the empirical progress in
-      success rate) and the weight update ``w <- beta * w + eta * r``.  An arm
-      is drawn with probability ``(1 - gamma) * w+ / sum(w+) + gamma / K`` over
-      the ``K`` current arms, with ``w+ = max(w, min_weight)``: an arm without
-      progress (or whose success fell) keeps a small floor weight, as in the
-      reference implementation, so that it is not starved.  A
+      success rate), clipped at zero as the reference implementation
+      (kidlearn's ``ZpdesSsb``) does, and the weight update
+      ``w <- beta * w + eta * max(r, 0)``, so weights never go negative.  An
+      arm is drawn with probability ``(1 - gamma) * w+ / sum(w+) + gamma / K``
+      over the ``K`` current arms, with ``w+ = max(w, min_weight)``: the floor
+      (this implementation's) keeps an arm whose weight decayed to nothing
+      from being starved.  A
       newly activated arm starts at ``initial_weight``, optimistic compared with
       the reward scale, so that it is tried before the bandit settles (as in
       the paper, new activities are explored first).
@@ -68,8 +72,11 @@ class ZPDESTeacher(Teacher):
       arm's weight at the floor: an unlearnable skill, say) would drill them
       forever while the learner forgets the rest.  In that state this share of
       proposals reviews the mastered skill practised longest ago (spaced
-      review).  An arm counts as stalled only after three windows of answers.  On the ``skills`` benchmark (slow forgetting, 2 unlearnable
-      tasks) the paper's rule ends with 0 % of the learnable tasks mastered.
+      review).  An arm counts as stalled once it has a full window of
+      answers and its weight has decayed to the floor (with clipped rewards
+      that takes about 16 answers without any rise in success).  On the
+      ``skills`` benchmark (slow forgetting, 2 unlearnable tasks) the paper's
+      rule ends with 0 % of the learnable tasks mastered.
 
     ``observe`` expects the correctness of one answer in ``[0, 1]``: 0/1 for a
     human, or a probability of success / partial credit.
@@ -113,41 +120,29 @@ class ZPDESTeacher(Teacher):
     score_doc = "correctness of one answer in [0, 1] (0/1, or a probability of success / partial credit)"
     score_range = (0.0, 1.0)
     space_types = (SkillGraph,)
-    defaults: dict[str, Any] = {
-        "gamma": 0.1,
-        "beta": 0.7,
-        "eta": 0.3,
-        "window": 20,
-        "success_window": 20,
-        "activation_threshold": 0.7,
-        "mastery_threshold": 0.9,
-        "initial_weight": 0.3,
-        "min_weight": 0.001,
-        "review_skills": 3,
-        "review_when_stalled": 0.5,
+    params = {
+        "gamma": Param(0.1, Interval(Real, 0, 1, closed="left"), "exploration rate"),
+        "beta": Param(0.7, Interval(Real, 0, 1), "weight decay of w <- beta * w + eta * r"),
+        "eta": Param(0.3, Interval(Real, 0, closed="neither"), "step of w <- beta * w + eta * r"),
+        "window": Param(20, Satisfies(lambda v: Interval(Integral, 2).accepts(v) and v % 2 == 0, "an even integer >= 2"),
+                        "the paper's d: scores per arm of the progress estimate"),
+        "success_window": Param(20, Interval(Integral, 1), "answers per skill of the success rates"),
+        "activation_threshold": Param(0.7, Interval(Real, 0, 1, closed="right"), "success rate that opens a skill's dependants"),
+        "mastery_threshold": Param(0.9, Interval(Real, 0, 1, closed="right"), "success rate that retires a skill"),
+        "initial_weight": Param(0.3, Interval(Real, 0, closed="neither"), "weight of an arm entering the ZPD"),
+        "min_weight": Param(0.001, Interval(Real, 0, closed="neither"), "floor of the sampling weights"),
+        "review_skills": Param(3, Interval(Integral, 1), "last mastered skills reviewed once the ZPD is empty"),
+        "review_when_stalled": Param(0.5, Interval(Real, 0, 1), "share of proposals spent on spaced review while no arm progresses",
+                                     paper=0.0, why="without it the ZPD drills unlearnable skills while the rest is forgotten"),
     }
 
     # ------------------------------------------------------------ options
     def _check_options(self) -> None:
-        self._option_fraction("gamma", high_open=True)
-        self._option_fraction("beta")
-        self._option_positive("eta")
-        self._option_positive("window", integer=True)
-        if self.options["window"] < 2 or self.options["window"] % 2:
-            raise self._error(f"option 'window' (the paper's d) must be an even integer >= 2, got {self.options['window']!r}")
-        self._option_positive("success_window", integer=True)
-        self._option_fraction("activation_threshold", low_open=True)
-        self._option_fraction("mastery_threshold", low_open=True)
         if self.options["activation_threshold"] > self.options["mastery_threshold"]:
             raise self._error(
                 "option 'activation_threshold' must not exceed 'mastery_threshold' "
                 f"({self.options['activation_threshold']} > {self.options['mastery_threshold']})"
             )
-        self._option_positive("initial_weight")
-        self._option_positive("min_weight")
-        self._option_positive("review_skills", integer=True)
-        self._option_fraction("review_when_stalled")
-
 
     # -------------------------------------------------------------- setup
     def _setup(self) -> None:
@@ -273,12 +268,11 @@ class ZPDESTeacher(Teacher):
 
     def _stalled(self, total: float, k: int) -> bool:
         """No arm of the ZPD shows progress (all weights at the floor) while something is mastered."""
-        # An arm only counts as stalled after 3 windows of answers: a learnable
-        # arm's weight can sit at the floor for a while from noisy 0/1 answers.
+        # A full window per arm first, so that a new arm is never judged on its first answers.
         return (
             self._stall_review > 0 and not self._reviewing and bool(self._mastered_order)
             and total <= k * self._min_w * (1.0 + 1e-12)
-            and min(self._answers[t] for t in self._arms) >= 3 * self._d
+            and min(self._answers[t] for t in self._arms) >= self._d
         )
 
     def _review_task(self) -> int:
@@ -325,7 +319,9 @@ class ZPDESTeacher(Teacher):
             half = m // 2
             vals = list(h)
             r = (sum(vals[m - half:]) - sum(vals[m - 2 * half:m - half])) / half
-            self._w[task] = self._beta * self._w[task] + self._eta * r
+            # Clipped at zero as in the reference (kidlearn's ZpdesSsb): a drop in
+            # success is no reward, so weights never go negative.
+            self._w[task] = self._beta * self._w[task] + self._eta * max(r, 0.0)
             self._cum = None
         version = self._version
         for s in self._task_skills[task]:
