@@ -16,7 +16,7 @@ Every space is JSON-serialisable with :meth:`Space.to_dict` and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Union
+from typing import Any, Generic, TypeVar, Union
 
 import numpy as np
 
@@ -25,8 +25,12 @@ TaskName = Union[str, int]
 __all__ = ["Space", "Box", "Discrete", "SkillGraph", "from_dict", "TaskName"]
 
 
-class Space:
-    """Base class of task spaces."""
+#: the type of one task of a space
+T = TypeVar("T")
+
+
+class Space(Generic[T]):
+    """Base class of task spaces; ``Space[T]`` holds tasks of type ``T`` (as Gymnasium's ``Space[T]``)."""
 
     kind: str = ""
 
@@ -54,7 +58,7 @@ def _check_n(n: int | None) -> None:
         raise ValueError(f"sample size n must be a non-negative integer, got {n!r}")
 
 
-class Box(Space):
+class Box(Space[np.ndarray]):
     """A continuous box of task parameters, ``low[i] <= x[i] <= high[i]``.
 
     Parameters
@@ -149,7 +153,7 @@ def _is_task_name(x: Any) -> bool:
     return isinstance(x, (str, int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
-class Discrete(Space):
+class Discrete(Space[TaskName]):
     """A finite set of named tasks.
 
     Parameters

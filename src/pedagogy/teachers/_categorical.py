@@ -62,7 +62,7 @@ def top_k(names: list[Any], columns: dict[str, np.ndarray], key: np.ndarray, k: 
     return out
 
 
-class CategoricalTeacher(Teacher):
+class CategoricalTeacher(Teacher[Discrete]):
     """Base class: tasks drawn from ``p ∝ _weights()``, recomputed lazily after observations.
 
     Subclasses implement :meth:`_weights` and :meth:`_update` (one validated
@@ -126,5 +126,5 @@ class CategoricalTeacher(Teacher):
 
     def _report(self) -> dict[str, Any]:
         p = self.probabilities()
-        rows = top_k(self.space.tasks, {**self._report_columns(), "probability": p}, p, int(self.options["report_top"]))  # type: ignore[attr-defined]
+        rows = top_k(self.space.tasks, {**self._report_columns(), "probability": p}, p, int(self.options["report_top"]))
         return {**self._report_extra(), "top": rows}

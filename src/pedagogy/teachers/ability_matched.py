@@ -39,7 +39,7 @@ _REPORT_TOP = 10
 
 
 @register
-class AbilityMatchedTeacher(Teacher):
+class AbilityMatchedTeacher(Teacher[Discrete]):
     """Ability-matched curriculum: the DDS-MAE scheduler of PUDF.
 
     Implements the "Dynamic Data Selection via Model Ability Estimation"
@@ -127,14 +127,14 @@ class AbilityMatchedTeacher(Teacher):
 
     # ------------------------------------------------------------ options
     def _check_options(self) -> None:
-        if self.options["min_eligible"] > self.space.n:  # type: ignore[attr-defined]
-            raise self._error(f"option 'min_eligible' ({self.options['min_eligible']}) exceeds the {self.space.n} tasks")  # type: ignore[attr-defined]
+        if self.options["min_eligible"] > self.space.n:
+            raise self._error(f"option 'min_eligible' ({self.options['min_eligible']}) exceeds the {self.space.n} tasks")
 
 
     # -------------------------------------------------------------- setup
     def _setup(self) -> None:
         o = self.options
-        space: Discrete = self.space  # type: ignore[assignment]
+        space = self.space
         self._n = space.n
         self._prior_prec = 1.0 / float(o["prior_sd"]) ** 2
         self._W = int(o["window"])
@@ -320,7 +320,7 @@ class AbilityMatchedTeacher(Teacher):
         return np.array(self._bl)
 
     def _report(self) -> dict[str, Any]:
-        tasks = self.space.tasks  # type: ignore[attr-defined]
+        tasks = self.space.tasks
         se = 1.0 / math.sqrt(self._info + self._prior_prec)
         out: dict[str, Any] = {
             "theta": self._theta,

@@ -27,7 +27,7 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from numbers import Real
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 
@@ -43,7 +43,7 @@ STATE_FORMAT = "pedagogy.teacher/1"
 PRESETS = (None, "paper")
 
 #: every registered teacher class, by name
-REGISTRY: Registry[type[Teacher]] = Registry("teacher")
+REGISTRY: Registry[type[Teacher[Any]]] = Registry("teacher")
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -68,9 +68,16 @@ def _is_scalar(x: Any) -> bool:
 
 _BOOLS = (bool, np.bool_)
 
+#: the kind of space a teacher works on (``Teacher[Discrete]``, ``Teacher[Box]``, ...)
+SpaceT = TypeVar("SpaceT", bound=Space[Any])
 
-class Teacher:
-    """Base class of all teachers.  See the module docstring for the hooks."""
+
+class Teacher(Generic[SpaceT]):
+    """Base class of all teachers.  See the module docstring for the hooks.
+
+    ``Teacher[S]`` works on spaces of type ``S``, so ``self.space`` is typed
+    as what ``space_types`` accepts.
+    """
 
     #: registry name, e.g. ``"alp-gmm"``
     name: ClassVar[str] = ""
@@ -83,7 +90,7 @@ class Teacher:
     #: (low, high) bounds a score must lie in; ``None`` for an open side
     score_range: ClassVar[tuple[float | None, float | None]] = (None, None)
     #: space classes this teacher accepts
-    space_types: ClassVar[tuple[type[Space], ...]] = (Box, Discrete)
+    space_types: ClassVar[tuple[type[Space[Any]], ...]] = (Box, Discrete)
     #: option name -> declaration (default, rule, doc, the paper's value where it differs)
     params: ClassVar[dict[str, Param]] = {}
     #: option name -> default, derived from ``params``
@@ -106,7 +113,7 @@ class Teacher:
         """The options whose default is not the paper's setting, with their declarations."""
         return {k: p for k, p in cls.params.items() if p.departs}
 
-    def __init__(self, space: Space, seed: int | None = None, preset: str | None = None, **options: Any):
+    def __init__(self, space: SpaceT, seed: int | None = None, preset: str | None = None, **options: Any):
         if preset not in PRESETS:
             raise ValueError(f"teacher '{self.name}': preset must be None or 'paper', got {preset!r}")
         if not isinstance(space, self.space_types):
@@ -131,7 +138,7 @@ class Teacher:
         self._pending_count: dict[Any, int] = {}
         self._discrete = isinstance(space, Discrete)
         if self._discrete:
-            self._index_get = space._index.get  # type: ignore[attr-defined]
+            self._index_get = cast(Discrete, space)._index.get
         validate(self.options, rules_of(self.params), f"teacher '{self.name}'")
         self._check_options()
         self._setup()
@@ -176,14 +183,14 @@ class Teacher:
             if idx is None:
                 raise self._error(f"task {task!r} is not in the space {self.space!r}")
             return idx
-        x = self.space.as_task(task)  # type: ignore[attr-defined]
+        x = cast(Box, self.space).as_task(task)
         if x is None or not self.space.contains(x):
             raise self._error(f"task {task!r} is not in the space {self.space!r}")
         return x
 
     def _to_external(self, task: Any) -> Any:
         if self._discrete:
-            return self.space.tasks[task]  # type: ignore[attr-defined]
+            return cast(Discrete, self.space).tasks[task]
         return np.array(task, dtype=float)
 
     def _pending_key(self, task: Any) -> Any:
@@ -305,7 +312,7 @@ class Teacher:
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> Teacher:
+    def from_state(cls, state: Mapping[str, Any]) -> Teacher[Any]:
         """Rebuild this class of teacher from :meth:`state_dict` output (what :func:`load` does after the look-up)."""
         if state.get("teacher") != cls.name:
             raise ValueError(f"teachers.load: state of teacher {state.get('teacher')!r} given to '{cls.name}'")
@@ -333,7 +340,7 @@ class Teacher:
         return f"{type(self).__name__}({self.space!r}, seed={self.seed}{opts})"
 
 
-def register(cls: type[Teacher]) -> type[Teacher]:
+def register(cls: type[Teacher[Any]]) -> type[Teacher[Any]]:
     """Class decorator: add a teacher to the registry under ``cls.name``."""
     return REGISTRY.register(cls)
 
@@ -343,12 +350,12 @@ def available() -> list[str]:
     return REGISTRY.names()
 
 
-def get(name: str) -> type[Teacher]:
+def get(name: str) -> type[Teacher[Any]]:
     """The teacher class registered as ``name``."""
     return REGISTRY.get(name)
 
 
-def make(name: str, space: Space, seed: int | None = None, preset: str | None = None, **options: Any) -> Teacher:
+def make(name: str, space: Space[Any], seed: int | None = None, preset: str | None = None, **options: Any) -> Teacher[Any]:
     """Create the teacher registered as ``name`` on ``space``.
 
     ``preset="paper"`` starts from the paper's setting of every option (see
@@ -358,7 +365,7 @@ def make(name: str, space: Space, seed: int | None = None, preset: str | None = 
     return get(name)(space, seed=seed, preset=preset, **options)
 
 
-def load(state: Mapping[str, Any]) -> Teacher:
+def load(state: Mapping[str, Any]) -> Teacher[Any]:
     """Rebuild a teacher from :meth:`Teacher.state_dict` output (exact resume)."""
     if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
         raise ValueError(f"teachers.load: not a pedagogy teacher state (expected format {STATE_FORMAT!r})")

@@ -63,7 +63,7 @@ class DumpTeacher(CategoricalTeacher):
     }
 
     def _setup(self) -> None:
-        n = self.space.n  # type: ignore[attr-defined]
+        n = self.space.n
         self._win = int(self.options["window"])
         self._windows: dict[int, deque[float]] = {}
         self._sums = np.zeros(n)  # running sum of each window (kept in state for exact resume)

@@ -72,7 +72,7 @@ class LearningProgressTeacher(CategoricalTeacher):
     }
 
     def _setup(self) -> None:
-        n = self.space.n  # type: ignore[attr-defined]
+        n = self.space.n
         # Per-task scalars live in Python lists (cheap one-element updates);
         # the vectors the sampling distribution is computed from are numpy.
         self._seen = [False] * n

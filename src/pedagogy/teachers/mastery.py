@@ -32,7 +32,7 @@ def bkt_params_from_model(model: Any, skills: list[Any]) -> dict[str, Any]:
 
 
 @register
-class MasteryTeacher(Teacher):
+class MasteryTeacher(Teacher[Discrete]):
     """Cognitive-Tutor mastery learning: practise the next skill until BKT says it is known.
 
     Corbett & Anderson, "Knowledge tracing: Modeling the acquisition of
@@ -127,7 +127,7 @@ class MasteryTeacher(Teacher):
 
     # ------------------------------------------------------------ options
     def _skills(self) -> list[str] | list[Any]:
-        return self.space.skills if isinstance(self.space, SkillGraph) else list(self.space.tasks)  # type: ignore[attr-defined]
+        return self.space.skills if isinstance(self.space, SkillGraph) else list(self.space.tasks)
 
     def _check_options(self) -> None:
         owner = f"teacher '{self.name}'"
@@ -166,7 +166,7 @@ class MasteryTeacher(Teacher):
         else:
             self._prereq = [[] for _ in skills]
         # Items: task index -> skill positions; skill position -> task indices.
-        tasks = self.space.tasks  # type: ignore[attr-defined]
+        tasks = self.space.tasks
         if graph is not None and graph.items is not None:
             self._task_skills = [[self._skill_pos[s] for s in graph.items[t]] for t in tasks]
         elif graph is not None:

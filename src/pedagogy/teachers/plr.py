@@ -14,7 +14,7 @@ from pedagogy.teachers.base import Teacher, register
 
 
 @register
-class PLRTeacher(Teacher):
+class PLRTeacher(Teacher[Discrete]):
     """Prioritized Level Replay: replay the seen levels with the highest learning potential.
 
     Jiang, Grefenstette, Rocktäschel, "Prioritized Level Replay", ICML 2021
@@ -89,7 +89,7 @@ class PLRTeacher(Teacher):
     }
 
     def _setup(self) -> None:
-        self._n = self.space.n  # type: ignore[attr-defined]
+        self._n = self.space.n
         self._cap = min(int(self.options["buffer_size"]), self._n)
         ranks = np.arange(1, self._cap + 1, dtype=float)
         # Cumulative rank weights, once: the draw for n seen levels uses the first n entries.
@@ -228,7 +228,7 @@ class PLRTeacher(Teacher):
                 slot = self._order[r][2]
                 p_rank = (self._rank_cdf[r] - (self._rank_cdf[r - 1] if r else 0.0)) / total
                 top.append({
-                    "task": self.space.tasks[self._levels[slot]],  # type: ignore[attr-defined]
+                    "task": self.space.tasks[self._levels[slot]],
                     "score": float(self._scores[slot]),
                     "staleness": float(stale[slot]),
                     "replay_probability": float((1 - rho) * p_rank + rho * stale_p[slot]),

@@ -11,7 +11,7 @@ from pedagogy.teachers.base import Teacher, register
 
 
 @register
-class RandomTeacher(Teacher):
+class RandomTeacher(Teacher[Box | Discrete]):
     """Uniform random curriculum.
 
     Proposes tasks uniformly over a :class:`~pedagogy.spaces.Box` or a
@@ -32,10 +32,11 @@ class RandomTeacher(Teacher):
         pass
 
     def _propose(self, n: int) -> list[Any]:
-        if self._discrete:
+        space = self.space
+        if isinstance(space, Discrete):
             # floor(u * n) is uniform on 0..n-1 and avoids Generator.integers' slow small-call path.
-            return (self.rng.random(n) * self.space.n).astype(np.int64).tolist()  # type: ignore[attr-defined]
-        return list(self.space.sample(self.rng, n))  # type: ignore[attr-defined]
+            return (self.rng.random(n) * space.n).astype(np.int64).tolist()  # type: ignore[no-any-return]
+        return list(space.sample(self.rng, n))
 
     def _observe(self, task: Any, score: float) -> None:
         pass

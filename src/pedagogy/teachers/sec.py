@@ -66,7 +66,7 @@ class SecTeacher(CategoricalTeacher):
     }
 
     def _setup(self) -> None:
-        self._q = np.zeros(self.space.n)  # type: ignore[attr-defined]
+        self._q = np.zeros(self.space.n)
         self._updates = np.zeros(self.space.n)  # TD updates per category (for the report)
 
     def _weights(self) -> np.ndarray:

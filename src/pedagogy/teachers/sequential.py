@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 from numbers import Integral, Real
 
@@ -18,7 +18,7 @@ BOX_DEFAULT_STAGES = 5
 
 
 @register
-class SequentialTeacher(Teacher):
+class SequentialTeacher(Teacher[Box | Discrete]):
     """Hand-ordered curriculum: practise one stage until mastered, then move on.
 
     The classic manual curriculum (Bengio et al. 2009, "Curriculum learning";
@@ -179,7 +179,7 @@ class SequentialTeacher(Teacher):
         if isinstance(st, tuple):
             desc: Any = {"low": st[0].tolist(), "high": st[1].tolist()}
         else:
-            names = [self.space.tasks[i] for i in st[:20].tolist()]  # type: ignore[attr-defined]
+            names = [cast(Discrete, self.space).tasks[i] for i in st[:20].tolist()]
             desc = {"tasks": names, "n_tasks": int(st.size)}
         mean = sum(self._window) / len(self._window) if self._window else None
         last = self._stage + 1 == len(self._stages)

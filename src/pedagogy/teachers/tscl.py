@@ -78,7 +78,7 @@ class TSCLTeacher(CategoricalTeacher):
             raise self._error("option 'window' must be >= 2 to fit a slope")
 
     def _setup(self) -> None:
-        n = self.space.n  # type: ignore[attr-defined]
+        n = self.space.n
         self._alg = self.options["algorithm"]
         k = int(self.options["window"])
         # Exp3 needs the proposal probability of every observed task; instance-level flag.
@@ -217,7 +217,7 @@ class TSCLTeacher(CategoricalTeacher):
 
     def _report(self) -> dict[str, Any]:
         if self._alg == "thompson":
-            names = self.space.tasks  # type: ignore[attr-defined]
+            names = self.space.tasks
             mean_abs = np.zeros(self._rcount.size)
             nz = self._rcount > 0
             mean_abs[nz] = np.abs(self._rew[nz]).sum(axis=1) / self._rcount[nz]  # type: ignore[index]

@@ -27,7 +27,7 @@ _REPORT_TOP = 50
 
 
 @register
-class ZPDESTeacher(Teacher):
+class ZPDESTeacher(Teacher[SkillGraph]):
     """ZPDES: a learning-progress bandit inside the zone of proximal development.
 
     Implements ZPDES from Clement, Roy, Oudeyer & Lopes, "Multi-Armed Bandits
@@ -146,7 +146,7 @@ class ZPDESTeacher(Teacher):
 
     # -------------------------------------------------------------- setup
     def _setup(self) -> None:
-        g: SkillGraph = self.space  # type: ignore[assignment]
+        g = self.space
         o = self.options
         self._gamma = float(o["gamma"])
         self._beta = float(o["beta"])
@@ -247,7 +247,7 @@ class ZPDESTeacher(Teacher):
                         arms.append(t)
             arms.sort()
         if not arms:  # cannot happen for a valid graph; keep the teacher usable anyway
-            arms = list(range(self.space.n))  # type: ignore[attr-defined]
+            arms = list(range(self.space.n))
         self._arms = arms
         self._cum = None
 
@@ -356,7 +356,7 @@ class ZPDESTeacher(Teacher):
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
-        n = self.space.n  # type: ignore[attr-defined]
+        n = self.space.n
         w = [float(x) for x in state["weights"]]
         if len(w) != n or len(state["task_history"]) != n or len(state["skill_history"]) != self._n_skills:
             raise KeyError("sizes do not match the space")
@@ -373,7 +373,7 @@ class ZPDESTeacher(Teacher):
 
     # ------------------------------------------------------------- report
     def _report(self) -> dict[str, Any]:
-        g: SkillGraph = self.space  # type: ignore[assignment]
+        g = self.space
         zpd = [g.skills[s] for s in range(self._n_skills) if self._activated[s] and not self._mastered[s]]
         p = self._probabilities()
         order = np.argsort(-p, kind="stable")[:_REPORT_TOP]
