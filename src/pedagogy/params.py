@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -77,13 +77,14 @@ class Interval(Rule):
     def accepts(self, value: Any) -> bool:
         if _is_bool(value) or not isinstance(value, self.kind):
             return False
-        if not math.isfinite(value):
+        x = float(cast(float, value))
+        if not math.isfinite(x):
             return False
         left = self.closed in ("both", "left")
         right = self.closed in ("both", "right")
-        if self.low is not None and not (value >= self.low if left else value > self.low):
+        if self.low is not None and not (x >= self.low if left else x > self.low):
             return False
-        if self.high is not None and not (value <= self.high if right else value < self.high):
+        if self.high is not None and not (x <= self.high if right else x < self.high):
             return False
         return True
 

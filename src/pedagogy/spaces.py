@@ -16,7 +16,7 @@ Every space is JSON-serialisable with :meth:`Space.to_dict` and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Generic, TypeVar, Union
+from typing import Any, Generic, TypeVar, Union, cast
 
 import numpy as np
 
@@ -177,7 +177,7 @@ class Discrete(Space[TaskName]):
             if isinstance(tasks, (str, bytes)):
                 raise ValueError("Discrete: tasks must be a sequence of names or an integer count, not a string")
             names = []
-            for t in tasks:
+            for t in cast(Iterable[TaskName], tasks):
                 if not _is_task_name(t):
                     raise ValueError(f"Discrete: task names must be str or int, got {t!r} ({type(t).__name__})")
                 names.append(int(t) if isinstance(t, np.integer) else t)

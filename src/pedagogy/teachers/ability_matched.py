@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -164,7 +164,7 @@ class AbilityMatchedTeacher(Teacher[Discrete]):
             self._snapshot_age = 0
             self._snapshot_life = max(self._refit_every, -(-self._n // _SNAPSHOT_DIVISOR))
         else:
-            self._bl = [float(x) for x in space.difficulty]
+            self._bl = [float(x) for x in cast(np.ndarray, space.difficulty)]
         # Small spaces keep the tasks sorted by (difficulty, index): the eligible
         # set is then a prefix, found by bisection, exactly and in O(log n).
         self._sorted_mode = not self._estimated or self._n <= _SORTED_LIMIT

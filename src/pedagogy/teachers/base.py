@@ -99,7 +99,7 @@ class Teacher(Generic[SpaceT]):
     #: spaces of 100,000+ tasks (e.g. environment seeds)
     large_discrete: ClassVar[bool] = False
     #: if True, ``observe`` rejects a task that is not an outstanding proposal
-    requires_proposed: ClassVar[bool] = False
+    requires_proposed: bool = False
     #: how many outstanding proposals are remembered when ``requires_proposed``
     max_pending: ClassVar[int] = 100_000
 
@@ -124,7 +124,7 @@ class Teacher(Generic[SpaceT]):
             known = ", ".join(sorted(self.defaults)) or "none"
             raise ValueError(f"teacher '{self.name}': unknown option {unknown[0]!r} (known options: {known})")
         if seed is None:
-            seed = int(np.random.SeedSequence().entropy)
+            seed = int(cast(int, np.random.SeedSequence().entropy))
         elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"teacher '{self.name}': seed must be a non-negative integer or None, got {seed!r}")
         self.space = space
@@ -316,7 +316,7 @@ class Teacher(Generic[SpaceT]):
         """Rebuild this class of teacher from :meth:`state_dict` output (what :func:`load` does after the look-up)."""
         if state.get("teacher") != cls.name:
             raise ValueError(f"teachers.load: state of teacher {state.get('teacher')!r} given to '{cls.name}'")
-        teacher = cls(from_dict(state["space"]), seed=state["seed"], **state["options"])
+        teacher = cls(cast(Any, from_dict(state["space"])), seed=state["seed"], **state["options"])
         try:
             teacher._restore(state)
         except (KeyError, TypeError, IndexError) as exc:

@@ -172,7 +172,7 @@ def check_bad_input(teacher: TeacherSpec, space: sp.Space, options: Mapping[str,
         ("a batch with a NaN score", lambda: t.observe([good, good], [ok, float("nan")])),
         ("propose(0)", lambda: t.propose(0)),
         ("propose(-2)", lambda: t.propose(-2)),
-        ("propose(1.5)", lambda: t.propose(1.5)),
+        ("propose(1.5)", lambda: t.propose(1.5)),  # type: ignore[arg-type]
     ]
     low, high = t.score_range
     if low is not None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pedagogy.kt.core import BKT_KEYS, bkt_update, check_bkt
 from pedagogy.params import InstanceOf, Interval, Nullable, Param
-from pedagogy.spaces import Discrete, SkillGraph, Space
+from pedagogy.spaces import Discrete, SkillGraph
 from pedagogy.teachers.base import Teacher, register
 
 __all__ = ["MasteryTeacher", "bkt_params_from_model"]
@@ -113,7 +113,7 @@ class MasteryTeacher(Teacher[Discrete]):
         "max_remediations": Param(2, Interval(Integral, 0), "returns to the prerequisites before a skill is flagged"),
     }
 
-    def __init__(self, space: Space, seed: int | None = None, preset: str | None = None, model: Any = None, **options: Any):
+    def __init__(self, space: Discrete, seed: int | None = None, preset: str | None = None, model: Any = None, **options: Any):
         if model is not None:
             clash = sorted(set(options) & {*BKT_KEYS, "params"})
             if clash:
