@@ -33,7 +33,7 @@ import numpy as np
 
 __all__ = [
     "Rule", "Interval", "OneOf", "Boolean", "Nullable", "InstanceOf", "ListOf", "Satisfies",
-    "Param", "validate", "PAPER_UNSET", "defaults_of", "rules_of", "paper_settings", "table",
+    "Param", "validate", "PAPER_UNSET", "defaults_of", "rules_of", "paper_settings", "table", "options_doc",
 ]
 
 
@@ -271,6 +271,16 @@ def rules_of(params: Mapping[str, Param]) -> dict[str, Rule]:
 def paper_settings(params: Mapping[str, Param]) -> dict[str, Any]:
     """``{name: paper value}`` for the parameters whose default departs from the paper."""
     return {k: p.paper for k, p in params.items() if p.departs}
+
+
+def options_doc(params: Mapping[str, Param], indent: str = "    ") -> str:
+    """The numpydoc-style "Options" section of a docstring, written from the declarations."""
+    lines = ["Options", "-------"]
+    for name, default, rule, doc in table(params):
+        lines.append(f"{name} : {rule}, default {default}")
+        if doc:
+            lines.append(f"    {doc}")
+    return "\n".join(indent + line for line in lines)
 
 
 def table(params: Mapping[str, Param]) -> list[tuple[str, str, str, str]]:

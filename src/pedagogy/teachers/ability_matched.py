@@ -87,24 +87,6 @@ class AbilityMatchedTeacher(Teacher[Discrete]):
     the paper's; the prior on the ability, the window and the Elo step for
     unknown difficulties are this implementation's choices (the paper fits
     difficulties offline with IRT).
-
-    Parameters (options)
-    --------------------
-    prior_sd : float > 0
-        Standard deviation of the prior on ``theta`` (weak: 3 logits).
-    window : int >= 1
-        Recent answers the ability is estimated from.
-    newton_steps : int >= 1
-        Newton steps per refit.
-    refit_every : int >= 1
-        Observations between full refits of ``theta`` on the window.
-    margin : float
-        Eligible tasks satisfy ``b <= theta + margin`` (0 in PUDF).
-    min_eligible : int >= 1
-        The eligible set always holds at least this many of the easiest tasks.
-    difficulty_lr, difficulty_decay : float
-        Elo uncertainty function ``K(n) = difficulty_lr / (1 + difficulty_decay * n)``
-        for estimated difficulties (ignored when the space has difficulties).
     """
 
     name = "ability-matched"

@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 
-from pedagogy.params import Param, defaults_of, paper_settings, rules_of, validate
+from pedagogy.params import Param, defaults_of, options_doc, paper_settings, rules_of, validate
 from pedagogy.registry import Registry
 from pedagogy.spaces import Box, Discrete, Space, from_dict
 
@@ -107,6 +107,8 @@ class Teacher(Generic[SpaceT]):
         super().__init_subclass__(**kwargs)
         if "params" in cls.__dict__:
             cls.defaults = defaults_of(cls.params)
+            if cls.__doc__ and cls.params:
+                cls.__doc__ = cls.__doc__.rstrip() + "\n\n" + options_doc(cls.params)
 
     @classmethod
     def paper_departures(cls) -> dict[str, Param]:

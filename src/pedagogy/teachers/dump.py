@@ -37,17 +37,6 @@ class DumpTeacher(CategoricalTeacher):
     Score: the absolute advantage of one sample (e.g. ``|A|`` of a GRPO/PPO
     rollout, or the mean ``|A|`` of a prompt's rollout group); any finite
     number ``>= 0``, negative values are rejected.
-
-    Parameters
-    ----------
-    window : int, default 300
-        Sliding-window length per distribution (the reference's default).
-    c : float, default 1.0
-        Weight of the exploration bonus (the reference's default).
-    temperature : float, default 0.1
-        Softmax temperature over UCB scores (the reference's default).
-    report_top : int, default 20
-        How many distributions ``report()`` lists.
     """
 
     name = "dump"

@@ -42,20 +42,6 @@ class LearningProgressTeacher(CategoricalTeacher):
 
     Score: a success indicator or success rate in ``[0, 1]`` (scores outside are
     rejected).
-
-    Parameters
-    ----------
-    ema_alpha : float, default 0.1
-        EMA rate of the fast average (the slow average tracks the fast one at the
-        same rate), reference default.
-    p_theta : float, default 0.1
-        Reweighting parameter θ in ``(0, 1)`` (paper/reference default).
-    uniform_prob : float, default 0.25
-        Uniform mixture weight (reference default of the online variant).
-    normalize : bool, default True
-        Subtract and rescale by the first-score baseline (reference default).
-    report_top : int, default 20
-        How many tasks ``report()`` lists.
     """
 
     name = "lp"

@@ -74,24 +74,6 @@ class MasteryTeacher(Teacher[Discrete]):
     population defaults), so the teacher's ``P(L)`` is exactly what the
     model's tracker computes after the same answers.  The state stays plain
     JSON: the parameters are copied into the options.
-
-    Parameters
-    ----------
-    prior, learn, guess, slip, forget : float
-        Population BKT parameters used for every skill (defaults 0.5, 0.1,
-        0.2, 0.1, 0.0: a neutral prior and the textbook guess/slip ranges;
-        forget 0 is standard BKT).  Not fitted to any benchmark learner.
-    params : dict, optional
-        Per-skill overrides ``{skill: {"prior": .., "learn": .., ...}}``,
-        e.g. from :class:`pedagogy.kt.BKT` fitted on the platform's own logs.
-    threshold : float, default 0.95
-        Mastery criterion on ``P(L)``.
-    max_attempts : int, default 10
-        Consecutive answers on the target skill before it counts as
-        wheel-spinning.
-    max_remediations : int, default 2
-        How many times wheel-spinning on a skill sends the student back to its
-        prerequisites before the skill is flagged.
     """
 
     name = "mastery"

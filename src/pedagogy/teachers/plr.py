@@ -53,23 +53,6 @@ class PLRTeacher(Teacher[Discrete]):
     positive value loss or the mean ``|advantage|`` also fit.  Only its rank
     matters.  ``score_ema = 1`` replaces the stored score by the latest (paper
     default); smaller values average.
-
-    Parameters
-    ----------
-    temperature : float, default 0.1
-        Rank temperature ``beta`` (paper default).
-    staleness_coef : float, default 0.1
-        Staleness mixing weight ``rho`` in [0, 1] (paper default).
-    replay_schedule : {"proportionate", "fixed"}, default "proportionate"
-        Replay probability ``|seen| / capacity`` (paper) or ``replay_prob``.
-    replay_prob : float, default 0.5
-        Replay probability of the fixed schedule.
-    score_ema : float, default 1.0
-        Weight of the new score when a seen level is scored again.
-    buffer_size : int, default 4000
-        Most levels remembered.
-    report_top : int, default 10
-        How many top levels ``report()`` lists.
     """
 
     name = "plr"

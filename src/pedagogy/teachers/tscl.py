@@ -42,21 +42,6 @@ class TSCLTeacher(CategoricalTeacher):
 
     Score: any finite real, higher = better (e.g. success rate or return);
     exp3 expects scores in [0, 1] (larger changes count as 1).
-
-    Parameters
-    ----------
-    algorithm : {"window", "thompson", "exp3"}, default "window"
-    window : int, default 10
-        Buffer length ``K`` per task (paper default).
-    policy : {"epsilon", "boltzmann"}, default "epsilon"
-        Exploration of the window algorithm.
-    epsilon : float, default 0.1
-        ε of ε-greedy (paper default).
-    temperature : float, default 0.0004
-        Boltzmann temperature (paper's value for slopes per time step).
-    exp3_gamma : float, default 0.1
-        Exp3 exploration rate γ in (0, 1].
-    report_top : int, default 20
     """
 
     name = "tscl"

@@ -88,30 +88,6 @@ class ZPDESTeacher(Teacher[SkillGraph]):
     the two thresholds and ``initial_weight`` are this implementation's choices
     (the paper's exact values could not be checked), measured on the project's
     two-region and ``students`` benchmarks.
-
-    Parameters (options)
-    --------------------
-    gamma : float in [0, 1)
-        Exploration rate (paper: 0.1).
-    beta, eta : float
-        Weight update ``w <- beta * w + eta * r`` (``beta`` in [0, 1],
-        ``eta`` > 0).
-    window : int, even, >= 2
-        The paper's *d*: scores per arm used for the progress estimate.
-    success_window : int >= 1
-        Answers per skill over which success rates are measured.
-    activation_threshold, mastery_threshold : float in (0, 1]
-        Success rates that activate a skill's dependants / retire the skill
-        (``activation_threshold <= mastery_threshold``).
-    initial_weight : float > 0
-        Weight of an arm when it enters the ZPD.
-    min_weight : float > 0
-        Floor of the weights used for sampling.
-    review_skills : int >= 1
-        How many of the last mastered skills are reviewed once the ZPD is empty.
-    review_when_stalled : float in [0, 1]
-        Share of proposals spent on spaced review while no ZPD arm shows
-        progress (0: never, as in the paper).
     """
 
     name = "zpdes"
