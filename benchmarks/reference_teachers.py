@@ -11,13 +11,18 @@ Two measurements, same seeds and budgets for both implementations:
 1. **Speed**: microseconds per ``sample_task`` + ``update`` episode of the
    reference ALP-GMM, Covar-GMM and RIAC on a 2-D unit box, next to
    ``propose`` + ``observe`` of ``alp-gmm``, ``covar-gmm`` and ``riac``
-   (all refits included), and the ratio reference / ours.  The score is a
-   cheap synthetic reward so the learner costs nothing.  Times are CPU time
-   of this process (``time.process_time``) with BLAS/OpenMP limited to one
-   thread, so other jobs on a shared machine blur them less than wall time.
+   (all refits included) with this library's defaults and, where some
+   default departs from the paper, with ``preset="paper"``; and the ratios
+   reference / ours.  The score is a cheap synthetic reward so the learner
+   costs nothing.  Times are CPU time of this process
+   (``time.process_time``) with BLAS/OpenMP limited to one thread, so other
+   jobs on a shared machine blur them less than wall time.
 2. **Quality**: mastered fraction of the ``grid-2d`` scenario
    (:mod:`pedagogy.sim.grid`, the ALP-GMM paper's toy environment) after
-   ``--grid-episodes`` episodes, per seed, for both implementations and for
+   ``--grid-episodes`` episodes, per seed, side by side: the reference
+   teacher, ours with ``preset="paper"`` (every option at the paper's
+   setting: this row should match the reference's mastery), ours with the
+   defaults (only for teachers whose defaults depart from the paper), and
    uniform random sampling.
 
 The reference code is only imported from ``--reference-dir`` (inserted in
@@ -48,7 +53,7 @@ TEACHERS = [("ALP-GMM", "alp-gmm"), ("Covar-GMM", "covar-gmm"), ("RIAC", "riac")
 def _install_gym_stub() -> None:
     """Register a tiny ``gym.spaces.Box`` if gym is absent (the reference needs only these members)."""
     try:
-        import gym.spaces  # noqa: F401
+        import gym.spaces
         return
     except ImportError:
         pass
@@ -107,8 +112,8 @@ def _time_reference(cls: Callable[..., Any], episodes: int, seed: int) -> float:
     return (time.process_time() - start) / episodes * 1e6
 
 
-def _time_ours(name: str, episodes: int, seed: int) -> float:
-    teacher = teachers.make(name, spaces.Box([0.0, 0.0], [1.0, 1.0]), seed=seed)
+def _time_ours(name: str, episodes: int, seed: int, preset: str | None = None) -> float:
+    teacher = teachers.make(name, spaces.Box([0.0, 0.0], [1.0, 1.0]), seed=seed, preset=preset)
     noise = np.random.default_rng(seed).random(episodes)
     start = time.process_time()
     for i in range(episodes):
@@ -128,13 +133,24 @@ def _grid_reference(cls: Callable[..., Any], seed: int, episodes: int, scenario:
     return learner.evaluate()["mastered_fraction"]
 
 
-def _grid_ours(name: str, seed: int, episodes: int, scenario: str) -> float:
+def _grid_ours(name: str, seed: int, episodes: int, scenario: str, preset: str | None = None) -> float:
     learner = sim.make(scenario, seed)
-    teacher = teachers.make(name, learner.space, seed=seed)
+    teacher = teachers.make(name, learner.space, seed=seed, preset=preset)
     for _ in range(episodes):
         task = teacher.propose()
         teacher.observe(task, learner.practice(task))
     return learner.evaluate()["mastered_fraction"]
+
+
+def _variants(name: str) -> list[tuple[str, str | None]]:
+    """Our runs of a teacher: the paper preset, then the defaults where they differ from it."""
+    if teachers.get(name).paper_departures():
+        return [("paper", "paper"), ("default", None)]
+    return [("paper=default", None)]
+
+
+def _fmt(values: list[float]) -> str:
+    return "[" + ", ".join(f"{v:.3f}" for v in values) + "]"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -157,29 +173,34 @@ def main(argv: list[str] | None = None) -> None:
 
     if not args.skip_speed:
         print(f"\nSpeed on a 2-D box, {args.speed_episodes} episodes (us per propose+observe, refits included)")
-        print(f"{'teacher':<10} {'reference':>10} {'pedagogy':>10} {'ratio':>7}")
+        print(f"{'teacher':<10} {'ours as':<15} {'reference':>10} {'pedagogy':>10} {'ratio':>7}")
         for label, name in TEACHERS:
-            ours = _time_ours(name, args.speed_episodes, 0)
             cls = ref[label]
-            if cls is None:
-                print(f"{label:<10} {'-':>10} {ours:>10.1f} {'-':>7}")
-                continue
-            theirs = _time_reference(cls, args.speed_episodes, 0)
-            print(f"{label:<10} {theirs:>10.1f} {ours:>10.1f} {theirs / ours:>6.1f}x")
+            theirs = _time_reference(cls, args.speed_episodes, 0) if cls is not None else None
+            for variant, preset in _variants(name):
+                ours = _time_ours(name, args.speed_episodes, 0, preset)
+                ref_col = f"{theirs:>10.1f}" if theirs is not None else f"{'-':>10}"
+                ratio = f"{theirs / ours:>6.1f}x" if theirs is not None else f"{'-':>7}"
+                print(f"{label:<10} {variant:<15} {ref_col} {ours:>10.1f} {ratio}")
+                sys.stdout.flush()
 
     if not args.skip_grid:
         print(f"\nMastered fraction on {args.scenario!r} after {args.grid_episodes} episodes, seeds {seeds}")
+        print(f"{'teacher':<10} {'run':<24} {'mean':>6}  per seed")
         rnd = [_grid_ours("random", s, args.grid_episodes, args.scenario) for s in seeds]
-        print(f"{'random':<10} {'':>28} pedagogy {np.mean(rnd):.3f}  {rnd}")
+        print(f"{'random':<10} {'pedagogy':<24} {np.mean(rnd):>6.3f}  {_fmt(rnd)}")
         for label, name in TEACHERS:
-            ours = [_grid_ours(name, s, args.grid_episodes, args.scenario) for s in seeds]
             cls = ref[label]
             if cls is None:
-                print(f"{label:<10} reference {'-':>18} pedagogy {np.mean(ours):.3f}  {ours}")
-                continue
-            theirs = [_grid_reference(cls, s, args.grid_episodes, args.scenario) for s in seeds]
-            print(f"{label:<10} reference {np.mean(theirs):.3f} {str(theirs):<12} pedagogy {np.mean(ours):.3f}  {ours}")
+                print(f"{label:<10} {'reference':<24} {'-':>6}  (not available)")
+            else:
+                theirs = [_grid_reference(cls, s, args.grid_episodes, args.scenario) for s in seeds]
+                print(f"{label:<10} {'reference':<24} {np.mean(theirs):>6.3f}  {_fmt(theirs)}")
             sys.stdout.flush()
+            for variant, preset in _variants(name):
+                ours = [_grid_ours(name, s, args.grid_episodes, args.scenario, preset) for s in seeds]
+                print(f"{label:<10} {'pedagogy ' + variant:<24} {np.mean(ours):>6.3f}  {_fmt(ours)}")
+                sys.stdout.flush()
 
 
 if __name__ == "__main__":

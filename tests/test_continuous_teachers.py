@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -83,6 +84,158 @@ def test_riac_respects_max_regions():
 def test_bad_options_rejected(name, options, match):
     with pytest.raises(ValueError, match=f"teacher '{name}'.*{match}"):
         teachers.make(name, BOX, **options)
+
+
+@pytest.mark.parametrize(
+    "name, options, message",
+    [
+        ("alp-gmm", {"fit_rate": 1}, "option 'fit_rate' must be an integer >= 2, got 1"),
+        ("alp-gmm", {"fit_rate": 250.0}, "option 'fit_rate' must be an integer >= 2, got 250.0"),
+        ("alp-gmm", {"alp_max_size": 0}, "option 'alp_max_size' must be None or an integer >= 1, got 0"),
+        ("alp-gmm", {"alp_max_size": True}, "option 'alp_max_size' must be None or an integer >= 1, got True"),
+        ("alp-gmm", {"alp_recent_radius": 0.0}, "option 'alp_recent_radius' must be None or a number > 0, got 0.0"),
+        ("alp-gmm", {"potential_ks": [2, 0]}, "option 'potential_ks' must be a non-empty list of integers >= 1, got [2, 0]"),
+        ("alp-gmm", {"gmm_fitness": "mdl"}, "option 'gmm_fitness' must be one of 'aic', 'bic', 'aicc', got 'mdl'"),
+        ("covar-gmm", {"random_task_ratio": -0.1}, "option 'random_task_ratio' must be a number in [0, 1], got -0.1"),
+        ("covar-gmm", {"absolute_lp": 1}, "option 'absolute_lp' must be true or false, got 1"),
+        ("riac", {"max_regions": 0}, "option 'max_regions' must be None or an integer >= 1, got 0"),
+        ("riac", {"discard_ratio": 0.0}, "option 'discard_ratio' must be a number in (0, 1), got 0.0"),
+        ("riac", {"max_region_size": 3}, "option 'max_region_size' must be an integer >= 4, got 3"),
+        (
+            "riac",
+            {"random_task_ratio": 0.8, "mutation_ratio": 0.5},
+            "options 'random_task_ratio' + 'mutation_ratio' must not exceed 1, got 0.8 + 0.5",
+        ),
+    ],
+)
+@pytest.mark.parametrize("preset", [None, "paper"])
+def test_bad_options_rejected_with_the_declared_message(name, options, message, preset):
+    cls = teachers.get(name)
+    defaults_before = json.dumps(cls.defaults)
+    other = teachers.make(name, BOX, seed=0, preset=preset)
+    _run(other, lambda x: float(x[0]), 300)
+    before = json.dumps(other.state_dict())
+    with pytest.raises(ValueError, match="^" + re.escape(f"teacher '{name}': {message}") + "$"):
+        teachers.make(name, BOX, seed=0, preset=preset, **options)
+    # Nothing changed: not the declared defaults, not another teacher of the kind.
+    assert json.dumps(cls.defaults) == defaults_before
+    assert json.dumps(other.state_dict()) == before
+
+
+# ------------------------------------------------------ the paper's settings
+PAPER = {
+    # teachDeepRL's teachers/algos/*.py defaults, the settings of Portelas et al. 2019
+    "alp-gmm": {
+        "fit_rate": 250, "nb_bootstrap": None, "random_task_ratio": 0.2, "potential_ks": list(range(2, 11)),
+        "gmm_fitness": "aic", "nb_em_init": 1, "alp_max_size": None, "alp_buffer_size": 500,
+        "alp_recent_size": None,
+    },
+    "covar-gmm": {
+        "fit_rate": 250, "nb_bootstrap": None, "random_task_ratio": 0.2, "potential_ks": list(range(2, 11)),
+        "gmm_fitness": "aic", "nb_em_init": 1, "absolute_lp": False,
+    },
+    "riac": {
+        "max_region_size": 200, "alp_window_size": None, "nb_split_attempts": 50, "min_reg_size": None,
+        "min_dims_range_ratio": 1.0 / 15.0, "discard_ratio": 0.25, "sampling_in_leaves_only": False,
+        "random_task_ratio": 0.2, "mutation_ratio": 0.1, "mutation_std": 0.1, "max_regions": None,
+    },
+}
+DEPARTURES = {"alp-gmm": {"alp_max_size", "alp_recent_size"}, "covar-gmm": set(), "riac": {"max_regions"}}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_preset_paper_gives_the_papers_settings(name):
+    cls = teachers.get(name)
+    t = teachers.make(name, BOX, seed=0, preset="paper")
+    for key, value in PAPER[name].items():
+        assert t.options[key] == value, key
+    # The options that depart from the paper are exactly those declared so,
+    # each with a reason; everything else is the paper's by default.
+    assert set(cls.paper_departures()) == DEPARTURES[name]
+    assert all(p.why for p in cls.paper_departures().values())
+    plain = teachers.make(name, BOX, seed=0)
+    changed = {k for k in plain.options if plain.options[k] != t.options[k]}
+    assert changed == DEPARTURES[name]
+    # An explicit option still wins over the preset.
+    key, value = {"alp-gmm": ("alp_max_size", 50), "covar-gmm": ("absolute_lp", True), "riac": ("max_regions", 9)}[name]
+    assert teachers.make(name, BOX, seed=0, preset="paper", **{key: value}).options[key] == value
+
+
+def test_gmm_teachers_share_one_base_class():
+    from pedagogy.teachers import alp_gmm, covar_gmm
+    from pedagogy.teachers._gmm_teacher import GMMTeacher
+
+    a, c = teachers.get("alp-gmm"), teachers.get("covar-gmm")
+    assert issubclass(a, GMMTeacher) and issubclass(c, GMMTeacher)
+    shared = set(GMMTeacher.params)
+    assert shared <= set(a.params) and shared <= set(c.params)
+    assert all(a.params[k] is GMMTeacher.params[k] is c.params[k] for k in shared)
+    # covar-gmm does not borrow private names from alp-gmm.
+    assert not any(getattr(covar_gmm, n, None) is getattr(alp_gmm, n) for n in vars(alp_gmm) if n.startswith("_") and not n.startswith("__"))
+
+
+def _history_len(t: teachers.Teacher) -> int:
+    h = t.state_dict()["state"]["history"]
+    return len(h["old_r"]) + len(h["new_r"])
+
+
+def test_alp_max_size_none_keeps_every_past_task():
+    rng = np.random.default_rng(0)
+    kept = teachers.make("alp-gmm", BOX, seed=0, alp_max_size=None, alp_buffer_size=50, fit_rate=100)
+    bounded = teachers.make("alp-gmm", BOX, seed=0, alp_max_size=200, alp_buffer_size=50, fit_rate=100)
+    sizes = []
+    for _ in range(3):
+        for t in (kept, bounded):
+            _run(t, lambda x: float(x[0] + 0.1 * rng.random()), 600)
+        sizes.append(_state_size(kept))
+    assert _history_len(kept) == 1800
+    assert _history_len(bounded) <= 250
+    # Memory grows with the episodes, about evenly (the documented cost):
+    # D + 1 = 3 floats per episode on a 2-D box.
+    g1, g2 = sizes[1] - sizes[0], sizes[2] - sizes[1]
+    assert g1 > 600 * 3 * 10 and 0.8 < g2 / g1 < 1.25
+
+
+def test_alp_max_size_none_finds_the_oldest_neighbour():
+    # The reference compares with the nearest of *all* past tasks: a task next
+    # to the very first one gets its ALP against it, however long ago it was.
+    def alp_of_return(options):
+        t = teachers.make("alp-gmm", BOX, seed=0, fit_rate=1000, alp_buffer_size=10, alp_recent_size=None, **options)
+        t.observe([0.05, 0.05], 1.0)
+        for i in range(300):
+            t.observe([0.5 + 0.4 * (i % 20) / 20, 0.5 + 0.4 * (i // 20) / 15], 0.0)
+        t.observe([0.06, 0.05], 0.25)
+        return np.array(t.state_dict()["state"]["window"])[301, -1]
+
+    assert alp_of_return({"alp_max_size": None}) == pytest.approx(0.75)
+    assert alp_of_return({}) == pytest.approx(0.75)  # 1,000 tasks still reach back 302 episodes
+    assert alp_of_return({"alp_max_size": 100}) == pytest.approx(0.25)  # the first task was dropped
+
+
+def test_alp_max_size_none_resumes_exactly():
+    rng = np.random.default_rng(0)
+    t = teachers.make("alp-gmm", BOX, seed=5, preset="paper", alp_buffer_size=40, fit_rate=60)
+    _run(t, lambda x: float(x[0] * x[1] + 0.1 * rng.random()), 777)
+    saved = json.loads(json.dumps(t.state_dict(), allow_nan=False))
+    assert saved["options"]["alp_max_size"] is None and _history_len(t) == 777
+    resumed = teachers.load(saved)
+    r1, r2 = np.random.default_rng(1), np.random.default_rng(1)
+    a = _run(t, lambda x: float(x[0] + 0.1 * r1.random()), 300)
+    b = _run(resumed, lambda x: float(x[0] + 0.1 * r2.random()), 300)
+    assert np.array_equal(np.array(a), np.array(b))
+    assert json.dumps(t.state_dict()) == json.dumps(resumed.state_dict())
+    assert _history_len(resumed) == 1077
+
+
+def test_riac_max_regions_none_lets_the_tree_grow():
+    def regions(**options):
+        t = teachers.make("riac", BOX, seed=1, max_region_size=20, **options)
+        noise = np.random.default_rng(0)
+        _run(t, lambda x: float(x[0] > 0.5) * 0.5 + 0.5 * float(noise.random()), 2000)
+        return len(t.report()["regions"])
+
+    assert regions(max_regions=7) <= 7
+    assert regions(max_regions=None) > 7
 
 
 @pytest.mark.parametrize("name", NAMES)

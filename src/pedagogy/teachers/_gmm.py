@@ -16,10 +16,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-__all__ = ["Mixture", "fit_gmm", "select_gmm", "proportional_index"]
+__all__ = ["Mixture", "box_geometry", "fit_gmm", "proportional_index", "select_gmm"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 #: added to the diagonal of every covariance (scikit-learn's ``reg_covar``)
@@ -248,50 +249,7 @@ def proportional_index(values: np.ndarray, u: float) -> int:
     return min(idx, m - 1)
 
 
-class MixtureProposals:
-    """The proposal rule shared by ``alp-gmm`` and ``covar-gmm`` (a mixin for a Teacher).
-
-    During the bootstrap, before the first fit, and with probability
-    ``_ratio`` the task is uniform in the unit box; otherwise a component is
-    chosen in proportion to ``_interest`` (its learning progress) and the task
-    is drawn from that component's task marginal (``_mu``, ``_chol``), clipped
-    to the box.  Tasks live in the unit box internally and are mapped back with
-    ``_low + u * _span``.
-    """
-
-    rng: np.random.Generator
-    _gmm: Mixture | None
-    _n: int
-    _bootstrap: int
-    _ratio: float
-    _fit_rate: int
-    _d: int
-    _interest: np.ndarray
-    _mu: np.ndarray
-    _chol: np.ndarray
-    _low: np.ndarray
-    _span: np.ndarray
-
-    def _setup_box(self) -> None:
-        """The box geometry and the options both GMM teachers share."""
-        o = self.options  # type: ignore[attr-defined]
-        space = self.space  # type: ignore[attr-defined]
-        self._d = space.ndim
-        self._low = np.asarray(space.low, dtype=float)
-        self._span = np.asarray(space.high, dtype=float) - self._low
-        self._fit_rate = int(o["fit_rate"])
-        self._bootstrap = int(o["nb_bootstrap"]) if o["nb_bootstrap"] is not None else self._fit_rate
-        self._ratio = float(o["random_task_ratio"])
-
-    def _propose(self, n: int) -> list[np.ndarray]:
-        out = []
-        rng = self.rng
-        for _ in range(n):
-            if self._gmm is None or self._n < self._bootstrap or rng.random() < self._ratio:
-                u = rng.random(self._d)
-            else:
-                c = proportional_index(self._interest, rng.random())
-                u = self._mu[c] + self._chol[c] @ rng.standard_normal(self._d)
-                np.clip(u, 0.0, 1.0, out=u)
-            out.append(self._low + u * self._span)
-        return out
+def box_geometry(space: Any) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(dimensions, low, high - low)`` of a box: the continuous teachers work in its unit cube."""
+    low = np.array(space.low, dtype=float)
+    return int(space.ndim), low, np.array(space.high, dtype=float) - low

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from pedagogy.spaces import Box
-from pedagogy.teachers._gmm import Mixture, MixtureProposals, select_gmm
-from pedagogy.teachers.alp_gmm import _DEFAULT_KS, _check_gmm_options
-from pedagogy.teachers.base import Teacher, register
+from pedagogy.params import Boolean, Param
+from pedagogy.teachers._gmm import Mixture
+from pedagogy.teachers._gmm_teacher import GMMTeacher
+from pedagogy.teachers.base import register
 
 
 @register
-class CovarGMMTeacher(MixtureProposals, Teacher):
+class CovarGMMTeacher(GMMTeacher):
     """Covar-GMM: sample tasks where competence rises with time.
 
     Moulin-Frier, Nguyen, Oudeyer, "Self-organization of early vocal
@@ -36,19 +36,25 @@ class CovarGMMTeacher(MixtureProposals, Teacher):
     ``observe`` expects a reward-like score, higher is better (episodic
     return, success rate, normalised score).
 
+    **Paper's settings.**  Every default is the setting of the Covar-GMM
+    baseline of Portelas et al. 2019 (teachDeepRL's ``covar_gmm.py``), so
+    ``preset="paper"`` changes nothing here.  That code always selects by AIC
+    with one EM initialisation; ``gmm_fitness`` and ``nb_em_init`` are kept
+    as options for symmetry with ``alp-gmm``, at those values.
+
     Parameters (options)
     --------------------
-    fit_rate : int, default 250
+    fit_rate : int, default 250 (paper)
         Episodes between two fits; also the size of the fitting window (the
         only history kept).
-    nb_bootstrap : int or None, default None
+    nb_bootstrap : int or None, default None (paper: ``fit_rate``)
         Uniform episodes before the first fit (None: ``fit_rate``).
-    random_task_ratio : float, default 0.2
+    random_task_ratio : float, default 0.2 (paper)
         Probability of a uniform task after the bootstrap.
-    potential_ks : list of int, default [2, ..., 10]
-    gmm_fitness : {"aic", "bic", "aicc"}, default "aic"
-    nb_em_init : int, default 1
-    absolute_lp : bool, default False
+    potential_ks : list of int, default [2, ..., 10] (paper)
+    gmm_fitness : {"aic", "bic", "aicc"}, default "aic" (paper)
+    nb_em_init : int, default 1 (paper)
+    absolute_lp : bool, default False (paper)
         Use ``|cov(time, score)|`` instead of its positive part (the original
         method uses the positive part: only progress, not forgetting).
     """
@@ -56,71 +62,28 @@ class CovarGMMTeacher(MixtureProposals, Teacher):
     name = "covar-gmm"
     description = "Gaussian mixtures over (task, time, score); sample where score grows with time."
     paper = "Moulin-Frier, Nguyen, Oudeyer. Self-organization of early vocal development in infants and machines: the role of intrinsic motivation. Frontiers in Psychology 2014"
-    score_doc = "reward-like real number, higher is better (episodic return, success rate, normalised score)"
-    space_types = (Box,)
-    defaults: dict[str, Any] = {
-        "fit_rate": 250,
-        "nb_bootstrap": None,
-        "random_task_ratio": 0.2,
-        "potential_ks": _DEFAULT_KS,
-        "gmm_fitness": "aic",
-        "nb_em_init": 1,
-        "absolute_lp": False,
+    params: ClassVar[dict[str, Param]] = {
+        **GMMTeacher.params,
+        "absolute_lp": Param(
+            False, Boolean(),
+            "sample by |cov(time, score)| instead of its positive part (paper: positive part, progress only)",
+        ),
     }
+    extra_columns = 2  # time in the window, score
 
-    def _check_options(self) -> None:
-        _check_gmm_options(self)
-        if not isinstance(self.options["absolute_lp"], bool):
-            raise self._error(f"option 'absolute_lp' must be true or false, got {self.options['absolute_lp']!r}")
-
-    def _setup(self) -> None:
-        self._setup_box()
-        # Ring of the last fit_rate rows (unit task..., time, score).
-        self._window = np.zeros((self._fit_rate, self._d + 2))
-        self._n = 0
-        self._gmm: Mixture | None = None
-        self._prepare_sampling()
-
-    def _prepare_sampling(self) -> None:
-        if self._gmm is None:
-            self._interest = np.zeros(0)
-            return
-        cov_ts = self._gmm.covariances[:, -2, -1]
-        self._interest = np.abs(cov_ts) if self.options["absolute_lp"] else np.maximum(cov_ts, 0.0)
-        self._mu, self._chol = self._gmm.marginal_samplers(self._d)
-
-    def _get_state(self) -> dict[str, Any]:
-        return {"n": self._n, "window": self._window.tolist(), "gmm": None if self._gmm is None else self._gmm.to_state()}
-
-    def _set_state(self, state: dict[str, Any]) -> None:
-        self._n = int(state["n"])
-        self._window = np.asarray(state["window"], dtype=float).reshape(self._fit_rate, self._d + 2)
-        self._gmm = None if state["gmm"] is None else Mixture.from_state(state["gmm"])
-        self._prepare_sampling()
-
-    def _observe(self, task: Any, score: float) -> None:
+    def _fill_row(self, row: np.ndarray, u: np.ndarray, score: float) -> None:
         pos = self._n % self._fit_rate
-        row = self._window[pos]
-        row[: self._d] = (task - self._low) / self._span
         row[self._d] = pos / self._fit_rate
         row[self._d + 1] = score
-        self._n += 1
-        if self._n >= self._bootstrap and self._n % self._fit_rate == 0:
-            o = self.options
-            self._gmm = select_gmm(self._window, o["potential_ks"], self.rng, o["gmm_fitness"], int(o["nb_em_init"]))
-            self._prepare_sampling()
 
-    def _report(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"episodes": self._n, "fitted": self._gmm is not None, "components": []}
-        if self._gmm is not None:
-            g, d = self._gmm, self._d
-            for w, m, c, lp in zip(g.weights, g.means, g.covariances, self._interest):
-                out["components"].append({
-                    "weight": float(w),
-                    "mean": (self._low + m[:d] * self._span).tolist(),
-                    "covariance": (c[:d, :d] * np.outer(self._span, self._span)).tolist(),
-                    "time_score_covariance": float(c[-2, -1]),
-                    "learning_progress": float(lp),
-                    "mean_score": float(m[-1]),
-                })
-        return out
+    def _interest_of(self, gmm: Mixture) -> np.ndarray:
+        """A component's time-score covariance: its positive part (the paper's) or ``absolute_lp``'s absolute value."""
+        cov_ts = gmm.covariances[:, -2, -1]
+        return np.abs(cov_ts) if self.options["absolute_lp"] else np.maximum(cov_ts, 0.0)
+
+    def _component_report(self, mean: np.ndarray, cov: np.ndarray, interest: float) -> dict[str, Any]:
+        return {
+            "time_score_covariance": float(cov[-2, -1]),
+            "learning_progress": interest,
+            "mean_score": float(mean[-1]),
+        }

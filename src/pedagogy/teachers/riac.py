@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 
+from pedagogy.params import Boolean, Interval, Nullable, Param
 from pedagogy.spaces import Box
-from pedagogy.teachers._gmm import proportional_index
+from pedagogy.teachers._gmm import box_geometry, proportional_index
 from pedagogy.teachers.base import Teacher, register
 
 
@@ -21,6 +23,9 @@ def _region_lp(rewards: list[float], window: int) -> float:
     older = rewards[n - cp : n - half]
     newer = rewards[n - half :]
     return abs(sum(older) / len(older) - sum(newer) / len(newer))
+
+
+_POSITIVE_INT = Interval(Integral, 1, None)
 
 
 @register
@@ -56,25 +61,38 @@ class RIACTeacher(Teacher):
     ``observe`` expects a reward-like score, higher is better (episodic
     return, success rate, normalised score).
 
+    **Paper's settings.**  The defaults are those of teachDeepRL's
+    ``riac.py`` (the R-IAC baseline of Portelas et al. 2019) except
+    ``max_regions`` (paper: ``None``, no bound), which ``preset="paper"``
+    lifts.  Two differences are not options: the reference adds its mutation
+    noise (0.1) in task units where ``mutation_std`` is a fraction of the box
+    width (the same on a unit box), and it scores a split by
+    ``2 * 2 * |interest1 - interest2|`` (it takes the length of a
+    (scores, tasks) pair, always 2, for a region's size), where this
+    implementation uses SAGG-RIAC's ``|child1| * |child2|`` as written in the
+    paper.
+
     Parameters (options)
     --------------------
-    max_region_size : int, default 200
-    alp_window_size : int or None, default None (= ``max_region_size``)
-    nb_split_attempts : int, default 50
-    min_reg_size : int or None, default None (= ``max_region_size / 20``)
-    min_dims_range_ratio : float, default 1/15
-    discard_ratio : float, default 0.25
-    sampling_in_leaves_only : bool, default False
+    max_region_size : int, default 200 (paper)
+    alp_window_size : int or None, default None (= ``max_region_size``, paper)
+    nb_split_attempts : int, default 50 (paper)
+    min_reg_size : int or None, default None (= ``max_region_size / 20``, paper)
+    min_dims_range_ratio : float, default 1/15 (paper)
+    discard_ratio : float, default 0.25 (paper)
+    sampling_in_leaves_only : bool, default False (paper)
         Sample among leaves only instead of all regions (parents included).
-    random_task_ratio : float, default 0.2
+    random_task_ratio : float, default 0.2 (paper)
         Share of uniform tasks ("mode 2").
-    mutation_ratio : float, default 0.1
+    mutation_ratio : float, default 0.1 (paper)
         Share of mutated worst tasks ("mode 3").
-    mutation_std : float, default 0.1
+    mutation_std : float, default 0.1 (paper, on a unit box)
         Standard deviation of the mutation, as a fraction of the box width.
-    max_regions : int, default 512
-        Bound on the number of regions (the reference has none); with the
-        per-region window it bounds memory.
+    max_regions : int or None, default 512 (paper: None)
+        Bound on the number of regions; with the per-region window it bounds
+        memory.  ``None`` (the reference) lets the tree grow: every split adds
+        two regions of up to ``max_region_size + 1`` points each, so memory
+        and the saved state grow with the number of splits.
     """
 
     name = "riac"
@@ -82,50 +100,59 @@ class RIACTeacher(Teacher):
     paper = "Baranes & Oudeyer. R-IAC: Robust Intrinsically Motivated Exploration and Active Learning. IEEE TAMD 2009; SAGG-RIAC, RAS 2013"
     score_doc = "reward-like real number, higher is better (episodic return, success rate, normalised score)"
     space_types = (Box,)
-    defaults: dict[str, Any] = {
-        "max_region_size": 200,
-        "alp_window_size": None,
-        "nb_split_attempts": 50,
-        "min_reg_size": None,
-        "min_dims_range_ratio": 1.0 / 15.0,
-        "discard_ratio": 0.25,
-        "sampling_in_leaves_only": False,
-        "random_task_ratio": 0.2,
-        "mutation_ratio": 0.1,
-        "mutation_std": 0.1,
-        "max_regions": 512,
+    params: ClassVar[dict[str, Param]] = {
+        "max_region_size": Param(
+            200, Interval(Integral, 4, None),
+            "points a leaf holds before it is split (paper: 200)",
+        ),
+        "alp_window_size": Param(
+            None, Nullable(_POSITIVE_INT),
+            "last scores a region's interest is computed on; None: max_region_size (the paper's)",
+        ),
+        "nb_split_attempts": Param(50, _POSITIVE_INT, "random cuts tried per split (paper: 50)"),
+        "min_reg_size": Param(
+            None, Nullable(_POSITIVE_INT),
+            "points each child needs after a cut; None: max_region_size / 20 (the paper's)",
+        ),
+        "min_dims_range_ratio": Param(
+            1.0 / 15.0, Interval(Real, 0, 1, closed="left"),
+            "smallest child width, as a fraction of the box's (paper: 1/15)",
+        ),
+        "discard_ratio": Param(
+            0.25, Interval(Real, 0, 1, closed="neither"),
+            "share of a full leaf's oldest points forgotten when no cut is valid (paper: 1/4)",
+        ),
+        "sampling_in_leaves_only": Param(
+            False, Boolean(), "sample among leaves only, not all regions (paper: all regions)",
+        ),
+        "random_task_ratio": Param(0.2, Interval(Real, 0, 1), "share of uniform tasks, mode 2 (paper: 0.2)"),
+        "mutation_ratio": Param(0.1, Interval(Real, 0, 1), "share of mutated worst tasks, mode 3 (paper: 0.1)"),
+        "mutation_std": Param(
+            0.1, Interval(Real, 0, None),
+            "standard deviation of the mutation, as a fraction of the box width (paper: 0.1 on a unit box)",
+        ),
+        "max_regions": Param(
+            512, Nullable(Interval(Integral, 1, None)),
+            "bound on the number of regions; None: no bound (memory grows with the splits)",
+            paper=None,
+            why="bounds memory and the saved state on long runs",
+        ),
     }
 
     def _check_options(self) -> None:
         o = self.options
-        self._option_positive("max_region_size", integer=True)
-        if o["max_region_size"] < 4:
-            raise self._error(f"option 'max_region_size' must be at least 4, got {o['max_region_size']!r}")
-        for key in ("alp_window_size", "min_reg_size"):
-            if o[key] is not None:
-                self._option_positive(key, integer=True)
-        self._option_positive("nb_split_attempts", integer=True)
-        self._option_fraction("min_dims_range_ratio", high_open=True)
-        self._option_fraction("discard_ratio", low_open=True, high_open=True)
-        if not isinstance(o["sampling_in_leaves_only"], bool):
-            raise self._error(f"option 'sampling_in_leaves_only' must be true or false, got {o['sampling_in_leaves_only']!r}")
-        self._option_fraction("random_task_ratio")
-        self._option_fraction("mutation_ratio")
         if o["random_task_ratio"] + o["mutation_ratio"] > 1.0:
-            raise self._error("options 'random_task_ratio' + 'mutation_ratio' must not exceed 1")
-        self._option_positive("mutation_std", allow_zero=True)
-        self._option_positive("max_regions", integer=True)
+            raise self._error("options 'random_task_ratio' + 'mutation_ratio' must not exceed 1, got "
+                              f"{o['random_task_ratio']!r} + {o['mutation_ratio']!r}")
 
     # ------------------------------------------------------------------ state
     def _setup(self) -> None:
         o = self.options
-        self._d = self.space.ndim  # type: ignore[attr-defined]
-        self._low = np.asarray(self.space.low, dtype=float)  # type: ignore[attr-defined]
-        self._span = np.asarray(self.space.high, dtype=float) - self._low  # type: ignore[attr-defined]
+        self._d, self._low, self._span = box_geometry(self.space)
         self._maxlen = int(o["max_region_size"])
         self._window = int(o["alp_window_size"]) if o["alp_window_size"] is not None else self._maxlen
         self._minlen = float(o["min_reg_size"]) if o["min_reg_size"] is not None else self._maxlen / 20.0
-        self._max_regions = int(o["max_regions"])
+        self._max_regions: float = float("inf") if o["max_regions"] is None else int(o["max_regions"])
         # Region tree, in unit-cube coordinates.  Index 0 is the root.
         self._lo = np.zeros((1, self._d))
         self._hi = np.ones((1, self._d))
