@@ -15,7 +15,14 @@ from pedagogy.bench.plan import RunSpec
 from pedagogy.bench.targets import judge
 from pedagogy.sim import base as sim_base
 from pedagogy.sim.base import Learner, Scenario
-from pedagogy.sim.targets import Baseline, BudgetToReach, Final, RatioOfFinals, Saving, Target
+from pedagogy.sim.targets import (
+    Baseline,
+    BudgetToReach,
+    Final,
+    RatioOfFinals,
+    Saving,
+    Target,
+)
 from pedagogy.spaces import Box, Discrete
 from pedagogy.teachers.base import Teacher
 
@@ -113,7 +120,7 @@ def _unregister(*names: str) -> None:
 
 
 def _run(**kw: Any) -> dict[str, Any]:
-    args = dict(scenarios=[DISC, BOX], teachers=["random", GREEDY], seeds=2, jobs=1)
+    args = {"scenarios": [DISC, BOX], "teachers": ["random", GREEDY], "seeds": 2, "jobs": 1}
     args.update(kw)
     return bench.run(**args)
 
@@ -144,7 +151,7 @@ def test_runner_curves_and_schema(results):
     assert d["episodes"][0] == 0 and d["episodes"][-1] == 60
     assert all(e % 4 == 0 for e in d["episodes"]) and len(d["episodes"]) == 7
     assert set(d["teachers"]) == {"random", GREEDY}
-    for name, t in d["teachers"].items():
+    for t in d["teachers"].values():
         assert len(t["runs"]) == 2
         for r in t["runs"]:
             assert set(r["curve"]) == {"mastered_fraction", "mean_p"}
@@ -182,7 +189,7 @@ def test_box_tasks_are_recorded_and_bounded(monkeypatch):
 
 def test_discrete_task_counts(results):
     d = results["scenarios"][DISC]
-    for name, t in d["teachers"].items():
+    for t in d["teachers"].values():
         tasks = t["tasks"]
         assert tasks["names"] == [f"t{i}" for i in range(6)]
         counts = np.asarray(tasks["counts"])
@@ -494,8 +501,8 @@ def test_cli_help_and_list(capsys, bench_only_cli):
 
 
 def test_library_rejects_bad_values():
-    for kw, msg in ((dict(seeds=0), "seeds"), (dict(budget=1.5), "budget"), (dict(jobs=-1), "jobs"), (dict(suite="x"), "suite"),
-                    (dict(mastery_probes=-1), "mastery_probes"), (dict(base_seed=True), "base_seed"), (dict(on_error="ignore"), "on_error")):
+    for kw, msg in (({"seeds": 0}, "seeds"), ({"budget": 1.5}, "budget"), ({"jobs": -1}, "jobs"), ({"suite": "x"}, "suite"),
+                    ({"mastery_probes": -1}, "mastery_probes"), ({"base_seed": True}, "base_seed"), ({"on_error": "ignore"}, "on_error")):
         with pytest.raises(bench.BenchError, match=f"bench.run: argument '{msg}' must be"):
             _run(**kw)
     assert math.isclose(stats.auc([0, 50, 100], [0.0, 1.0, 1.0], 100), 0.75)
