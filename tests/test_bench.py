@@ -1,4 +1,4 @@
-"""``pedagogy bench``: the runner, the results schema, reproducibility, the report files and the CLI."""
+"""``pedagogy bench``: the runner, the results schema, reproducibility, run specs, declared targets, the report files and the CLI."""
 
 from __future__ import annotations
 
@@ -10,9 +10,19 @@ import numpy as np
 import pytest
 
 from pedagogy import bench, cli, teachers
-from pedagogy.bench import runner
+from pedagogy.bench import loop, runner, stats
+from pedagogy.bench.plan import RunSpec
+from pedagogy.bench.targets import judge
 from pedagogy.sim import base as sim_base
 from pedagogy.sim.base import Learner, Scenario
+from pedagogy.sim.targets import (
+    Baseline,
+    BudgetToReach,
+    Final,
+    RatioOfFinals,
+    Saving,
+    Target,
+)
 from pedagogy.spaces import Box, Discrete
 from pedagogy.teachers.base import Teacher
 
@@ -99,13 +109,18 @@ def tiny_registry():
                                         metric="error", lower_is_better=True))
     teachers.register(GreedyTeacher)
     yield
-    sim_base._SCENARIOS.pop(DISC, None)
-    sim_base._SCENARIOS.pop(BOX, None)
+    _unregister(DISC, BOX)
     teachers.REGISTRY.unregister(GREEDY)
 
 
+def _unregister(*names: str) -> None:
+    """Drop test scenarios from the registry."""
+    for name in names:
+        sim_base._SCENARIOS.unregister(name)
+
+
 def _run(**kw: Any) -> dict[str, Any]:
-    args = dict(scenarios=[DISC, BOX], teachers=["random", GREEDY], seeds=2, jobs=1)
+    args = {"scenarios": [DISC, BOX], "teachers": ["random", GREEDY], "seeds": 2, "jobs": 1}
     args.update(kw)
     return bench.run(**args)
 
@@ -136,7 +151,7 @@ def test_runner_curves_and_schema(results):
     assert d["episodes"][0] == 0 and d["episodes"][-1] == 60
     assert all(e % 4 == 0 for e in d["episodes"]) and len(d["episodes"]) == 7
     assert set(d["teachers"]) == {"random", GREEDY}
-    for name, t in d["teachers"].items():
+    for t in d["teachers"].values():
         assert len(t["runs"]) == 2
         for r in t["runs"]:
             assert set(r["curve"]) == {"mastered_fraction", "mean_p"}
@@ -163,7 +178,7 @@ def test_same_learners_for_every_teacher(results):
 
 
 def test_box_tasks_are_recorded_and_bounded(monkeypatch):
-    monkeypatch.setattr(runner, "MAX_TASK_POINTS", 10)
+    monkeypatch.setattr(loop, "MAX_TASK_POINTS", 10)
     res = bench.run(scenarios=[BOX], teachers=["random"], seeds=1, budget=45, jobs=1)
     tasks = res["scenarios"][BOX]["teachers"]["random"]["tasks"]
     assert len(tasks["episode"]) == len(tasks["x"]) <= 10
@@ -174,11 +189,11 @@ def test_box_tasks_are_recorded_and_bounded(monkeypatch):
 
 def test_discrete_task_counts(results):
     d = results["scenarios"][DISC]
-    for name, t in d["teachers"].items():
+    for t in d["teachers"].values():
         tasks = t["tasks"]
         assert tasks["names"] == [f"t{i}" for i in range(6)]
         counts = np.asarray(tasks["counts"])
-        assert counts.shape == (runner.TASK_BINS, 6) and counts.sum() == d["budget"]
+        assert counts.shape == (loop.TASK_BINS, 6) and counts.sum() == d["budget"]
         assert counts.sum(axis=1).tolist() == [3] * 20  # 60 episodes in 20 equal bins
     # the greedy test teacher concentrates on a few tasks; random spreads out
     greedy = np.asarray(d["teachers"][GREEDY]["tasks"]["counts"]).sum(axis=0)
@@ -186,15 +201,15 @@ def test_discrete_task_counts(results):
 
 
 def test_lower_is_better_ranks_and_budget_to_reach():
-    assert runner._ranks({"a": 0.2, "b": 0.5, "c": 0.5}, lower_is_better=False) == {"a": 3.0, "b": 1.5, "c": 1.5}
-    assert runner._ranks({"a": 0.2, "b": 0.5}, lower_is_better=True) == {"a": 1.0, "b": 2.0}
+    assert stats.ranks({"a": 0.2, "b": 0.5, "c": 0.5}, lower_is_better=False) == {"a": 3.0, "b": 1.5, "c": 1.5}
+    assert stats.ranks({"a": 0.2, "b": 0.5}, lower_is_better=True) == {"a": 1.0, "b": 2.0}
     a, b = 0.1 + 0.2, 0.3  # equal up to rounding
     assert a != b
-    assert runner._ranks({"a": a, "b": b, "c": 0.0}, lower_is_better=False) == {"a": 1.5, "b": 1.5, "c": 3.0}
+    assert stats.ranks({"a": a, "b": b, "c": 0.0}, lower_is_better=False) == {"a": 1.5, "b": 1.5, "c": 3.0}
     # reaches 0.5 halfway between episodes 10 and 20 of a budget of 40
-    assert runner.budget_to_reach([0, 10, 20, 40], [0.0, 0.4, 0.6, 0.9], 0.5, 40) == pytest.approx(15 / 40)
-    assert runner.budget_to_reach([0, 10], [0.0, 0.4], 0.5, 10) is None
-    assert runner.budget_to_reach([0, 10, 20], [1.0, 0.5, 0.2], 0.5, 20, lower_is_better=True) == pytest.approx(0.5)
+    assert stats.budget_to_reach([0, 10, 20, 40], [0.0, 0.4, 0.6, 0.9], 0.5, 40) == pytest.approx(15 / 40)
+    assert stats.budget_to_reach([0, 10], [0.0, 0.4], 0.5, 10) is None
+    assert stats.budget_to_reach([0, 10, 20], [1.0, 0.5, 0.2], 0.5, 20, lower_is_better=True) == pytest.approx(0.5)
 
 
 def test_mastery_episode_is_timed_by_probes():
@@ -236,31 +251,177 @@ def test_reproducible_bit_for_bit_across_jobs(results):
 
 
 # ------------------------------------------------------------------ targets
-def test_target_checks_are_honest():
-    def info(finals: dict[str, float], **extra: Any) -> dict[str, Any]:
-        return {
-            "metric": "mastered_fraction", "budget": 100, "lower_is_better": False, "episodes": [0, 100],
-            "teachers": {n: {"curve_mean": {"mastered_fraction": [0.0, v]}, **extra.get(n, {})} for n, v in finals.items()},
-        }
+def _info(finals: dict[str, float], budget: int = 100, **extra: Any) -> dict[str, Any]:
+    """A scenario summary with the given final values (curves from 0), for judging targets without running."""
+    return {
+        "metric": "mastered_fraction", "budget": budget, "lower_is_better": False, "episodes": [0, budget],
+        "teachers": {n: {"final_mean": v, "curve_mean": {"mastered_fraction": [0.0, v]}, **extra.get(n, {})} for n, v in finals.items()},
+    }
 
-    grid_info = info({"random": 0.5, "alp-gmm": 0.3, "x": 0.95})
-    short = runner._targets_grid("grid-2d", grid_info)  # below the paper's 20,000 episodes: not judged
-    assert [c["met"] for c in short] == [None, None] and "20,000" in short[0]["detail"]
-    grid = runner._targets_grid("grid-2d", {**grid_info, "budget": runner.GRID_TARGET_BUDGET})
-    assert [c["met"] for c in grid] == [True, False] and grid[1]["value"] == pytest.approx(0.3)
-    un = runner._targets_unlearnable("mostly-unlearnable", info({"random": 0.1, "x": 0.25}))
-    assert un[0]["met"] is False and un[0]["value"] == pytest.approx(2.5)
-    st = runner._targets_students("students", info({"sequential": 1.0, "x": 1.0},
-                                                   sequential={"mastery_episode_mean": 100.0}, x={"mastery_episode_mean": 60.0}))
-    assert st[0]["met"] is True and st[0]["value"] == pytest.approx(0.4)
-    llm = runner._targets_llm("llm-mix", info({"random": 0.5, "dump": 0.6}, dump={"budget_to_random_final": 0.8}))
-    assert llm[0]["met"] is False and llm[1]["met"] is None  # sec did not run: not measurable, not "met"
+
+def test_target_checks_are_honest():
+    from pedagogy import sim
+
+    best90, alp = sim.get_scenario("grid-2d").targets
+    grid_info = _info({"random": 0.5, "alp-gmm": 0.3, "x": 0.95})
+    short = [judge("grid-2d", t, grid_info, 20_000) for t in (best90, alp)]  # below the paper's 20,000 episodes: not judged
+    assert [c["met"] for c in short] == [None, None] and "20,000" in short[0]["detail"] and short[0]["value"] is None
+    grid = [judge("grid-2d", t, {**grid_info, "budget": 20_000}, 20_000) for t in (best90, alp)]
+    assert [c["met"] for c in grid] == [True, False] and grid[1]["value"] == pytest.approx(0.3) and "x" in grid[0]["detail"]
+    ratio = Target("3x random", RatioOfFinals("random"), 3.0)
+    un = judge("s", ratio, _info({"random": 0.1, "x": 0.25}))
+    assert un["met"] is False and un["value"] == pytest.approx(2.5)
+    zero = judge("s", ratio, _info({"random": 0.0, "x": 0.25}))  # random learned nothing: no ratio, but x learned
+    assert zero["met"] is True and zero["value"] is None and "undefined" in zero["detail"]
+    base = Baseline("seq (test)", "sequential", {"window": 3})
+    saving = Target("30 % fewer", Saving(base), 0.30)
+
+    def runs(*eps: int | None) -> dict[str, Any]:
+        return {"runs": [{"mastery_episode": e} for e in eps]}
+
+    # medians: x 60, y 80, the baseline 100 with one seed that never got there (sorted last, not dropped)
+    st = judge("s", saving, _info({"seq (test)": 1.0, "x": 1.0, "y": 1.0},
+                                  **{"seq (test)": {"baseline": {}, **runs(90, 100, None)}, "x": runs(50, 60, 70), "y": runs(80, 80, 80)}))
+    assert st["met"] is True and st["value"] == pytest.approx(0.4)
+    assert "best x 60 (3/3 seeds got there) vs seq (test) 100 (2/3)" in st["detail"]
+    close = judge("s", saving, _info({"seq (test)": 1.0, "x": 1.0}, **{"seq (test)": {"baseline": {}, **runs(60, 70, 80)}, "x": runs(10, 50, 900)}))
+    assert close["met"] is False and close["value"] == pytest.approx(1 - 50 / 70)  # one fast seed does not make a saving
+    never = judge("s", saving, _info({"seq (test)": 0.5, "x": 1.0}, budget=1000,
+                                     **{"seq (test)": {"baseline": {}, **runs(100, None)}, "x": runs(600, 600)}))
+    assert never["value"] == pytest.approx(0.4) and never["met"] is True and "lower bound" in never["detail"] and "1/2" in never["detail"]
+    half = judge("s", saving, _info({"seq (test)": 1.0, "x": 1.0}, **{"seq (test)": {"baseline": {}, **runs(10, 20)}, "x": runs(5, None)}))
+    assert half["met"] is None and "more than half" in half["detail"]  # x got there on half the seeds only: no median
+    missing = judge("s", saving, _info({"x": 1.0}, x=runs(60)))
+    assert missing["met"] is None and "did not run" in missing["detail"]
+    dump, sec = (Target(f"{t} fast", BudgetToReach(t), 0.70, "<=") for t in ("dump", "sec"))
+    llm_info = _info({"random": 0.5, "dump": 0.6})  # dump reaches 0.5 at 5/6 of the budget
+    assert judge("s", dump, llm_info)["met"] is False and judge("s", dump, llm_info)["value"] == pytest.approx(5 / 6)
+    assert judge("s", sec, llm_info)["met"] is None  # sec did not run: not measurable, not "met"
+
+
+def test_targets_validate_their_declaration():
+    with pytest.raises(ValueError, match="Target: field 'op' must be one of '>=', '>', '<=', '<', got '=>'"):
+        Target("x", Final(), 0.5, "=>")
+    with pytest.raises(ValueError, match="Target: field 'measure' must be one of Final"):
+        Target("x", "final", 0.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="Target: field 'threshold' must be a finite number"):
+        Target("x", Final(), float("nan"))
+    with pytest.raises(ValueError, match="Baseline: field 'options' must be a dict"):
+        Baseline("b", "sequential", [("window", 3)])  # type: ignore[arg-type]
+    twins = (Target("a", Saving(Baseline("b", "sequential", {"window": 3})), 0.3),
+             Target("c", Saving(Baseline("b", "sequential", {"window": 4})), 0.3))
+    with pytest.raises(ValueError, match="two different baselines are named 'b'"):
+        Scenario("bench-test-twins", "x", TinyDiscreteLearner, 10, 10, targets=twins)
+    with pytest.raises(ValueError, match="Scenario 'bench-test-bad': field 'judged_budget' must be None or an integer >= 1, got 0"):
+        Scenario("bench-test-bad", "x", TinyDiscreteLearner, 10, 10, judged_budget=0)
+
+
+JUDGED = "bench-test-judged"
+#: practises the three learnable tasks uniformly: reaches mastery on every seed, as the test needs
+SEQ2 = Baseline("sequential (learnable only)", "sequential", {"curriculum": [["t0", "t1", "t2"]]}, doc="test baseline")
+
+
+@pytest.fixture()
+def judged_scenario():
+    """A scenario registered by this test with its own targets, a baseline and a judged budget of 100 episodes."""
+    sc = Scenario(
+        JUDGED, "tiny scenario with declared targets", TinyDiscreteLearner, budget_quick=60, budget_full=120, evaluations=6, batch=4,
+        targets=(Target("random masters something", Final(teacher="random"), 0.0, ">"),
+                 Target("best saves >= 10 % of the answers", Saving(SEQ2), 0.10)),
+        judged_budget=100,
+    )
+    sim_base.register_scenario(sc)
+    yield sc
+    _unregister(JUDGED)
+
+
+def test_registered_scenario_targets_are_judged_with_its_baseline(judged_scenario):
+    res = _run(scenarios=[JUDGED], teachers=["random", GREEDY], budget=400)
+    info = res["scenarios"][JUDGED]
+    assert list(info["teachers"]) == ["random", GREEDY, SEQ2.name] and info["judged_budget"] == 100
+    base = info["teachers"][SEQ2.name]
+    assert base["baseline"] == {"teacher": "sequential", "options": {"curriculum": [["t0", "t1", "t2"]]}, "doc": "test baseline"}
+    assert base["rank"] is None and base["final_mean"] is not None  # summarised, shown, not ranked
+    assert SEQ2.name not in {row["teacher"] for row in res["leaderboard"]}
+    assert {info["teachers"][t]["rank"] for t in ("random", GREEDY)} <= {1.0, 1.5, 2.0}
+    # the baseline meets the same learners as the teachers, with its own teacher seed
+    assert [r["learner_seed"] for r in base["runs"]] == [r["learner_seed"] for r in info["teachers"]["random"]["runs"]]
+    first, saving = res["targets"]
+    assert first["scenario"] == JUDGED and first["met"] is True and first["value"] == info["teachers"]["random"]["final_mean"]
+    medians = {t: float(np.median([r["mastery_episode"] for r in info["teachers"][t]["runs"]])) for t in ("random", GREEDY, SEQ2.name)}
+    assert all(r["mastery_episode"] is not None for t in info["teachers"].values() for r in t["runs"]), \
+        "every teacher and the baseline master the three learnable tasks well within 400 episodes"
+    best = min(medians["random"], medians[GREEDY])
+    assert saving["value"] == pytest.approx(1.0 - best / medians[SEQ2.name])
+    assert saving["met"] is (saving["value"] >= 0.10) and SEQ2.name in saving["detail"]
+
+
+def test_targets_below_the_judged_budget_are_not_judged(judged_scenario):
+    res = _run(scenarios=[JUDGED], teachers=["random"], budget=60)
+    assert [c["met"] for c in res["targets"]] == [None, None]
+    assert all(c["value"] is None and "set at 100 episodes, this run had 60" in c["detail"] for c in res["targets"])
+
+
+def test_a_baseline_that_cannot_be_built_is_a_bench_error():
+    bad = Scenario("bench-test-badbase", "x", TinyDiscreteLearner, 20, 20,
+                   targets=(Target("t", Saving(Baseline("seq (bad)", "sequential", {"window": 0})), 0.3),))
+    shadow = Scenario("bench-test-shadow", "x", TinyDiscreteLearner, 20, 20,
+                      targets=(Target("t", Saving(Baseline("random", "sequential", {})), 0.3),))
+    sim_base.register_scenario(bad)
+    sim_base.register_scenario(shadow)
+    try:
+        with pytest.raises(bench.BenchError, match="scenario 'bench-test-badbase': baseline 'seq \\(bad\\)' cannot be built: .*window"):
+            _run(scenarios=[bad.name], teachers=["random"])
+        with pytest.raises(bench.BenchError, match="has the name of a registered teacher"):
+            _run(scenarios=[shadow.name], teachers=["random"])
+    finally:
+        _unregister(bad.name, shadow.name)
+
+
+def test_duplicate_scenario_names_are_rejected():
+    other = Scenario(DISC, "another scenario under a taken name", TinyBoxLearner, budget_quick=10, budget_full=10)
+    with pytest.raises(ValueError, match=f"scenario name '{DISC}' is already registered"):
+        sim_base.register_scenario(other)
+    assert sim_base.get_scenario(DISC).factory is TinyDiscreteLearner  # the first one stays
+    with pytest.raises(ValueError, match="scenario name 'students' is already registered"):
+        sim_base.register_scenario(Scenario("students", "a shadow", TinyDiscreteLearner, 10, 10))
+    with pytest.raises(TypeError, match="needs a Scenario"):
+        sim_base.register_scenario("students")  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------- RunSpec
+def test_runspec_round_trip_and_typed_validation():
+    spec = RunSpec("students", "sequential (3 in a row)", 2, 123, 456, 4000, False, 400, "sequential", {"window": 3, "threshold": 1.0})
+    data = spec.to_dict()
+    assert RunSpec.from_dict(json.loads(json.dumps(data))) == spec and spec.teacher_name == "sequential"
+    assert RunSpec("s", "random", 0, 1, 2, 10).teacher_name == "random"
+    for change, message in (
+        ({"budget": 0}, "RunSpec: argument 'budget' must be an integer >= 1, got 0"),
+        ({"learner_seed": 1.5}, "RunSpec: argument 'learner_seed' must be an integer in \\[0, 4.29497e\\+09\\], got 1.5"),
+        ({"teacher": ""}, "RunSpec: argument 'teacher' must be a non-empty string, got ''"),
+        ({"record_tasks": 1}, "RunSpec: argument 'record_tasks' must be true or false, got 1"),
+        ({"options": {1: 2}}, "RunSpec: argument 'options' must be a dict option -> value"),
+    ):
+        with pytest.raises(bench.BenchError, match=message):
+            RunSpec.from_dict({**data, **change})
+    with pytest.raises(bench.BenchError, match="RunSpec: unknown key 'seed'"):
+        RunSpec.from_dict({**data, "seed": 1})
+    with pytest.raises(bench.BenchError, match="RunSpec: .*budget"):
+        RunSpec.from_dict({k: v for k, v in data.items() if k != "budget"})
+
+
+def test_run_one_takes_a_spec_and_builds_the_named_teacher_with_its_options():
+    spec = RunSpec(DISC, "seq (test)", 0, 7, 8, 40, True, 0, "sequential", {"window": 2, "threshold": 1.0})
+    out = loop.run_one(spec)
+    assert "error" not in out and out["teacher"] == "seq (test)" and out["learner_seed"] == 7 and out["episodes"][-1] == 40
+    bad = loop.run_one(RunSpec(DISC, "seq (test)", 0, 7, 8, 40, True, 0, "sequential", {"window": -1}))
+    assert "window" in bad["error"]  # the options reached the teacher
 
 
 def test_equal_finals_ranked_by_area_under_curve():
-    ranks = runner._ranks({"slow": 1.0, "fast": 1.0, "none": 0.5}, False, {"slow": 0.6, "fast": 0.9, "none": 0.1})
+    ranks = stats.ranks({"slow": 1.0, "fast": 1.0, "none": 0.5}, False, {"slow": 0.6, "fast": 0.9, "none": 0.1})
     assert ranks == {"fast": 1.0, "slow": 2.0, "none": 3.0}
-    tied = runner._ranks({"a": 1.0, "b": 1.0}, False, {"a": 0.5, "b": 0.5})
+    tied = stats.ranks({"a": 1.0, "b": 1.0}, False, {"a": 0.5, "b": 0.5})
     assert tied == {"a": 1.5, "b": 1.5}
 
 
@@ -340,7 +501,8 @@ def test_cli_help_and_list(capsys, bench_only_cli):
 
 
 def test_library_rejects_bad_values():
-    for kw, msg in ((dict(seeds=0), "seeds"), (dict(budget=1.5), "budget"), (dict(jobs=-1), "jobs"), (dict(suite="x"), "suite"), (dict(mastery_probes=-1), "mastery_probes")):
-        with pytest.raises(bench.BenchError, match=msg):
+    for kw, msg in (({"seeds": 0}, "seeds"), ({"budget": 1.5}, "budget"), ({"jobs": -1}, "jobs"), ({"suite": "x"}, "suite"),
+                    ({"mastery_probes": -1}, "mastery_probes"), ({"base_seed": True}, "base_seed"), ({"on_error": "ignore"}, "on_error")):
+        with pytest.raises(bench.BenchError, match=f"bench.run: argument '{msg}' must be"):
             _run(**kw)
-    assert math.isclose(runner._auc([0, 50, 100], [0.0, 1.0, 1.0], 100), 0.75)
+    assert math.isclose(stats.auc([0, 50, 100], [0.0, 1.0, 1.0], 100), 0.75)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from pedagogy import sim, teachers
+from pedagogy.sim.grid import GridLearner
 from pedagogy.sim.llm_mix import LLMMixLearner
 from pedagogy.sim.skills import SkillsLearner
 from pedagogy.sim.students import StudentsLearner
@@ -221,3 +222,48 @@ def test_all_scenarios_registered():
         "slow-learner", "fast-learner", "skills", "students", "llm-mix",
     }
     assert expected <= set(sim.scenarios())
+
+
+# ------------------------------------------------- declared parameters
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: StudentsLearner(trait_sigma=5), "StudentsLearner: parameter 'trait_sigma' must be a number in [0, 3], got 5"),
+        (lambda: StudentsLearner(seed=-1), "StudentsLearner: parameter 'seed' must be an integer >= 0, got -1"),
+        (lambda: StudentsLearner(params=[0.1]), "StudentsLearner: parameter 'params' must be None or a dict of BKT parameters"),
+        (lambda: StudentsLearner(CHAIN, params={"b": {"slip": 1.5}}),
+         "StudentsLearner: BKT parameter 'slip' of skill 'b' must be a probability in [0, 1], got 1.5"),
+        (lambda: GridLearner(noise=-1), "GridLearner: parameter 'noise' must be a number >= 0, got -1"),
+        (lambda: GridLearner(increment=0), "GridLearner: parameter 'increment' must be a number > 0, got 0"),
+        (lambda: GridLearner(difficulty="hard"), "GridLearner: parameter 'difficulty' must be one of 'monotone', 'rugged', got 'hard'"),
+        (lambda: GridLearner(seed=True), "GridLearner: parameter 'seed' must be an integer >= 0, got True"),
+        (lambda: SkillsLearner(CHAIN, trials=0), "SkillsLearner: parameter 'trials' must be an integer >= 1, got 0"),
+        (lambda: SkillsLearner(CHAIN, rate=0), "SkillsLearner: parameter 'rate' must be a number in (0, 1], got 0"),
+        (lambda: SkillsLearner(CHAIN, unlearnable="a"), "SkillsLearner: parameter 'unlearnable' must be a list of task names, not a string"),
+        (lambda: LLMMixLearner(levels=30), "LLMMixLearner: parameter 'levels' must be an integer in [1, 20], got 30"),
+        (lambda: LLMMixLearner(sources=["a", "a"]), "LLMMixLearner: parameter 'sources' must be a non-empty list of unique names without '/'"),
+        (lambda: LLMMixLearner(rate=float("inf")), "LLMMixLearner: parameter 'rate' must be a number >= 0, got inf"),
+    ],
+)
+def test_bad_parameters_get_the_declared_message(make, message):
+    with pytest.raises(ValueError) as exc:
+        make()
+    assert str(exc.value).startswith(message), str(exc.value)
+
+
+def test_every_learner_declares_the_parameters_it_checks():
+    import inspect
+
+    for cls in (StudentsLearner, GridLearner, SkillsLearner, LLMMixLearner):
+        args = set(inspect.signature(cls.__init__).parameters) - {"self", "prerequisites"}
+        assert set(cls.parameters) == args, cls.__name__
+
+
+def test_students_expected_accuracy_is_the_bkt_emission():
+    from pedagogy.kt.core import bkt_p_correct
+
+    s = StudentsLearner(CHAIN, params={"guess": 0.3, "slip": 0.1}, seed=2)
+    want = np.mean([bkt_p_correct(1.0 if s.knows(k) else 0.0, 0.3, 0.1) for k in "abc"])
+    assert s.evaluate()["expected_accuracy"] == pytest.approx(want)
+    s._known = [True, False, False]
+    assert s.evaluate()["expected_accuracy"] == pytest.approx((0.9 + 0.3 + 0.3) / 3)

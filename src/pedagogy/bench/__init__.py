@@ -14,4 +14,4 @@ from __future__ import annotations
 from pedagogy.bench.report import write_report
 from pedagogy.bench.runner import RESULTS_FORMAT, SUITES, BenchError, run
 
-__all__ = ["run", "write_report", "BenchError", "RESULTS_FORMAT", "SUITES"]
+__all__ = ["RESULTS_FORMAT", "SUITES", "BenchError", "run", "write_report"]

@@ -19,17 +19,28 @@ def _names(text: str) -> list[str]:
     return [n.strip() for n in text.split(",") if n.strip()]
 
 
-def _int_at_least(minimum: int, what: str) -> Any:
+def _declared_int(argument: str, flag: str) -> Any:
+    """An argparse type: an integer checked by the rule :func:`pedagogy.bench.run` declares for ``argument``.
+
+    One rule serves the library and the command line; it is looked up when
+    the command runs, so building the parser imports nothing.
+    """
+
     def parse(text: str) -> int:
+        from pedagogy.bench.plan import RUN_ARGUMENTS
+        from pedagogy.params import Nullable
+
+        rule = RUN_ARGUMENTS[argument]
+        rule = rule.rule if isinstance(rule, Nullable) else rule  # an absent flag is the None
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} must be an integer >= {minimum}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{what} must be an integer >= {minimum}, got {value}")
+            raise argparse.ArgumentTypeError(f"{flag} must be {rule.describe()}, got {text!r}") from None
+        if not rule.accepts(value):
+            raise argparse.ArgumentTypeError(f"{flag} must be {rule.describe()}, got {value}")
         return value
 
-    parse.__name__ = what  # argparse names the type in some messages
+    parse.__name__ = flag  # argparse names the type in some messages
     return parse
 
 
@@ -59,13 +70,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="comma-separated teachers to run (default: every registered teacher; see `pedagogy teachers`)")
     p.add_argument("--scenarios", type=_names, default=None, metavar="A,B,...",
                    help="comma-separated scenarios to run (default: every registered scenario; see --list)")
-    p.add_argument("--seeds", type=_int_at_least(1, "--seeds"), default=None, metavar="N",
+    p.add_argument("--seeds", type=_declared_int("seeds", "--seeds"), default=None, metavar="N",
                    help="seeds per (scenario, teacher), overriding the suite's 3 or 10")
-    p.add_argument("--budget", type=_int_at_least(1, "--budget"), default=None, metavar="N",
+    p.add_argument("--budget", type=_declared_int("budget", "--budget"), default=None, metavar="N",
                    help="practice calls per run for every scenario, overriding the suite's per-scenario budget")
-    p.add_argument("--jobs", type=_int_at_least(1, "--jobs"), default=None, metavar="N",
+    p.add_argument("--jobs", type=_declared_int("jobs", "--jobs"), default=None, metavar="N",
                    help="worker processes (default: number of CPUs; 1 runs in this process)")
-    p.add_argument("--seed", type=_int_at_least(0, "--seed"), default=0, metavar="BASE",
+    p.add_argument("--seed", type=_declared_int("base_seed", "--seed"), default=0, metavar="BASE",
                    help="base seed every learner and teacher seed is derived from (default: 0)")
     p.add_argument("--out", default="bench-out", metavar="DIR", help="output folder (default: bench-out)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html then has the tables only)")

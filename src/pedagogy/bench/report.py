@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["write_report", "write_json", "plot_curves", "plot_tasks", "print_leaderboard", "write_html", "fmt"]
+__all__ = ["fmt", "plot_curves", "plot_tasks", "print_leaderboard", "write_html", "write_json", "write_report"]
 
 
 # ------------------------------------------------------------------ helpers
@@ -47,12 +47,13 @@ def _teacher_colours(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def scenario_rows(info: dict[str, Any]) -> list[dict[str, Any]]:
-    """The leaderboard rows of one scenario, best first (teachers without results last)."""
+    """The leaderboard rows of one scenario, best first (baselines, which are not ranked, and teachers without results last)."""
     rows = []
     for name, t in info["teachers"].items():
         n = len(t["runs"])
         rows.append({
             "teacher": name,
+            "baseline": "baseline" in t,
             "rank": t.get("rank"),
             "final": t.get("final_mean"),
             "final_std": t.get("final_std"),
@@ -64,8 +65,24 @@ def scenario_rows(info: dict[str, Any]) -> list[dict[str, Any]]:
             "failed": t.get("failed_runs", 0),
             "time": float(np.mean([r["wall_time_s"] for r in t["runs"]])),
         })
-    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] if r["rank"] is not None else 0, r["teacher"]))
+    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] if r["rank"] is not None else 0, not r["baseline"], r["teacher"]))
     return rows
+
+
+def _baseline_notes(info: dict[str, Any]) -> list[str]:
+    """One line per baseline of a scenario: which teacher with which options, and why it is the reference."""
+    out = []
+    for name, t in info["teachers"].items():
+        b = t.get("baseline")
+        if b:
+            opts = ", ".join(f"{k}={v!r}" for k, v in b["options"].items())
+            out.append(f"baseline {name}: {b['teacher']}({opts})" + (f" — {b['doc']}" if b.get("doc") else "") + " (not ranked)")
+    return out
+
+
+def _rank_cell(row: dict[str, Any]) -> str:
+    """The ``#`` column: the rank, or "base" for a scenario's baseline (shown, not ranked)."""
+    return "base" if row["baseline"] else fmt(row["rank"], 1)
 
 
 # ------------------------------------------------------------------ figures
@@ -224,8 +241,10 @@ def print_leaderboard(results: dict[str, Any], console: Any = None) -> None:
             to_rnd = f"{r['to_random']:.0%}" if r["to_random"] is not None else "–"
             name = r["teacher"] + (f" [red]({r['failed']} failed)[/]" if r["failed"] else "")
             final = fmt(r["final"]) if r["final"] is not None else "[red]failed[/]"
-            table.add_row(fmt(r["rank"], 1), name, final, fmt(r["final_std"]), fmt(r["auc"]), fmt(r["ratio"], 2), to_rnd, mastery, f"{r['time']:.2f}")
+            table.add_row(_rank_cell(r), name, final, fmt(r["final_std"]), fmt(r["auc"]), fmt(r["ratio"], 2), to_rnd, mastery, f"{r['time']:.2f}")
         console.print(table)
+        for line in _baseline_notes(info):
+            console.print(f"  [dim]{line}[/]")
         if info["skipped"]:
             console.print(f"  [dim]not run (space): {', '.join(sorted(info['skipped']))}[/]")
     console.print("[dim]final: mean of the last evaluation over seeds · AUC: area under the curve / budget · ÷rnd: final / random's · "
@@ -323,9 +342,11 @@ def write_html(results: dict[str, Any], path: Path, figures: dict[str, list[Path
             mastery = (fmt(r["mastery"], 0) if r["mastery"] is not None else "–") + f" <span class='skip'>({r['mastery_reached']})</span>"
             to_rnd = f"{r['to_random']:.0%}" if r["to_random"] is not None else "–"
             failed = f" <span class='err'>({r['failed']} failed)</span>" if r["failed"] else ""
-            parts.append(f"<tr{cls}><td>{fmt(r['rank'], 1)}</td><td class='l'>{e(r['teacher'])}{failed}</td><td>{final}</td><td>{fmt(r['auc'])}</td>"
+            parts.append(f"<tr{cls}><td>{_rank_cell(r)}</td><td class='l'>{e(r['teacher'])}{failed}</td><td>{final}</td><td>{fmt(r['auc'])}</td>"
                          f"<td>{fmt(r['ratio'], 2)}</td><td>{to_rnd}</td><td>{mastery}</td><td>{r['time']:.2f}</td></tr>")
         parts.append("</table>")
+        for line in _baseline_notes(info):
+            parts.append(f"<p class='skip'>{e(line)}</p>")
         if info["skipped"]:
             parts.append("<p class='skip'>Not run (space not accepted): " + e(", ".join(f"{t} ({why})" for t, why in sorted(info["skipped"].items()))) + "</p>")
         for t, tres in info["teachers"].items():
@@ -348,8 +369,8 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
     meta = results.get("meta", {})
     scen = list(results["scenarios"])
     lines = [
-        f"`{meta.get('command', 'pedagogy bench')}` — suite {meta.get('suite', '?')}, {meta.get('seeds', '?')} seeds, "
-        f"pedagogy {meta.get('pedagogy', '?')}, wall time {fmt(meta.get('wall_time_s'), 1)} s",
+        (f"`{meta.get('command', 'pedagogy bench')}` — suite {meta.get('suite', '?')}, {meta.get('seeds', '?')} seeds, "
+         f"pedagogy {meta.get('pedagogy', '?')}, wall time {fmt(meta.get('wall_time_s'), 1)} s"),
         "",
         "Final metric, mean over seeds (best per scenario in bold; — where the teacher does not accept the space):",
         "",
@@ -368,6 +389,10 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
                 cell = f"**{cell}**"
             cells.append(cell)
         lines.append(f"| `{name}` | {row['mean_rank']:.2f} ({row['scenarios']}) | " + " | ".join(cells) + " |")
+    baselines = [(s, n, t) for s in scen for n, t in results["scenarios"][s]["teachers"].items() if "baseline" in t]
+    for s, name, t in baselines:
+        cells = [fmt(t.get("final_mean")) if other == s and t.get("final_mean") is not None else "—" for other in scen]
+        lines.append(f"| `{name}` (baseline) | – | " + " | ".join(cells) + " |")
     lines += ["", "Metrics: " + ", ".join(f"{s}: {results['scenarios'][s]['metric']}" for s in scen) + ".", ""]
     if results.get("targets"):
         lines += ["| scenario | target | measured | status | detail |", "|---|---|---:|---|---|"]

@@ -9,26 +9,57 @@ A learner is anything with
 * ``evaluate() -> dict[str, float]`` — ground-truth mastery the teacher never
   sees; always has ``"mastered_fraction"`` in [0, 1].
 
-A :class:`Scenario` names a learner configuration together with its budgets,
-so ``pedagogy bench`` can run every teacher that applies on it.
+A :class:`Scenario` names a learner configuration together with its budgets
+and its targets (:mod:`pedagogy.sim.targets`), so ``pedagogy bench`` can run
+every teacher that applies on it and judge what the scenario promises.
+Learners declare their constructor parameters as :mod:`pedagogy.params`
+rules and check them with :meth:`Learner._check_parameters`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from numbers import Integral
+from typing import Any, ClassVar
 
+from pedagogy.params import (
+    InstanceOf,
+    Interval,
+    ListOf,
+    Nullable,
+    Rule,
+    Satisfies,
+    validate,
+)
+from pedagogy.registry import Registry
+from pedagogy.sim.targets import Baseline, Target, name_rule
 from pedagogy.spaces import Space
 
-__all__ = ["Learner", "Scenario", "register_scenario", "get_scenario", "scenarios", "make"]
+__all__ = ["Learner", "Scenario", "get_scenario", "make", "register_scenario", "scenarios"]
+
+
+def names_rule(what: str) -> Satisfies:
+    """A list (or tuple) of names, never a bare string (``"ab"`` would be read as ``["a", "b"]``)."""
+    return Satisfies(lambda v: isinstance(v, (list, tuple, set, frozenset)) and all(isinstance(x, str) for x in v),
+                     f"a list of {what}, not a string")
 
 
 class Learner(ABC):
     """Base class of simulated learners (see the module docstring)."""
 
     space: Space
+    #: declared constructor parameters: name -> rule (see :mod:`pedagogy.params`)
+    parameters: ClassVar[Mapping[str, Rule]] = {}
+
+    def _error(self, message: str) -> ValueError:
+        """A ``ValueError`` that names the learner class."""
+        return ValueError(f"{type(self).__name__}: {message}")
+
+    def _check_parameters(self, **values: Any) -> None:
+        """Check ``values`` against :attr:`parameters`: ``<Class>: parameter 'x' must be ..., got ...``."""
+        validate(values, self.parameters, type(self).__name__, word="parameter")
 
     @abstractmethod
     def practice(self, task: Any) -> float:
@@ -63,6 +94,12 @@ class Scenario:
         Tasks proposed per ``propose(batch)`` call (e.g. a training batch).
     lower_is_better:
         Whether the metric improves downwards.
+    targets:
+        What the scenario promises (:class:`~pedagogy.sim.targets.Target`),
+        judged by the benchmark; baselines they refer to run with the scenario.
+    judged_budget:
+        The budget the targets are set at; a shorter run reports them as not
+        judged, with the reason (``None``: judged at any budget).
     """
 
     name: str
@@ -75,30 +112,52 @@ class Scenario:
     batch: int = 1
     lower_is_better: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
+    targets: tuple[Target, ...] = ()
+    judged_budget: int | None = None
+
+    def __post_init__(self) -> None:
+        positive = Interval(Integral, 1)
+        validate(vars(self), {
+            "name": name_rule("a non-empty name"),
+            "description": InstanceOf(str, "a string"),
+            "factory": Satisfies(callable, "a callable seed -> Learner"),
+            "budget_quick": positive, "budget_full": positive, "evaluations": positive, "batch": positive,
+            "metric": InstanceOf(str, "an evaluate() key"),
+            "targets": Satisfies(lambda v: isinstance(v, tuple) and all(isinstance(t, Target) for t in v), "a tuple of Target"),
+            "judged_budget": Nullable(positive),
+            "tags": ListOf(InstanceOf(str, "a string"), min_len=0),
+        }, f"Scenario {self.name!r}", word="field")
+        names = [b.name for b in self.baselines]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Scenario {self.name!r}: two different baselines are named {names[0]!r}")
+
+    @property
+    def baselines(self) -> tuple[Baseline, ...]:
+        """The baselines the targets refer to, each once, in order."""
+        out: list[Baseline] = []
+        for t in self.targets:
+            out.extend(b for b in t.baselines() if b not in out)
+        return tuple(out)
 
 
-_SCENARIOS: dict[str, Scenario] = {}
+_SCENARIOS: Registry[Scenario] = Registry("scenario", sort=False)
 
 
 def register_scenario(scenario: Scenario) -> Scenario:
-    """Add a scenario to the registry."""
-    if scenario.name in _SCENARIOS:
-        raise ValueError(f"scenario {scenario.name!r} is already registered")
-    _SCENARIOS[scenario.name] = scenario
-    return scenario
+    """Add a scenario to the registry (a different scenario under a taken name is an error)."""
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"register_scenario needs a Scenario, got {scenario!r:.60}")
+    return _SCENARIOS.register(scenario)
 
 
 def scenarios() -> list[str]:
     """Names of the registered scenarios, in registration order."""
-    return list(_SCENARIOS)
+    return _SCENARIOS.names()
 
 
 def get_scenario(name: str) -> Scenario:
     """The scenario registered as ``name``."""
-    try:
-        return _SCENARIOS[name]
-    except KeyError:
-        raise ValueError(f"unknown scenario {name!r}; known scenarios: {', '.join(_SCENARIOS)}") from None
+    return _SCENARIOS.get(name)
 
 
 def make(name: str, seed: int = 0) -> Learner:

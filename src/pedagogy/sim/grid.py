@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from pedagogy.params import Interval, Nullable, OneOf, Rule
 from pedagogy.sim.base import Learner, Scenario, register_scenario
+from pedagogy.sim.targets import Final, RatioOfFinals, Target
 from pedagogy.spaces import Box
 
 __all__ = ["GridLearner"]
@@ -27,30 +30,10 @@ _MAX_CUBES = 1_000_000  # keeps the per-cube lists (and evaluate) small and fast
 _NOISE_BLOCK = 4096  # Gaussian noise is drawn in blocks: one numpy call per 4096 episodes
 
 
-def _err(message: str) -> ValueError:
-    return ValueError(f"GridLearner: {message}")
-
-
-def _int_option(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise _err(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _real_option(name: str, value: Any, *, positive: bool = False) -> float:
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = value > 0 if positive else value >= 0
-    if not ok:
-        raise _err(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
-    return float(value)
-
-
-def _fraction_option(name: str, value: Any) -> float:
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value <= 1
-    if not ok:
-        raise _err(f"{name} must be a number in [0, 1], got {value!r}")
-    return float(value)
+_NONNEG_INT = Interval(Integral, 0)
+_FRACTION = Interval(Real, 0, 1)
+_NONNEG = Interval(Real, 0)
+_POSITIVE = Interval(Real, 0, None, closed="neither")
 
 
 class GridLearner(Learner):
@@ -128,6 +111,13 @@ class GridLearner(Learner):
         Seed of the score noise.
     """
 
+    parameters: ClassVar[Mapping[str, Rule]] = {
+        "dims": Interval(Integral, 1), "cubes_per_dim": Interval(Integral, 1), "irrelevant_dims": _NONNEG_INT,
+        "unlearnable_fraction": _FRACTION, "trivial_fraction": _FRACTION, "noise": _NONNEG, "forgetting": _NONNEG,
+        "increment": _POSITIVE, "cap": _POSITIVE, "threshold": _POSITIVE, "difficulty": OneOf("monotone", "rugged"),
+        "layout_seed": Nullable(_NONNEG_INT), "seed": _NONNEG_INT,
+    }
+
     def __init__(
         self,
         dims: int = 2,
@@ -144,33 +134,28 @@ class GridLearner(Learner):
         layout_seed: int | None = None,
         seed: int = 0,
     ):
-        dims = _int_option("dims", dims, 1)
-        n = _int_option("cubes_per_dim", cubes_per_dim, 1)
-        irrelevant_dims = _int_option("irrelevant_dims", irrelevant_dims, 0)
+        self._check_parameters(
+            dims=dims, cubes_per_dim=cubes_per_dim, irrelevant_dims=irrelevant_dims, unlearnable_fraction=unlearnable_fraction,
+            trivial_fraction=trivial_fraction, noise=noise, forgetting=forgetting, increment=increment, cap=cap,
+            threshold=threshold, difficulty=difficulty, layout_seed=layout_seed, seed=seed,
+        )
+        dims, n, irrelevant_dims, seed = int(dims), int(cubes_per_dim), int(irrelevant_dims), int(seed)
+        unlearnable_fraction, trivial_fraction = float(unlearnable_fraction), float(trivial_fraction)
+        noise, forgetting, increment, cap, threshold = float(noise), float(forgetting), float(increment), float(cap), float(threshold)
         if n**dims > _MAX_CUBES:
-            raise _err(f"cubes_per_dim**dims = {n}**{dims} cubes is more than {_MAX_CUBES:,}")
-        unlearnable_fraction = _fraction_option("unlearnable_fraction", unlearnable_fraction)
-        trivial_fraction = _fraction_option("trivial_fraction", trivial_fraction)
-        noise = _real_option("noise", noise)
-        forgetting = _real_option("forgetting", forgetting)
-        increment = _real_option("increment", increment, positive=True)
-        cap = _real_option("cap", cap, positive=True)
-        threshold = _real_option("threshold", threshold, positive=True)
+            raise self._error(f"cubes_per_dim**dims = {n}**{dims} cubes is more than {_MAX_CUBES:,}")
         if threshold > cap:
-            raise _err(f"threshold ({threshold}) must not exceed cap ({cap})")
-        if difficulty not in ("monotone", "rugged"):
-            raise _err(f"difficulty must be 'monotone' or 'rugged', got {difficulty!r}")
-        seed = _int_option("seed", seed, 0)
+            raise self._error(f"threshold ({threshold}) must not exceed cap ({cap})")
         if layout_seed is not None:
-            layout_seed = _int_option("layout_seed", layout_seed, 0)
+            layout_seed = int(layout_seed)
 
         total = n**dims
-        n_unlearnable = int(round(unlearnable_fraction * total))
-        n_trivial = int(round(trivial_fraction * total))
+        n_unlearnable = round(unlearnable_fraction * total)
+        n_trivial = round(trivial_fraction * total)
         if n_unlearnable >= total:
-            raise _err(f"unlearnable_fraction={unlearnable_fraction} leaves no learnable cube (the start cube must be learnable)")
+            raise self._error(f"unlearnable_fraction={unlearnable_fraction} leaves no learnable cube (the start cube must be learnable)")
         if n_unlearnable + n_trivial > total:
-            raise _err(f"unlearnable_fraction + trivial_fraction = {unlearnable_fraction + trivial_fraction} is more than 1")
+            raise self._error(f"unlearnable_fraction + trivial_fraction = {unlearnable_fraction + trivial_fraction} is more than 1")
 
         self.dims = dims
         self.cubes_per_dim = n
@@ -254,12 +239,12 @@ class GridLearner(Learner):
         """Flat (logical) index of the cube ``task`` falls in; ``ValueError`` if it is not in the box."""
         xs = task.tolist() if isinstance(task, np.ndarray) else list(task)
         if len(xs) != self.dims + self.irrelevant_dims:
-            raise _err(f"a task has {self.dims + self.irrelevant_dims} parameters, got {len(xs)}")
+            raise self._error(f"a task has {self.dims + self.irrelevant_dims} parameters, got {len(xs)}")
         n = self.cubes_per_dim
         cube = 0
         for d, v in enumerate(xs):
             if not 0.0 <= v <= 1.0:  # also rejects NaN
-                raise _err(f"task parameter {d} = {v!r} is outside [0, 1]")
+                raise self._error(f"task parameter {d} = {v!r} is outside [0, 1]")
             if d < self.dims:
                 b = int(v * n)
                 cube += self._perm[d][b if b < n else n - 1] * self._strides[d]
@@ -270,8 +255,7 @@ class GridLearner(Learner):
         c = self._comp[cube]
         if self.forgetting and c > 0.0:
             c -= self.forgetting * (t - self._last[cube])
-            if c < 0.0:
-                c = 0.0
+            c = max(c, 0.0)
         return c
 
     def _is_unlocked(self, cube: int, t: int) -> bool:
@@ -315,7 +299,7 @@ class GridLearner(Learner):
                 self._noise_pos = 0
             score += self.noise * self._noise_buf[self._noise_pos]
             self._noise_pos += 1
-            score = 0.0 if score < 0.0 else (1.0 if score > 1.0 else score)
+            score = 0.0 if score < 0.0 else (min(score, 1.0))
         return score
 
     # ------------------------------------------------------------ evaluation
@@ -360,7 +344,15 @@ _QUICK = 6000
 _FULL = 20000
 
 
-def _grid_scenario(name: str, description: str, metric: str = "mastered_fraction", **options: Any) -> Scenario:
+#: the ALP-GMM paper's figures on its 2-D toy grid, set at 20,000 episodes
+GRID_TARGETS = (
+    Target("best teacher masters >= 90 % of the space", Final(key="mastered_fraction"), 0.90, ">="),
+    Target("alp-gmm masters > 35 %", Final(teacher="alp-gmm", key="mastered_fraction"), 0.35, ">"),
+)
+
+
+def _grid_scenario(name: str, description: str, metric: str = "mastered_fraction", targets: tuple[Target, ...] = (),
+                   judged_budget: int | None = None, **options: Any) -> Scenario:
     def factory(seed: int) -> GridLearner:
         return GridLearner(seed=seed, **options)
 
@@ -375,15 +367,19 @@ def _grid_scenario(name: str, description: str, metric: str = "mastered_fraction
             evaluations=20,
             metric=metric,
             tags=("grid", "box"),
+            targets=targets,
+            judged_budget=judged_budget,
         )
     )
 
 
-_grid_scenario("grid-2d", "ALP-GMM toy grid: 10x10 cubes unlocking from a corner (Portelas et al. 2019)")
+_grid_scenario("grid-2d", "ALP-GMM toy grid: 10x10 cubes unlocking from a corner (Portelas et al. 2019)",
+               targets=GRID_TARGETS, judged_budget=_FULL)
 _grid_scenario(
     "mostly-unlearnable",
     "80% of the grid (the far side) can never be learned",
     metric="mastered_learnable_fraction",
+    targets=(Target("best teacher's final mastered_learnable_fraction >= 3x random's", RatioOfFinals("random"), 3.0, ">="),),
     unlearnable_fraction=0.8,
 )
 _grid_scenario("mostly-trivial", "80% of the grid is mastered after a single episode", trivial_fraction=0.8)

@@ -11,13 +11,15 @@ Curriculum Learning for RL-based LLM Post-training", 2025) and SEC
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from pedagogy.sim.base import Learner, Scenario, register_scenario
+from pedagogy.params import Interval, Nullable, Rule, Satisfies
+from pedagogy.sim.base import Learner, Scenario, names_rule, register_scenario
+from pedagogy.sim.targets import BudgetToReach, Target
 from pedagogy.spaces import Discrete
 
 __all__ = ["LLMMixLearner"]
@@ -25,15 +27,11 @@ __all__ = ["LLMMixLearner"]
 _EPS = 1e-6  # the std epsilon of group-normalised advantages
 
 
-def _err(message: str) -> ValueError:
-    return ValueError(f"LLMMixLearner: {message}")
-
-
-def _real(name: str, value: Any, low: float, high: float = math.inf) -> float:
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and low <= value <= high
-    if not ok:
-        raise _err(f"{name} must be a finite number in [{low}, {high}], got {value!r}")
-    return float(value)
+def _source_names(v: Any) -> bool:
+    return (
+        isinstance(v, Sequence) and not isinstance(v, str) and len(v) > 0 and len(set(v)) == len(v)
+        and all(isinstance(s, str) and s and "/" not in s for s in v)
+    )
 
 
 def _sigmoid(z: float) -> float:
@@ -106,6 +104,14 @@ class LLMMixLearner(Learner):
         Seed of the rate jitter and the rollouts.
     """
 
+    parameters: ClassVar[Mapping[str, Rule]] = {
+        "sources": Satisfies(_source_names, "a non-empty list of unique names without '/'"),
+        "levels": Interval(Integral, 1, 20), "group": Interval(Integral, 2), "seed": Interval(Integral, 0),
+        "rate": Interval(Real, 0), "rate_spread": Interval(Real, 0, 5), "transfer": Interval(Real, 0, 1),
+        "source_offset": Interval(Real, 0, 10), "threshold": Interval(Real, 0, 1),
+        "unlearnable": Nullable(names_rule("distribution names")),
+    }
+
     def __init__(
         self,
         sources: Sequence[str] = ("math", "code", "logic"),
@@ -119,20 +125,10 @@ class LLMMixLearner(Learner):
         threshold: float = 0.5,
         seed: int = 0,
     ):
-        if isinstance(sources, str) or not isinstance(sources, Sequence) or not sources:
-            raise _err(f"sources must be a non-empty list of names, got {sources!r}")
-        if not all(isinstance(s, str) and s and "/" not in s for s in sources) or len(set(sources)) != len(sources):
-            raise _err(f"sources must be unique non-empty names without '/', got {list(sources)!r}")
-        for name, v, lo in (("levels", levels, 1), ("group", group, 2), ("seed", seed, 0)):
-            if isinstance(v, bool) or not isinstance(v, Integral) or v < lo:
-                raise _err(f"{name} must be an integer >= {lo}, got {v!r}")
-        if levels > 20:
-            raise _err(f"levels must be at most 20, got {levels}")
-        self.rate = _real("rate", rate, 0.0)
-        self.rate_spread = _real("rate_spread", rate_spread, 0.0, 5.0)
-        self.transfer = _real("transfer", transfer, 0.0, 1.0)
-        self.source_offset = _real("source_offset", source_offset, 0.0, 10.0)
-        self.threshold = _real("threshold", threshold, 0.0, 1.0)
+        self._check_parameters(sources=sources, levels=levels, group=group, seed=seed, rate=rate, rate_spread=rate_spread,
+                               transfer=transfer, source_offset=source_offset, threshold=threshold, unlearnable=unlearnable)
+        self.rate, self.rate_spread, self.transfer = float(rate), float(rate_spread), float(transfer)
+        self.source_offset, self.threshold = float(source_offset), float(threshold)
         self.sources = list(sources)
         self.levels = int(levels)
         self.group = int(group)
@@ -143,11 +139,9 @@ class LLMMixLearner(Learner):
         self.space = Discrete(names, difficulty=[float(k) for _ in self.sources for k in range(1, self.levels + 1)])
         if unlearnable is None:
             unlearnable = [names[-1]]
-        if isinstance(unlearnable, str):
-            raise _err("unlearnable must be a list of distribution names, not a string")
         unknown = [u for u in unlearnable if u not in self.space]
         if unknown:
-            raise _err(f"unlearnable names unknown distribution {unknown[0]!r} (tasks look like {names[0]!r})")
+            raise self._error(f"unlearnable names unknown distribution {unknown[0]!r} (tasks look like {names[0]!r})")
         self.unlearnable = frozenset(unlearnable)
 
         jitter = np.exp(self.rate_spread * self.rng.standard_normal(len(names)))
@@ -184,7 +178,7 @@ class LLMMixLearner(Learner):
         try:
             i = self.space.index(task)
         except (KeyError, TypeError):
-            raise _err(f"unknown distribution {task!r}") from None
+            raise self._error(f"unknown distribution {task!r}") from None
         p = self._ceiling[i] * _sigmoid(self._z[i])
         g = self.group
         k = int(self.rng.binomial(g, p))
@@ -228,5 +222,9 @@ register_scenario(
         metric="mean_accuracy",
         batch=8,
         tags=("discrete", "llm"),
+        targets=tuple(
+            Target(f"{t} reaches random's final mean_accuracy within 70 % of the budget", BudgetToReach(t, "random"), 0.70, "<=")
+            for t in ("dump", "sec")
+        ),
     )
 )

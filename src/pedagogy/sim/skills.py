@@ -10,30 +10,20 @@ the accuracy measured on a small batch of the task it chose.  The scenario
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from pedagogy.sim.base import Learner, Scenario, register_scenario
+from pedagogy.params import Interval, Rule
+from pedagogy.sim.base import Learner, Scenario, names_rule, register_scenario
 from pedagogy.spaces import SkillGraph
 
-__all__ = ["SkillsLearner", "SKILLS_GRAPH"]
+__all__ = ["SKILLS_GRAPH", "SkillsLearner"]
 
 
-def _err(message: str) -> ValueError:
-    return ValueError(f"SkillsLearner: {message}")
-
-
-def _number(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and value <= high
-    if not ok:
-        raise _err(f"{name} must be a number in {'(' if low_open else '['}{low}, {high}], got {value!r}")
-    return float(value)
+_OPEN_UNIT = Interval(Real, 0, 1, closed="right")
 
 
 class SkillsLearner(Learner):
@@ -95,6 +85,12 @@ class SkillsLearner(Learner):
         Seed of the rate jitter and the score sampling.
     """
 
+    parameters: ClassVar[Mapping[str, Rule]] = {
+        "rate": _OPEN_UNIT, "rate_spread": Interval(Real, 0, 5), "unlearnable": names_rule("task names"),
+        "forgetting": Interval(Real, 0, 1), "known": _OPEN_UNIT, "threshold": _OPEN_UNIT,
+        "trials": Interval(Integral, 1), "seed": Interval(Integral, 0),
+    }
+
     def __init__(
         self,
         prerequisites: Mapping[str, Sequence[str]] | None = None,
@@ -107,26 +103,19 @@ class SkillsLearner(Learner):
         trials: int = 10,
         seed: int = 0,
     ):
+        self._check_parameters(rate=rate, rate_spread=rate_spread, unlearnable=unlearnable, forgetting=forgetting,
+                               known=known, threshold=threshold, trials=trials, seed=seed)
         try:
             self.space = SkillGraph(SKILLS_GRAPH if prerequisites is None else prerequisites)
         except ValueError as e:
-            raise _err(f"bad prerequisites: {e}") from None
+            raise self._error(f"bad prerequisites: {e}") from None
         if self.space.items is not None:  # pragma: no cover - SkillGraph built without items
-            raise _err("tasks must be the skills themselves")
-        self.rate = _number("rate", rate, 0.0, 1.0, low_open=True)
-        self.rate_spread = _number("rate_spread", rate_spread, 0.0, 5.0)
-        self.forgetting = _number("forgetting", forgetting, 0.0, 1.0)
-        self.known = _number("known", known, 0.0, 1.0, low_open=True)
-        self.threshold = _number("threshold", threshold, 0.0, 1.0, low_open=True)
-        if isinstance(trials, bool) or not isinstance(trials, Integral) or trials < 1:
-            raise _err(f"trials must be an integer >= 1, got {trials!r}")
-        if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-            raise _err(f"seed must be a non-negative integer, got {seed!r}")
-        if isinstance(unlearnable, str):
-            raise _err("unlearnable must be a list of task names, not a string")
+            raise self._error("tasks must be the skills themselves")
         unknown = [t for t in unlearnable if t not in self.space]
         if unknown:
-            raise _err(f"unlearnable names unknown task {unknown[0]!r}")
+            raise self._error(f"unlearnable names unknown task {unknown[0]!r}")
+        self.rate, self.rate_spread, self.forgetting = float(rate), float(rate_spread), float(forgetting)
+        self.known, self.threshold = float(known), float(threshold)
         self.trials = int(trials)
         self.seed = int(seed)
         self.rng = np.random.default_rng(seed)
@@ -162,7 +151,7 @@ class SkillsLearner(Learner):
         try:
             i = self.space.index(task)
         except (KeyError, TypeError):
-            raise _err(f"unknown task {task!r}") from None
+            raise self._error(f"unknown task {task!r}") from None
         t = self.steps
         c = self._competence_now(i, t)
         if all(self._competence_now(j, t) >= self.known for j in self._prereq[i]):

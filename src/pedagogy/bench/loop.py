@@ -1,0 +1,174 @@
+"""One run: a teacher on a fresh learner for a budget of practice calls, with the learner's curve.
+
+The loop proposes ``scenario.batch`` tasks at a time (``propose`` ->
+``practice_many`` -> ``observe``) and calls the learner's ground-truth
+``evaluate()`` at evenly spaced points; between them it probes for the first
+full mastery.  Everything it needs is in the :class:`~pedagogy.bench.plan.RunSpec`.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import traceback
+from contextlib import ExitStack
+from typing import Any
+
+import numpy as np
+
+from pedagogy.bench.plan import RunSpec
+
+__all__ = ["MAX_DISCRETE_TASKS", "MAX_TASK_POINTS", "TASK_BINS", "eval_points", "run_one"]
+
+#: most proposed tasks recorded per run for the "where did the teacher send tasks" picture
+MAX_TASK_POINTS = 2000
+#: time bins and most tasks of the per-task proposal counts recorded for Discrete spaces
+TASK_BINS = 20
+MAX_DISCRETE_TASKS = 200
+
+
+def limit_threads() -> ExitStack:
+    """Run numerical libraries single-threaded (returns a context to undo it).
+
+    Parallelism comes from processes; one BLAS/torch thread per run also keeps
+    floating-point reductions identical whatever ``jobs`` is.
+    """
+    stack = ExitStack()
+    try:
+        from threadpoolctl import threadpool_limits
+
+        stack.enter_context(threadpool_limits(limits=1))
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        pass
+    limit_torch(stack)
+    return stack
+
+
+def limit_torch(stack: Any) -> None:
+    """One torch thread, if torch is loaded (learners may import it lazily, so this is called twice)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and not getattr(stack, "_torch_limited", False):
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        stack.callback(torch.set_num_threads, before)
+        stack._torch_limited = True
+
+
+def eval_points(budget: int, evaluations: int) -> list[int]:
+    """Episodes after which ``evaluate()`` is called: 0, ``evaluations`` evenly spaced points, the end."""
+    pts = np.round(np.linspace(0, budget, max(1, evaluations) + 1)).astype(int)
+    return sorted(set(pts.tolist()))
+
+
+class _Recorder:
+    """Where the teacher sent its tasks: a bounded subsample (Box) or proposals per task and time bin (Discrete)."""
+
+    def __init__(self, space: Any, budget: int, enabled: bool) -> None:
+        from pedagogy.spaces import Box, Discrete
+
+        self.space, self.budget = space, budget
+        self.is_box = enabled and isinstance(space, Box)
+        self.is_disc = enabled and isinstance(space, Discrete) and space.n <= MAX_DISCRETE_TASKS
+        self.stride = max(1, math.ceil(budget / MAX_TASK_POINTS))
+        self.episode: list[int] = []
+        self.xy: list[list[float]] = []
+        self.counts = np.zeros((TASK_BINS, space.n if self.is_disc else 0), dtype=np.int64)
+
+    def add(self, done: int, tasks: list[Any]) -> None:
+        if self.is_box:
+            for i, task in enumerate(tasks):
+                if (done + i) % self.stride == 0:
+                    self.episode.append(done + i)
+                    self.xy.append([round(float(v), 5) for v in np.asarray(task)[:2]])
+        elif self.is_disc:
+            for i, task in enumerate(tasks):
+                self.counts[(done + i) * TASK_BINS // self.budget, self.space.index(task)] += 1
+
+    def result(self) -> dict[str, Any] | None:
+        if self.is_box:
+            return {"episode": self.episode, "x": self.xy}
+        if self.is_disc:
+            return {"bins": TASK_BINS, "names": [str(t) for t in self.space.tasks], "counts": self.counts.tolist()}
+        return None
+
+
+def run_one(spec: RunSpec) -> dict[str, Any]:
+    """One teacher on one fresh learner; returns the curve and the run's facts.
+
+    Returns a dict with the spec's names and seeds, ``episodes`` (where
+    ``evaluate()`` was called), ``curve`` (``evaluate()`` key -> values),
+    ``mastery_episode`` (first episode where ``mastered_fraction`` was seen at
+    1, or ``None``: besides the curve points, ``evaluate()`` is probed up to
+    ``mastery_probes`` times along the run until it is, so the resolution is
+    ``budget / mastery_probes`` episodes, rounded up to whole batches),
+    ``tasks`` (see :class:`_Recorder`) and ``wall_time_s``.  Any exception
+    inside the run is caught and returned as ``error`` so one broken teacher
+    does not stop a benchmark.
+    """
+    from pedagogy import sim, teachers
+
+    t0 = time.perf_counter()
+    out: dict[str, Any] = {
+        "scenario": spec.scenario,
+        "teacher": spec.teacher,
+        "seed_index": spec.seed_index,
+        "learner_seed": spec.learner_seed,
+        "teacher_seed": spec.teacher_seed,
+    }
+    try:
+        sc = sim.get_scenario(spec.scenario)
+        budget = spec.budget
+        with limit_threads() as limits:
+            learner = sc.factory(spec.learner_seed)
+            tutor = teachers.make(spec.teacher_name, learner.space, seed=spec.teacher_seed, **spec.options)
+            limit_torch(limits)
+            points = eval_points(budget, sc.evaluations)
+            recorder = _Recorder(learner.space, budget, spec.record_tasks)
+            episodes: list[int] = []
+            curve: dict[str, list[float]] = {}
+            mastery: int | None = None
+
+            def evaluate(done: int) -> None:
+                nonlocal mastery
+                ev = learner.evaluate()
+                episodes.append(done)
+                for k, v in ev.items():
+                    curve.setdefault(str(k), []).append(float(v))
+                if mastery is None and float(ev.get("mastered_fraction", 0.0)) >= 1.0:
+                    mastery = done
+
+            evaluate(0)
+            nxt = 1
+            done = 0
+            batch = max(1, int(sc.batch))
+            probe_every = math.ceil(budget / spec.mastery_probes) if spec.mastery_probes > 0 else None
+            next_probe = probe_every
+            while done < budget:
+                n = min(batch, budget - done)
+                tasks = tutor.propose(n)
+                scores = learner.practice_many(tasks)
+                tutor.observe(tasks, [float(s) for s in scores])
+                recorder.add(done, tasks)
+                done += n
+                if nxt < len(points) and points[nxt] <= done:
+                    evaluate(done)
+                    while nxt < len(points) and points[nxt] <= done:
+                        nxt += 1
+                elif (mastery is None and next_probe is not None and next_probe <= done
+                      and float(learner.evaluate().get("mastered_fraction", 0.0)) >= 1.0):
+                    # a finer look for the first full mastery only (not part of the curve)
+                    mastery = done
+                if next_probe is not None and probe_every is not None:
+                    while next_probe <= done:
+                        next_probe += probe_every
+        out.update(episodes=episodes, curve=curve, mastery_episode=mastery)
+        tasks_seen = recorder.result()
+        if tasks_seen is not None:
+            out["tasks"] = tasks_seen
+    except Exception as exc:  # noqa: BLE001 - reported, not hidden: see "error"
+        tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        out["error"] = f"{type(exc).__name__}: {exc}"
+        out["traceback"] = "".join(tb[-6:])
+    out["wall_time_s"] = time.perf_counter() - t0
+    return out
