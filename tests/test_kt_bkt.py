@@ -202,13 +202,26 @@ def test_save_load_round_trip(tmp_path, suffix, multigs):
 
 # ------------------------------------------------------------- validation
 @pytest.mark.parametrize(
-    "kw",
-    [{"n_restarts": 0}, {"max_iter": 1.5}, {"tol": -1}, {"forgets": 1}, {"max_guess": 0.0}, {"max_slip": 1.5},
-     {"combine": "max"}, {"seed": "x"}],
+    ("kw", "message"),
+    [
+        ({"n_restarts": 0}, "bkt: parameter 'n_restarts' must be an integer >= 1, got 0"),
+        ({"max_iter": 1.5}, "bkt: parameter 'max_iter' must be an integer >= 1, got 1.5"),
+        ({"tol": -1}, "bkt: parameter 'tol' must be a number >= 0, got -1"),
+        ({"forgets": 1}, "bkt: parameter 'forgets' must be true or false, got 1"),
+        ({"max_guess": 0.0}, "bkt: parameter 'max_guess' must be a number in (0, 1), got 0.0"),
+        ({"max_slip": 1.5}, "bkt: parameter 'max_slip' must be a number in (0, 1), got 1.5"),
+        ({"combine": "max"}, "bkt: parameter 'combine' must be one of 'mean', 'product', got 'max'"),
+        ({"seed": "x"}, "bkt: parameter 'seed' must be None or an integer >= 0, got 'x'"),
+        ({"max_guess": 0.6, "max_slip": 0.5}, "bkt: parameters 'max_guess' + 'max_slip' must be at most 1, got 0.6 + 0.5"),
+    ],
 )
-def test_bad_params(kw, sim_data):
-    with pytest.raises(ValueError, match="bkt"):
-        BKT(**kw).fit(sim_data)
+def test_bad_params(kw, message, sim_data):
+    model = BKT(**kw)
+    with pytest.raises(ValueError) as exc:
+        model.fit(sim_data)
+    assert str(exc.value) == message
+    with pytest.raises(NotFittedError):
+        model.predict_proba(sim_data)
 
 
 def test_not_fitted_and_empty(sim_data):

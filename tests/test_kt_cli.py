@@ -70,7 +70,7 @@ def test_fit_dkt_npz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         (["kt", "fit", "--model", "nope", TRAIN, "-o", "{tmp}/m.json"], "unknown KT model 'nope'"),
         (["kt", "fit", "--model", "pfa", "{tmp}/missing.csv", "-o", "{tmp}/m.json"], "missing.csv: no such file"),
         (["kt", "fit", "--model", "pfa", "{tmp}/bad.csv", "-o", "{tmp}/m.json"], "bad.csv, line 3"),
-        (["kt", "fit", "--model", "pfa", TRAIN, "-o", "{tmp}/m.json", "--param", "C=-1"], "C must be a positive number"),
+        (["kt", "fit", "--model", "pfa", TRAIN, "-o", "{tmp}/m.json", "--param", "C=-1"], "pfa: parameter 'C' must be a number > 0, got -1"),
         (["kt", "fit", "--model", "pfa", TRAIN, "-o", "{tmp}/m.json", "--param", "nope=1"], "unknown parameter(s) ['nope']"),
         (["kt", "eval", "--model", "{tmp}/bad.csv", TEST], "not a saved pedagogy.kt model"),
         (["kt", "eval", "--model", "{tmp}/missing.json", TEST], "missing.json: no such file"),

@@ -151,24 +151,30 @@ def test_not_fitted(name: str, sim_test: Responses) -> None:
 @pytest.mark.parametrize(
     ("name", "params", "message"),
     [
-        ("pfa", {"C": 0}, "C must be a positive number"),
-        ("pfa", {"max_iter": 1.5}, "max_iter must be a positive integer"),
-        ("irt1pl", {"model": "2pl"}, "model must be '1pl'"),
-        ("irt2pl", {"prior_b": -1.0}, "prior_b must be a positive number"),
-        ("irt2pl", {"grid_size": 2}, "grid_size must be an integer >= 3"),
-        ("elo", {"alpha": 0}, "alpha must be a positive number"),
-        ("elo", {"beta": -0.1}, "beta must be a non-negative number"),
-        ("elo", {"tune": "yes"}, "tune must be true or false"),
-        ("elo", {"alphas": []}, "alphas must be a non-empty list"),
-        ("dkt", {"hidden_size": 0}, "hidden_size must be an integer >= 1"),
-        ("dkt", {"dropout": 1.0}, r"dropout must be in \[0, 1\)"),
-        ("dkt", {"lr": -1}, "lr must be a positive number"),
-        ("dkt", {"max_len": 1}, "max_len must be an integer >= 2"),
+        ("pfa", {"C": 0}, "pfa: parameter 'C' must be a number > 0, got 0"),
+        ("pfa", {"max_iter": 1.5}, "pfa: parameter 'max_iter' must be an integer >= 1, got 1.5"),
+        ("irt1pl", {"model": "2pl"}, "irt1pl: parameter 'model' must be one of '1pl', got '2pl'"),
+        ("irt2pl", {"prior_b": -1.0}, "irt2pl: parameter 'prior_b' must be a number > 0, got -1.0"),
+        ("irt2pl", {"grid_size": 2}, "irt2pl: parameter 'grid_size' must be an integer >= 3, got 2"),
+        ("irt1pl", {"tol": True}, "irt1pl: parameter 'tol' must be a number > 0, got True"),
+        ("elo", {"alpha": 0}, "elo: parameter 'alpha' must be a number > 0, got 0"),
+        ("elo", {"beta": -0.1}, "elo: parameter 'beta' must be a number >= 0, got -0.1"),
+        ("elo", {"tune": "yes"}, "elo: parameter 'tune' must be true or false, got 'yes'"),
+        ("elo", {"alphas": []}, "elo: parameter 'alphas' must be a non-empty list of numbers > 0, got []"),
+        ("elo", {"betas": [0.1, -1]}, "elo: parameter 'betas' must be a non-empty list of numbers >= 0, got [0.1, -1]"),
+        ("dkt", {"hidden_size": 0}, "dkt: parameter 'hidden_size' must be an integer >= 1, got 0"),
+        ("dkt", {"dropout": 1.0}, "dkt: parameter 'dropout' must be a number in [0, 1), got 1.0"),
+        ("dkt", {"lr": -1}, "dkt: parameter 'lr' must be a number > 0, got -1"),
+        ("dkt", {"max_len": 1}, "dkt: parameter 'max_len' must be an integer >= 2, got 1"),
     ],
 )
 def test_bad_parameters_rejected(name: str, params: dict, message: str, sim_train: Responses) -> None:
-    with pytest.raises(ValueError, match=message):
-        kt.get_model(name)(**params).fit(sim_train)
+    model = kt.get_model(name)(**params)
+    with pytest.raises(ValueError) as exc:
+        model.fit(sim_train)
+    assert str(exc.value) == message
+    with pytest.raises(NotFittedError):  # the failed fit left the model unfitted
+        model.predict_proba(sim_train)
 
 
 def test_pfa_counts_only_earlier_answers() -> None:

@@ -25,7 +25,8 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Iterator
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -33,16 +34,9 @@ from torch import nn
 
 from pedagogy.kt.base import KTModel, NotFittedError, Tracker, register_model
 from pedagogy.kt.data import Responses
+from pedagogy.params import Boolean, Interval, Rule
 
 __all__ = ["DKT"]
-
-
-def _is_int(x: Any, low: int) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool) and x >= low
-
-
-def _is_num(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and bool(np.isfinite(x))
 
 
 class _Net(nn.Module):
@@ -151,21 +145,20 @@ class DKT(KTModel):
         self.skill_names_: list[str] | None = None
         self.net_: _Net | None = None
 
-    def _check_params(self) -> None:
-        for key, low in (("hidden_size", 1), ("epochs", 1), ("batch_size", 1), ("max_len", 2), ("patience", 1), ("threads", 1), ("seed", 0)):
-            v = getattr(self, key)
-            if not _is_int(v, low):
-                raise ValueError(f"dkt: {key} must be an integer >= {low}, got {v!r}")
-        if not _is_num(self.lr) or self.lr <= 0:
-            raise ValueError(f"dkt: lr must be a positive number, got {self.lr!r}")
-        if not _is_num(self.grad_clip) or self.grad_clip <= 0:
-            raise ValueError(f"dkt: grad_clip must be a positive number, got {self.grad_clip!r}")
-        if not _is_num(self.dropout) or not 0 <= self.dropout < 1:
-            raise ValueError(f"dkt: dropout must be in [0, 1), got {self.dropout!r}")
-        if not _is_num(self.validation) or not 0 <= self.validation < 1:
-            raise ValueError(f"dkt: validation must be in [0, 1), got {self.validation!r}")
-        if not isinstance(self.verbose, bool):
-            raise ValueError(f"dkt: verbose must be true or false, got {self.verbose!r}")
+    _parameter_constraints: ClassVar[dict[str, Rule]] = {
+        "hidden_size": Interval(Integral, 1),
+        "epochs": Interval(Integral, 1),
+        "batch_size": Interval(Integral, 1),
+        "lr": Interval(Real, 0, closed="neither"),
+        "dropout": Interval(Real, 0, 1, closed="left"),
+        "max_len": Interval(Integral, 2),
+        "validation": Interval(Real, 0, 1, closed="left"),
+        "patience": Interval(Integral, 1),
+        "grad_clip": Interval(Real, 0, closed="neither"),
+        "seed": Interval(Integral, 0),
+        "threads": Interval(Integral, 1),
+        "verbose": Boolean(),
+    }
 
     # -- data ------------------------------------------------------------
     def _answer_skills(self, data: Responses) -> np.ndarray:
@@ -217,10 +210,10 @@ class DKT(KTModel):
                 train, valid = data, None
         self.skill_names_ = list(data.skill_names)
         prev_threads = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
+        torch.set_num_threads(int(self.threads))
         try:
             with torch.random.fork_rng(devices=[]):  # seeded without touching the caller's torch RNG
-                torch.manual_seed(self.seed)
+                torch.manual_seed(int(self.seed))
                 self._train(train, valid)
         finally:
             torch.set_num_threads(prev_threads)
@@ -228,7 +221,7 @@ class DKT(KTModel):
 
     def _train(self, train: Responses, valid: Responses | None) -> None:
         rng = np.random.default_rng(self.seed)
-        net = _Net(len(self.skill_names_ or []), self.hidden_size, float(self.dropout))
+        net = _Net(len(self.skill_names_ or []), int(self.hidden_size), float(self.dropout))
         self.net_ = net
         opt = torch.optim.Adam(net.parameters(), lr=float(self.lr))
         skills, correct = self._answer_skills(train), train.correct.astype(np.int64)
@@ -328,7 +321,7 @@ class DKT(KTModel):
         """
         self._check_fitted()
         prev = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
+        torch.set_num_threads(int(self.threads))
         try:
             return self._predict(data)
         finally:
