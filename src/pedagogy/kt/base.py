@@ -174,8 +174,11 @@ class KTModel(ABC):
         """
         tr = self.tracker()
         users = np.asarray(data.user_names, dtype=object)[data.user].tolist()
-        keys = self._tracker_keys(data)
-        return np.array([tr.update(u, k, int(c)) for u, k, c in zip(users, keys, data.correct.tolist(), strict=True)], dtype=np.float64)
+        rows = zip(users, self._tracker_keys(data), data.correct.tolist(), strict=True)
+        items = self._tracker_items(data)
+        if items is None:
+            return np.array([tr.update(u, k, int(c)) for u, k, c in rows], dtype=np.float64)
+        return np.array([tr.update(u, k, int(c), item=i) for (u, k, c), i in zip(rows, items, strict=True)], dtype=np.float64)
 
     def _tracker_keys(self, data: Responses) -> list[Any]:
         """The ``skill_or_item`` argument of the tracker for each answer: its skill name, or list of names."""
@@ -184,6 +187,10 @@ class KTModel(ABC):
             return names[data.skill_idx].tolist()
         ptr = data.skill_ptr
         return [names[data.skill_idx[ptr[i] : ptr[i + 1]]].tolist() for i in range(data.n_answers)]
+
+    def _tracker_items(self, data: Responses) -> list[str] | None:
+        """Item names for the tracker's ``item=`` argument, for models whose tracker takes one (else None)."""
+        return None
 
     # ---------------------------------------------------------- persistence
     def _get_state(self) -> dict[str, Any]:

@@ -524,6 +524,11 @@ class BKT(KTModel):
         self._check_fitted()
         return BKTTracker(self)
 
+    def _tracker_items(self, data: Responses) -> list[str] | None:
+        if not self.multigs or data.item is None or data.item_names is None:
+            return None
+        return np.asarray(data.item_names, dtype=object)[data.item].tolist()
+
     # ---------------------------------------------------------- persistence
     def _get_state(self) -> dict[str, Any]:
         self._check_fitted()

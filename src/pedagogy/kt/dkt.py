@@ -53,7 +53,7 @@ class _Net(nn.Module):
         """One-hot inputs for answers ``skills`` (B, T, M; -1 pad, K unknown), ``correct`` (B, T)."""
         k = self.n_skills
         b, t, m = skills.shape
-        x = torch.zeros(b, t, 2 * k)
+        x = torch.zeros(b, t, 2 * k, dtype=self.out.weight.dtype)
         ok = (skills >= 0) & (skills < k)
         bi, ti, mi = torch.nonzero(ok, as_tuple=True)
         col = skills[bi, ti, mi] + k * correct[bi, ti]
@@ -144,6 +144,7 @@ class DKT(KTModel):
         self.verbose = verbose
         self.skill_names_: list[str] | None = None
         self.net_: _Net | None = None
+        self._net64: _Net | None = None
 
     _parameter_constraints: ClassVar[dict[str, Rule]] = {
         "hidden_size": Interval(Integral, 1),
@@ -257,7 +258,7 @@ class DKT(KTModel):
             if valid is not None:
                 from pedagogy.kt.metrics import score_predictions
 
-                record["valid_auc"] = score_predictions(valid.correct, self._predict(valid))["auc"]
+                record["valid_auc"] = score_predictions(valid.correct, self._predict(valid, net))["auc"]
             self.history_.append(record)
             if self.verbose:
                 print("dkt " + " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()), flush=True)
@@ -274,6 +275,19 @@ class DKT(KTModel):
             net.load_state_dict(best_state)
         self.epochs_run_ = len(self.history_)
         net.eval()
+        self._net64 = None
+
+    def _inference_net(self) -> _Net:
+        """The fitted network in float64, for ``predict_proba`` and the tracker.
+
+        Trained in float32, a whole sequence and the tracker's single steps
+        round apart by ~1e-7; in float64 they agree to ~1e-15, so the tracker
+        equals batch prediction to the contract's 1e-9.
+        """
+        assert self.net_ is not None
+        if self._net64 is None:
+            self._net64 = copy.deepcopy(self.net_).double().eval()
+        return self._net64
 
     def _check_fitted(self) -> None:
         if self.skill_names_ is None or self.net_ is None:
@@ -281,9 +295,7 @@ class DKT(KTModel):
 
     # -- prediction ------------------------------------------------------
     @torch.no_grad()
-    def _predict(self, data: Responses) -> np.ndarray:
-        net = self.net_
-        assert net is not None
+    def _predict(self, data: Responses, net: _Net) -> np.ndarray:
         was_training = net.training
         net.eval()
         skills, correct = self._answer_skills(data), data.correct.astype(np.int64)
@@ -323,7 +335,7 @@ class DKT(KTModel):
         prev = torch.get_num_threads()
         torch.set_num_threads(int(self.threads))
         try:
-            return self._predict(data)
+            return self._predict(data, self._inference_net())
         finally:
             torch.set_num_threads(prev)
 
@@ -347,6 +359,7 @@ class DKT(KTModel):
         net.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in state["weights"].items()})
         net.eval()
         self.net_ = net
+        self._net64 = None
         self.history_ = list(state.get("history", []))
 
 
@@ -371,7 +384,7 @@ class DKTTracker(Tracker):
     def __init__(self, model: DKT) -> None:
         self.model = model
         assert model.net_ is not None
-        self.net = model.net_
+        self.net = model._inference_net()
         self.k = len(model.skill_names_ or [])
         self.index = {s: i for i, s in enumerate(model.skill_names_ or [])}
         # student -> (last LSTM output (1, 1, H), (h, c))
@@ -385,7 +398,7 @@ class DKTTracker(Tracker):
     def _get(self, student: str) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         if student not in self.state:
             self.net.eval()
-            x = torch.zeros(1, 1, 2 * self.k)  # "no answer yet"
+            x = torch.zeros(1, 1, 2 * self.k, dtype=self.net.out.weight.dtype)  # "no answer yet"
             out, hc = self.net.lstm(x)
             self.state[student] = (out, hc)
         return self.state[student]
