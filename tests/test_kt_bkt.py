@@ -93,7 +93,7 @@ def test_multigs_per_item_guess_slip():
     items = {"a": [(0.05, 0.1), (0.4, 0.1)]}  # an easy-to-guess and a hard-to-guess item
     data = simulate(params, n_students=500, n_per_skill=30, seed=4, items=items)
     m = BKT(multigs=True, seed=0).fit(data)
-    g = dict(zip(m.gs_item_, m.gs_guess_))
+    g = dict(zip(m.gs_item_, m.gs_guess_, strict=True))
     assert g["a-q0"] == pytest.approx(0.05, abs=0.04) and g["a-q1"] == pytest.approx(0.4, abs=0.05)
     assert BKT(multigs=True).fit(data).evaluate(data)["log_loss"] < BKT().fit(data).evaluate(data)["log_loss"]
     with pytest.raises(ValueError, match="item"):
@@ -138,7 +138,7 @@ def test_tracker_equals_batch():
     batch = m.predict_proba(te)
     live = m.tracker()
     names = np.array(te.skill_names)
-    out = [live.update(te.user_names[u], names[s], int(c)) for u, s, c in zip(te.user, te.skill, te.correct)]
+    out = [live.update(te.user_names[u], names[s], int(c)) for u, s, c in zip(te.user, te.skill, te.correct, strict=True)]
     assert np.max(np.abs(np.array(out) - batch)) <= 1e-12
     unseen = set(te.skill_names) - set(tr.skill_names)
     assert unseen  # the fixture has test skills never seen in training: population defaults

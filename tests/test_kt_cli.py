@@ -130,6 +130,19 @@ def test_help(sub: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert "usage: pedagogy kt" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("sub", ["fit", "bench"])
+def test_help_lists_every_models_declared_parameters(sub: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["kt", sub, "--help"])
+    text = capsys.readouterr().out
+    for name in kt.models():
+        assert f"\n  {name}:\n" in text, name
+        for key, rule in kt.get_model(name)._parameter_constraints.items():
+            assert f"    {key}=" in text and f"({rule.describe()})" in text, (name, key)
+    assert "    tol=1e-06  (a number >= 0)\n" in text  # bkt's default and rule
+    assert "    combine=mean  (one of 'mean', 'product')\n" in text
+
+
 def test_kt_without_subcommand_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["kt"]) == 0
     assert "fit" in capsys.readouterr().out

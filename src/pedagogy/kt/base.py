@@ -31,8 +31,8 @@ Saving and loading (generic; a model plugs in with three small hooks)
 * ``_set_state(state)`` — the inverse, called on ``cls(**params)`` by
   :func:`load`; arrays come back as numpy arrays.
 
-Optionally ``_check_fitted()`` (the default requires the attribute
-``skill_names_`` to be set, the convention of the models here).  :func:`load`
+Optionally ``_check_fitted()`` (the default requires the attribute named by
+``_fitted_attribute``, ``skill_names_`` unless a model says otherwise).  :func:`load`
 dispatches on ``"model"`` through the registry; DKT (which needs torch) is
 registered lazily and imported on first use.  Files written by an earlier
 ``save`` without ``"format"`` are also read.
@@ -104,12 +104,24 @@ class KTModel(ABC):
     name: ClassVar[str] = ""
     #: one rule per constructor argument, checked by :meth:`_check_params`
     _parameter_constraints: ClassVar[dict[str, Rule]] = {}
+    #: the attribute ``fit`` sets last; ``None`` means not fitted (see :meth:`_check_fitted`)
+    _fitted_attribute: ClassVar[str] = "skill_names_"
 
     @abstractmethod
-    def fit(self, data: Responses) -> KTModel: ...
+    def fit(self, data: Responses) -> KTModel:
+        """Fit on ``data`` (the training split only) and return ``self``.
+
+        Starts with :meth:`_start_fit` (parameters checked, empty data
+        refused), so a bad call changes nothing.
+        """
 
     @abstractmethod
-    def predict_proba(self, data: Responses) -> np.ndarray: ...
+    def predict_proba(self, data: Responses) -> np.ndarray:
+        """For every answer of ``data``, in order, the probability that it is correct (float array, one per answer).
+
+        One step ahead: answer ``t`` of a student is predicted from that
+        student's earlier answers (and the fitted parameters) only.
+        """
 
     def evaluate(self, data: Responses) -> dict[str, float]:
         """One-step-ahead metrics on ``data`` (AUC, RMSE, accuracy, log-loss, n)."""
@@ -163,7 +175,7 @@ class KTModel(ABC):
 
     def _check_fitted(self) -> None:
         """Raise :class:`NotFittedError` unless ``fit`` (or :func:`load`) has run."""
-        if getattr(self, "skill_names_", None) is None:
+        if getattr(self, self._fitted_attribute, None) is None:
             raise NotFittedError(f"{self.name}: model is not fitted; call fit(data) first")
 
     def replay(self, data: Responses) -> np.ndarray:

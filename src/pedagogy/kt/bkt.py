@@ -30,7 +30,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from pedagogy.kt.base import KTModel, Tracker, register_model
-from pedagogy.kt.core import BKT_KEYS, bkt_bayes, bkt_likelihoods, bkt_p_correct, bkt_transition, bkt_update
+from pedagogy.kt.core import (
+    BKT_KEYS,
+    bkt_bayes,
+    bkt_likelihoods,
+    bkt_p_correct,
+    bkt_transition,
+    bkt_update,
+)
 from pedagogy.kt.data import Responses, name_index
 from pedagogy.params import Boolean, Interval, Nullable, OneOf, Rule
 
@@ -314,17 +321,7 @@ class BKT(KTModel):
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: Responses) -> BKT:
-        """Fit the per-skill parameters by EM on ``data`` (the training split).
-
-        Parameters
-        ----------
-        data : Responses
-            Training answers; with ``multigs=True`` it must have items.
-
-        Returns
-        -------
-        self
-        """
+        """Fit the per-skill parameters by EM on ``data`` (the training split; with ``multigs`` it needs items)."""
         self._start_fit(data)
         if self.multigs and data.item is None:
             raise ValueError("bkt: multigs=True needs item ids in the data (read_log(..., item=...))")
@@ -472,7 +469,7 @@ class BKT(KTModel):
         return out
 
     def _gs_lookup(self) -> dict[tuple[str, str], int]:
-        return {(self.skill_names_[s], it): j for j, (s, it) in enumerate(zip(self.gs_skill_.tolist(), self.gs_item_))}
+        return {(self.skill_names_[s], it): j for j, (s, it) in enumerate(zip(self.gs_skill_.tolist(), self.gs_item_, strict=True))}
 
     # -------------------------------------------------------------- predict
     def predict_proba(self, data: Responses) -> np.ndarray:
@@ -480,14 +477,6 @@ class BKT(KTModel):
 
         Answer ``t`` of a student is predicted from their earlier answers on
         the same skill(s) only; nothing of answer ``t`` or later is used.
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        ndarray (n_answers,)
         """
         self._check_fitted()
         if data.n_answers == 0:
@@ -499,7 +488,7 @@ class BKT(KTModel):
         slip = tab["slip"][skill]
         if self.multigs and data.item is not None:
             look = self._gs_lookup()
-            names = [(data.skill_names[s], data.item_names[i]) for s, i in zip(skill.tolist(), data.item[answer].tolist())]
+            names = [(data.skill_names[s], data.item_names[i]) for s, i in zip(skill.tolist(), data.item[answer].tolist(), strict=True)]
             j = np.array([look.get(nm, -1) for nm in names], dtype=np.int64)
             found = j >= 0
             guess[found] = self.gs_guess_[j[found]]

@@ -191,16 +191,7 @@ class DKT(KTModel):
 
     # -- fitting ---------------------------------------------------------
     def fit(self, data: Responses) -> DKT:
-        """Train the LSTM on ``data`` (early stopping on held-out training students).
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        self
-        """
+        """Train the LSTM on ``data`` (early stopping on held-out training students)."""
         self._start_fit(data)
         train, valid = data, None
         if self.validation > 0:
@@ -321,16 +312,7 @@ class DKT(KTModel):
         return out
 
     def predict_proba(self, data: Responses) -> np.ndarray:
-        """One-step-ahead probability of each answer (whole sequences, initial state per student).
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        float64 array (n_answers,)
-        """
+        """One-step-ahead probability of each answer (whole sequences, initial state per student)."""
         self._check_fitted()
         prev = torch.get_num_threads()
         torch.set_num_threads(int(self.threads))

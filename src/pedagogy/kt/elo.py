@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from pedagogy.kt.base import KTModel, NotFittedError, Tracker, register_model
+from pedagogy.kt.base import KTModel, Tracker, register_model
 from pedagogy.kt.core import elo_step, logistic
 from pedagogy.kt.data import Responses
 from pedagogy.kt.irt import _encode, item_keys, item_vocabulary
@@ -116,6 +116,7 @@ class Elo(KTModel):
         self.validation = validation
         self.item_names_: list[str] | None = None
 
+    _fitted_attribute = "item_names_"
     _parameter_constraints: ClassVar[dict[str, Rule]] = {
         "alpha": Interval(Real, 0, closed="neither"),
         "beta": Interval(Real, 0),
@@ -127,16 +128,7 @@ class Elo(KTModel):
     }
 
     def fit(self, data: Responses) -> Elo:
-        """Learn item difficulties by running Elo through ``data``.
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        self
-        """
+        """Learn item difficulties by running Elo through ``data``."""
         self._start_fit(data)
         item, vocab, skill_level = item_vocabulary(data)
         user = data.user.astype(np.int64)
@@ -174,21 +166,8 @@ class Elo(KTModel):
                     best, best_loss = (float(alpha), float(beta)), loss
         return best
 
-    def _check_fitted(self) -> None:
-        if self.item_names_ is None:
-            raise NotFittedError("elo: model is not fitted; call fit(data) first")
-
     def predict_proba(self, data: Responses) -> np.ndarray:
-        """One-step-ahead probability of each answer (student ratings from earlier answers only).
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        float64 array (n_answers,)
-        """
+        """One-step-ahead probability of each answer (student ratings from earlier answers only)."""
         self._check_fitted()
         names, _ = item_keys(data)
         item = _encode(names, {s: i for i, s in enumerate(self.item_names_ or [])})

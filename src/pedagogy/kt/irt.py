@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from pedagogy.kt.base import KTModel, NotFittedError, Tracker, register_model
+from pedagogy.kt.base import KTModel, Tracker, register_model
 from pedagogy.kt.core import logistic
 from pedagogy.kt.data import Responses
 from pedagogy.params import Interval, OneOf, Rule
@@ -131,6 +131,7 @@ class IRT(KTModel):
         self.tol = tol
         self.item_names_: list[str] | None = None
 
+    _fitted_attribute = "item_names_"
     _parameter_constraints: ClassVar[dict[str, Rule]] = {
         "model": OneOf("1pl", "2pl"),
         "prior_b": Interval(Real, 0, closed="neither"),
@@ -143,16 +144,7 @@ class IRT(KTModel):
 
     # -- fitting ---------------------------------------------------------
     def fit(self, data: Responses) -> IRT:
-        """Joint MAP fit of abilities and item parameters on ``data``; keeps the items.
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        self
-        """
+        """Joint MAP fit of abilities and item parameters on ``data``; keeps the items."""
         self._start_fit(data)
         item, vocab, skill_level = item_vocabulary(data)
         user = data.user.astype(np.int64)
@@ -205,10 +197,6 @@ class IRT(KTModel):
         self.converged_ = converged
         return self
 
-    def _check_fitted(self) -> None:
-        if self.item_names_ is None:
-            raise NotFittedError(f"{self.name}: model is not fitted; call fit(data) first")
-
     @property
     def grid_(self) -> np.ndarray:
         return np.linspace(-self.grid_range, self.grid_range, int(self.grid_size))
@@ -236,16 +224,7 @@ class IRT(KTModel):
         return logistic(self._z_grid(a, b))
 
     def predict_proba(self, data: Responses) -> np.ndarray:
-        """One-step-ahead posterior predictive probability of each answer.
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        float64 array (n_answers,)
-        """
+        """One-step-ahead posterior predictive probability of each answer."""
         self._check_fitted()
         names, _ = item_keys(data)
         a, b = self._item_params(names)
@@ -305,26 +284,33 @@ class IRT(KTModel):
         self.converged_ = bool(state["converged"])
 
 
+class _FixedIRT(IRT):
+    """IRT with ``model`` fixed by the subclass (``_model``): the registered ``irt1pl`` / ``irt2pl``."""
+
+    _model: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._parameter_constraints = {**IRT._parameter_constraints, "model": OneOf(cls._model)}
+
+    def __init__(self, model: str | None = None, **kwargs: Any) -> None:
+        super().__init__(model=self._model if model is None else model, **kwargs)
+
+
 @register_model
-class IRT1PL(IRT):
+class IRT1PL(_FixedIRT):
     """IRT with ``a_i = 1`` (Rasch); see :class:`IRT` for parameters."""
 
     name = "irt1pl"
-    _parameter_constraints: ClassVar[dict[str, Rule]] = {**IRT._parameter_constraints, "model": OneOf("1pl")}
-
-    def __init__(self, model: str = "1pl", **kwargs: Any) -> None:
-        super().__init__(model=model, **kwargs)
+    _model = "1pl"
 
 
 @register_model
-class IRT2PL(IRT):
+class IRT2PL(_FixedIRT):
     """IRT with a discrimination per item (Birnbaum); see :class:`IRT` for parameters."""
 
     name = "irt2pl"
-    _parameter_constraints: ClassVar[dict[str, Rule]] = {**IRT._parameter_constraints, "model": OneOf("2pl")}
-
-    def __init__(self, model: str = "2pl", **kwargs: Any) -> None:
-        super().__init__(model=model, **kwargs)
+    _model = "2pl"
 
 
 class IRTTracker(Tracker):

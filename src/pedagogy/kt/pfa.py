@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from pedagogy.kt.base import KTModel, NotFittedError, Tracker, register_model
+from pedagogy.kt.base import KTModel, Tracker, register_model
 from pedagogy.kt.core import logistic
 from pedagogy.kt.data import Responses
 from pedagogy.params import Interval, Rule
@@ -94,16 +94,7 @@ class PFA(KTModel):
 
     # -- fitting ---------------------------------------------------------
     def fit(self, data: Responses) -> PFA:
-        """Fit the PFA coefficients on ``data`` (the training split).
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        self
-        """
+        """Fit the PFA coefficients on ``data`` (the training split)."""
         from scipy import sparse
         from sklearn.linear_model import LogisticRegression
 
@@ -127,10 +118,6 @@ class PFA(KTModel):
         self.rho_ = coef[2 * k :].copy()
         return self
 
-    def _check_fitted(self) -> None:
-        if self.skill_names_ is None:
-            raise NotFittedError("pfa: model is not fitted; call fit(data) first")
-
     def _coefs(self, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Coefficients for the skills ``names`` (means for skills unseen in training)."""
         index = getattr(self, "_index", None)
@@ -144,16 +131,7 @@ class PFA(KTModel):
         return out[0], out[1], out[2]
 
     def predict_proba(self, data: Responses) -> np.ndarray:
-        """One-step-ahead probability that each answer of ``data`` is correct.
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        float64 array (n_answers,)
-        """
+        """One-step-ahead probability that each answer of ``data`` is correct."""
         self._check_fitted()
         beta, gamma, rho = self._coefs(list(data.skill_names))
         answer, skill, succ, fail = prior_counts(data)
