@@ -1,4 +1,4 @@
-"""The student-model arithmetic, written once (numpy only).
+"""The student-model arithmetic, written once (numpy; scipy for the array logistic).
 
 The knowledge-tracing trackers, the tutoring teachers and the simulated
 students all step the same models; they call these functions so that a
@@ -129,12 +129,14 @@ def check_bkt(params: Mapping[str, Any], owner: str, *, where: str = "", default
 def logistic(x: F) -> F:
     """1 / (1 + exp(-x)) of a float or an array, without overflow for large |x|.
 
-    Floats use ``math.exp``, arrays ``np.exp`` with the same two branches, so
-    a tracker's scalar and a batch's array agree to rounding.
+    Floats use ``math.exp`` in the two branches below; arrays scipy's
+    ``expit`` (one ufunc, the same two branches), so a tracker's scalar and a
+    batch's array agree to rounding.
     """
     if isinstance(x, np.ndarray):
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1.0, e) / (1.0 + e)
+        from scipy.special import expit
+
+        return expit(x)
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
