@@ -93,7 +93,7 @@ def test_multigs_per_item_guess_slip():
     items = {"a": [(0.05, 0.1), (0.4, 0.1)]}  # an easy-to-guess and a hard-to-guess item
     data = simulate(params, n_students=500, n_per_skill=30, seed=4, items=items)
     m = BKT(multigs=True, seed=0).fit(data)
-    g = dict(zip(m.gs_item_, m.gs_guess_))
+    g = dict(zip(m.gs_item_, m.gs_guess_, strict=True))
     assert g["a-q0"] == pytest.approx(0.05, abs=0.04) and g["a-q1"] == pytest.approx(0.4, abs=0.05)
     assert BKT(multigs=True).fit(data).evaluate(data)["log_loss"] < BKT().fit(data).evaluate(data)["log_loss"]
     with pytest.raises(ValueError, match="item"):
@@ -138,7 +138,7 @@ def test_tracker_equals_batch():
     batch = m.predict_proba(te)
     live = m.tracker()
     names = np.array(te.skill_names)
-    out = [live.update(te.user_names[u], names[s], int(c)) for u, s, c in zip(te.user, te.skill, te.correct)]
+    out = [live.update(te.user_names[u], names[s], int(c)) for u, s, c in zip(te.user, te.skill, te.correct, strict=True)]
     assert np.max(np.abs(np.array(out) - batch)) <= 1e-12
     unseen = set(te.skill_names) - set(tr.skill_names)
     assert unseen  # the fixture has test skills never seen in training: population defaults
@@ -202,13 +202,26 @@ def test_save_load_round_trip(tmp_path, suffix, multigs):
 
 # ------------------------------------------------------------- validation
 @pytest.mark.parametrize(
-    "kw",
-    [{"n_restarts": 0}, {"max_iter": 1.5}, {"tol": -1}, {"forgets": 1}, {"max_guess": 0.0}, {"max_slip": 1.5},
-     {"combine": "max"}, {"seed": "x"}],
+    ("kw", "message"),
+    [
+        ({"n_restarts": 0}, "bkt: parameter 'n_restarts' must be an integer >= 1, got 0"),
+        ({"max_iter": 1.5}, "bkt: parameter 'max_iter' must be an integer >= 1, got 1.5"),
+        ({"tol": -1}, "bkt: parameter 'tol' must be a number >= 0, got -1"),
+        ({"forgets": 1}, "bkt: parameter 'forgets' must be true or false, got 1"),
+        ({"max_guess": 0.0}, "bkt: parameter 'max_guess' must be a number in (0, 1), got 0.0"),
+        ({"max_slip": 1.5}, "bkt: parameter 'max_slip' must be a number in (0, 1), got 1.5"),
+        ({"combine": "max"}, "bkt: parameter 'combine' must be one of 'mean', 'product', got 'max'"),
+        ({"seed": "x"}, "bkt: parameter 'seed' must be None or an integer >= 0, got 'x'"),
+        ({"max_guess": 0.6, "max_slip": 0.5}, "bkt: parameters 'max_guess' + 'max_slip' must be at most 1, got 0.6 + 0.5"),
+    ],
 )
-def test_bad_params(kw, sim_data):
-    with pytest.raises(ValueError, match="bkt"):
-        BKT(**kw).fit(sim_data)
+def test_bad_params(kw, message, sim_data):
+    model = BKT(**kw)
+    with pytest.raises(ValueError) as exc:
+        model.fit(sim_data)
+    assert str(exc.value) == message
+    with pytest.raises(NotFittedError):
+        model.predict_proba(sim_data)
 
 
 def test_not_fitted_and_empty(sim_data):

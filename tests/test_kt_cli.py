@@ -70,7 +70,7 @@ def test_fit_dkt_npz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         (["kt", "fit", "--model", "nope", TRAIN, "-o", "{tmp}/m.json"], "unknown KT model 'nope'"),
         (["kt", "fit", "--model", "pfa", "{tmp}/missing.csv", "-o", "{tmp}/m.json"], "missing.csv: no such file"),
         (["kt", "fit", "--model", "pfa", "{tmp}/bad.csv", "-o", "{tmp}/m.json"], "bad.csv, line 3"),
-        (["kt", "fit", "--model", "pfa", TRAIN, "-o", "{tmp}/m.json", "--param", "C=-1"], "C must be a positive number"),
+        (["kt", "fit", "--model", "pfa", TRAIN, "-o", "{tmp}/m.json", "--param", "C=-1"], "pfa: parameter 'C' must be a number > 0, got -1"),
         (["kt", "fit", "--model", "pfa", TRAIN, "-o", "{tmp}/m.json", "--param", "nope=1"], "unknown parameter(s) ['nope']"),
         (["kt", "eval", "--model", "{tmp}/bad.csv", TEST], "not a saved pedagogy.kt model"),
         (["kt", "eval", "--model", "{tmp}/missing.json", TEST], "missing.json: no such file"),
@@ -128,6 +128,19 @@ def test_help(sub: list[str], capsys: pytest.CaptureFixture[str]) -> None:
         main(["kt", *sub, "--help"])
     assert exc.value.code == 0
     assert "usage: pedagogy kt" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("sub", ["fit", "bench"])
+def test_help_lists_every_models_declared_parameters(sub: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["kt", sub, "--help"])
+    text = capsys.readouterr().out
+    for name in kt.models():
+        assert f"\n  {name}:\n" in text, name
+        for key, rule in kt.get_model(name)._parameter_constraints.items():
+            assert f"    {key}=" in text and f"({rule.describe()})" in text, (name, key)
+    assert "    tol=1e-06  (a number >= 0)\n" in text  # bkt's default and rule
+    assert "    combine=mean  (one of 'mean', 'product')\n" in text
 
 
 def test_kt_without_subcommand_prints_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from pedagogy import kt
-from pedagogy.kt import DataError, Responses, read, read_log, read_sequences, score_predictions, write_sequences
+from pedagogy.kt import (
+    DataError,
+    Responses,
+    read,
+    read_log,
+    read_sequences,
+    score_predictions,
+    write_sequences,
+)
 from pedagogy.kt.base import FORMAT, KTModel, Tracker, register_model
 
 FIX = Path(__file__).parent / "fixtures" / "kt"

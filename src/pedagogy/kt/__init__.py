@@ -14,13 +14,29 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from pedagogy.kt.base import FORMAT, KTModel, NotFittedError, Tracker, get_model, load, models, register_model
+from pedagogy.kt.base import (
+    FORMAT,
+    KTModel,
+    NotFittedError,
+    Tracker,
+    get_model,
+    load,
+    models,
+    register_model,
+)
 from pedagogy.kt.bkt import BKT
-from pedagogy.kt.data import DataError, Responses, name_index, read, read_log, read_sequences, write_sequences
-from pedagogy.kt.metrics import score_predictions
-
+from pedagogy.kt.data import (
+    DataError,
+    Responses,
+    name_index,
+    read,
+    read_log,
+    read_sequences,
+    write_sequences,
+)
 from pedagogy.kt.elo import Elo
 from pedagogy.kt.irt import IRT, IRT1PL, IRT2PL
+from pedagogy.kt.metrics import score_predictions
 from pedagogy.kt.pfa import PFA
 
 # DKT needs torch (the ``[torch]`` extra): imported only when asked for.

@@ -31,17 +31,22 @@ Saving and loading (generic; a model plugs in with three small hooks)
 * ``_set_state(state)`` — the inverse, called on ``cls(**params)`` by
   :func:`load`; arrays come back as numpy arrays.
 
-Optionally ``_check_fitted()`` (the default requires the attribute
-``skill_names_`` to be set, the convention of the models here).  :func:`load`
-dispatches on ``"model"`` through the registry; a model whose module is not
-imported yet (DKT, which needs torch) is imported as ``pedagogy.kt.<name>``.
-Files written by an earlier ``save`` without ``"format"`` are also read.
+Optionally ``_check_fitted()`` (the default requires the attribute named by
+``_fitted_attribute``, ``skill_names_`` unless a model says otherwise).  :func:`load`
+dispatches on ``"model"`` through the registry; DKT (which needs torch) is
+registered lazily and imported on first use.  Files written by an earlier
+``save`` without ``"format"`` are also read.
+
+Parameters are declared, not checked by hand: a model lists a rule per
+constructor argument in ``_parameter_constraints`` (scikit-learn's style, the
+rules of :mod:`pedagogy.params`) and ``fit`` checks them all with one error
+shape, ``bkt: parameter 'tol' must be a number >= 0, got -1``; rules that tie
+two parameters together go in ``_check_param_combination``.
+:func:`pedagogy.kt.checks.check_model` checks a model against this contract.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import inspect
 import io
 import json
@@ -54,13 +59,17 @@ from typing import Any, ClassVar
 import numpy as np
 
 from pedagogy.kt.data import Responses
+from pedagogy.params import Rule, validate
+from pedagogy.registry import Registry
 
-__all__ = ["KTModel", "Tracker", "register_model", "get_model", "models", "NotFittedError", "load", "FORMAT"]
+__all__ = ["KTModel", "Tracker", "register_model", "get_model", "models", "MODELS", "NotFittedError", "load", "FORMAT"]
 
 #: the ``"format"`` tag of saved models
 FORMAT = "pedagogy.kt/1"
 
-_MODELS: dict[str, type[KTModel]] = {}
+#: the KT models by name; DKT is imported on first use (it needs torch)
+MODELS: Registry[type[KTModel]] = Registry("KT model")
+MODELS.register_lazy("dkt", "pedagogy.kt.dkt", "torch")
 
 
 class NotFittedError(ValueError):
@@ -93,12 +102,26 @@ class KTModel(ABC):
     """Base class of knowledge-tracing models (see module docstring)."""
 
     name: ClassVar[str] = ""
+    #: one rule per constructor argument, checked by :meth:`_check_params`
+    _parameter_constraints: ClassVar[dict[str, Rule]] = {}
+    #: the attribute ``fit`` sets last; ``None`` means not fitted (see :meth:`_check_fitted`)
+    _fitted_attribute: ClassVar[str] = "skill_names_"
 
     @abstractmethod
-    def fit(self, data: Responses) -> KTModel: ...
+    def fit(self, data: Responses) -> KTModel:
+        """Fit on ``data`` (the training split only) and return ``self``.
+
+        Starts with :meth:`_start_fit` (parameters checked, empty data
+        refused), so a bad call changes nothing.
+        """
 
     @abstractmethod
-    def predict_proba(self, data: Responses) -> np.ndarray: ...
+    def predict_proba(self, data: Responses) -> np.ndarray:
+        """For every answer of ``data``, in order, the probability that it is correct (float array, one per answer).
+
+        One step ahead: answer ``t`` of a student is predicted from that
+        student's earlier answers (and the fitted parameters) only.
+        """
 
     def evaluate(self, data: Responses) -> dict[str, float]:
         """One-step-ahead metrics on ``data`` (AUC, RMSE, accuracy, log-loss, n)."""
@@ -110,21 +133,39 @@ class KTModel(ABC):
     def tracker(self) -> Tracker: ...
 
     # ---------------------------------------------------------- parameters
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Names of the constructor arguments; an ``__init__(..., **kwargs)`` adds its parent class's."""
+        names: list[str] = []
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None:
+                continue
+            params = inspect.signature(init).parameters.values()
+            names += [p.name for p in params if p.name != "self" and p.name not in names
+                      and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+            if not any(p.kind is p.VAR_KEYWORD for p in params):
+                break
+        return names
+
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments (scikit-learn convention: attributes named like the ``__init__`` parameters)."""
-        sig = inspect.signature(type(self).__init__)
-        return {
-            k: getattr(self, k)
-            for k, p in sig.parameters.items()
-            if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        }
+        return {k: getattr(self, k) for k in self.param_names()}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
     def _check_params(self) -> None:
-        """Validate the constructor arguments; raise ``ValueError`` naming the model and the parameter."""
+        """Validate the constructor arguments against their declared rules, then the cross-parameter hook.
+
+        Raises ``ValueError`` naming the model and the parameter; nothing is changed.
+        """
+        validate(self.get_params(), self._parameter_constraints, self.name, word="parameter")
+        self._check_param_combination()
+
+    def _check_param_combination(self) -> None:
+        """Rules between parameters that a per-parameter rule cannot state (none by default)."""
 
     def _start_fit(self, data: Responses) -> None:
         """What every ``fit`` checks first: valid parameters and some data."""
@@ -134,8 +175,34 @@ class KTModel(ABC):
 
     def _check_fitted(self) -> None:
         """Raise :class:`NotFittedError` unless ``fit`` (or :func:`load`) has run."""
-        if getattr(self, "skill_names_", None) is None:
+        if getattr(self, self._fitted_attribute, None) is None:
             raise NotFittedError(f"{self.name}: model is not fitted; call fit(data) first")
+
+    def replay(self, data: Responses) -> np.ndarray:
+        """Feed ``data``'s answers, in order, to a fresh :meth:`tracker`; the probability predicted before each.
+
+        Equal to :meth:`predict_proba` (the contract :func:`pedagogy.kt.checks.check_model`
+        tests); models that track items instead of skills override :meth:`_tracker_keys`.
+        """
+        tr = self.tracker()
+        users = np.asarray(data.user_names, dtype=object)[data.user].tolist()
+        rows = zip(users, self._tracker_keys(data), data.correct.tolist(), strict=True)
+        items = self._tracker_items(data)
+        if items is None:
+            return np.array([tr.update(u, k, int(c)) for u, k, c in rows], dtype=np.float64)
+        return np.array([tr.update(u, k, int(c), item=i) for (u, k, c), i in zip(rows, items, strict=True)], dtype=np.float64)
+
+    def _tracker_keys(self, data: Responses) -> list[Any]:
+        """The ``skill_or_item`` argument of the tracker for each answer: its skill name, or list of names."""
+        names = np.asarray(data.skill_names, dtype=object)
+        if data.single_skill:
+            return names[data.skill_idx].tolist()
+        ptr = data.skill_ptr
+        return [names[data.skill_idx[ptr[i] : ptr[i + 1]]].tolist() for i in range(data.n_answers)]
+
+    def _tracker_items(self, data: Responses) -> list[str] | None:
+        """Item names for the tracker's ``item=`` argument, for models whose tracker takes one (else None)."""
+        return None
 
     # ---------------------------------------------------------- persistence
     def _get_state(self) -> dict[str, Any]:
@@ -255,38 +322,16 @@ def load(path: str | os.PathLike[str]) -> KTModel:
 
 
 def register_model(cls: type[KTModel]) -> type[KTModel]:
-    """Class decorator: register a KT model class under ``cls.name``."""
-    _MODELS[cls.name] = cls
-    return cls
-
-
-#: models imported on demand -> the optional dependency they need
-_LAZY_MODELS = {"dkt": "torch"}
+    """Class decorator: register a KT model class under ``cls.name`` (a taken name is an error)."""
+    return MODELS.register(cls)
 
 
 def models() -> list[str]:
-    """Names of the usable KT models: registered ones, and on-demand ones whose dependency is installed."""
-    lazy = set()
-    for name, dep in _LAZY_MODELS.items():
-        try:
-            if importlib.util.find_spec(dep) is not None:
-                lazy.add(name)
-        except (ImportError, ValueError):  # e.g. sys.modules[dep] = None
-            pass
-    return sorted(set(_MODELS) | lazy)
+    """Names of the usable KT models: registered ones, and lazy ones (DKT) whose dependency is installed."""
+    return MODELS.names()
 
 
 def get_model(name: str) -> type[KTModel]:
-    """The model class registered as ``name`` (importing ``pedagogy.kt.<name>`` if needed, e.g. DKT)."""
-    if name not in _MODELS and isinstance(name, str) and name.isidentifier():
-        modname = f"pedagogy.kt.{name}"
-        try:
-            importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name != modname:  # the module exists but a dependency (torch) is missing
-                raise ImportError(f"KT model {name!r} needs {exc.name!r}: {exc}") from exc
-    try:
-        return _MODELS[name]
-    except KeyError:
-        raise ValueError(f"unknown KT model {name!r}; known models: {', '.join(models())}") from None
+    """The model class registered as ``name`` (importing DKT on first use); ``ValueError`` listing the known names."""
+    return MODELS.get(name)
 

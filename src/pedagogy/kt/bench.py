@@ -97,18 +97,11 @@ def default_models() -> list[str]:
 
 def make_model(name: str, params: Mapping[str, Any] | None = None) -> Any:
     """An unfitted model ``name`` with constructor ``params``; a clear ValueError for unknown keys."""
-    import inspect
-
     from pedagogy import kt
 
     cls = kt.get_model(name)
     params = dict(params or {})
-    sig = inspect.signature(cls.__init__)
-    known = [k for k in sig.parameters if k != "self" and sig.parameters[k].kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
-    has_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())
-    if has_kwargs:  # e.g. IRT1PL(model, **kwargs): the base class lists the rest
-        base = inspect.signature(cls.__mro__[1].__init__)
-        known += [k for k in base.parameters if k not in ("self", *known) and base.parameters[k].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    known = cls.param_names()
     unknown = [k for k in params if k not in known]
     if unknown:
         raise ValueError(f"unknown parameter(s) {unknown} for model {name!r}; known: {', '.join(known)}")

@@ -25,17 +25,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from pedagogy.kt.base import KTModel, Tracker, register_model
+from pedagogy.kt.core import (
+    BKT_KEYS,
+    bkt_bayes,
+    bkt_likelihoods,
+    bkt_p_correct,
+    bkt_transition,
+    bkt_update,
+)
 from pedagogy.kt.data import Responses, name_index
+from pedagogy.params import Boolean, Interval, Nullable, OneOf, Rule
 
 __all__ = ["BKT", "BKTTracker"]
 
 #: probabilities are kept inside [_EPS, 1 - _EPS] so that no likelihood is 0
 _EPS = 1e-6
+
+#: the two answers, for emission tables built by :func:`bkt_likelihoods`
+_ANSWERS = np.array([0, 1])
 
 
 # ---------------------------------------------------------------------------
@@ -153,17 +165,14 @@ def _forward(pk: _Packed, prior: np.ndarray, learn: np.ndarray, forget: np.ndarr
     filt = np.empty_like(e1)
     p = prior
     off = pk.off.tolist()
-    # per sequence: P(known at t+1) = f (1 - forget) + (1 - f) learn = learn + f * stay
-    stay = 1.0 - forget - learn
     for t in range(len(off) - 1):
         a, b = off[t], off[t + 1]
         n = b - a
         pt = p[:n]
         pred[a:b] = pt
-        k = pt * e1[a:b]
-        f = k / (k + (1.0 - pt) * e0[a:b])
+        f = bkt_bayes(pt, e1[a:b], e0[a:b])
         filt[a:b] = f
-        p = learn[:n] + f * stay[:n]
+        p = bkt_transition(f, learn[:n], forget[:n])
     return pred, filt
 
 
@@ -293,42 +302,26 @@ class BKT(KTModel):
         self.seed = seed
         self.skill_names_: list[str] | None = None
 
-    # ----------------------------------------------------------- validation
-    def _check_params(self) -> None:
-        def pos_int(name: str) -> None:
-            v = getattr(self, name)
-            if not isinstance(v, Integral) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"bkt: {name} must be a positive integer, got {v!r}")
+    _parameter_constraints: ClassVar[dict[str, Rule]] = {
+        "n_restarts": Interval(Integral, 1),
+        "max_iter": Interval(Integral, 1),
+        "tol": Interval(Real, 0),
+        "forgets": Boolean(),
+        "multigs": Boolean(),
+        "max_guess": Interval(Real, 0, 1, closed="neither"),
+        "max_slip": Interval(Real, 0, 1, closed="neither"),
+        "combine": OneOf("mean", "product"),
+        "seed": Nullable(Interval(Integral, 0)),
+    }
 
-        pos_int("n_restarts")
-        pos_int("max_iter")
-        if not isinstance(self.tol, Real) or isinstance(self.tol, bool) or not np.isfinite(self.tol) or self.tol < 0:
-            raise ValueError(f"bkt: tol must be a non-negative number, got {self.tol!r}")
-        for name in ("forgets", "multigs"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"bkt: {name} must be True or False, got {getattr(self, name)!r}")
-        for name in ("max_guess", "max_slip"):
-            v = getattr(self, name)
-            if not isinstance(v, Real) or isinstance(v, bool) or not (_EPS < v <= 1 - _EPS):
-                raise ValueError(f"bkt: {name} must be a probability in (0, 1), got {v!r}")
-        if self.combine not in ("mean", "product"):
-            raise ValueError(f"bkt: combine must be 'mean' or 'product', got {self.combine!r}")
-        if self.seed is not None and (not isinstance(self.seed, Integral) or isinstance(self.seed, bool)):
-            raise ValueError(f"bkt: seed must be an integer or None, got {self.seed!r}")
+    def _check_param_combination(self) -> None:
+        # above 1, EM could fit a skill whose students answer worse once they know it
+        if self.max_guess + self.max_slip > 1.0:
+            raise ValueError(f"bkt: parameters 'max_guess' + 'max_slip' must be at most 1, got {self.max_guess} + {self.max_slip}")
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: Responses) -> BKT:
-        """Fit the per-skill parameters by EM on ``data`` (the training split).
-
-        Parameters
-        ----------
-        data : Responses
-            Training answers; with ``multigs=True`` it must have items.
-
-        Returns
-        -------
-        self
-        """
+        """Fit the per-skill parameters by EM on ``data`` (the training split; with ``multigs`` it needs items)."""
         self._start_fit(data)
         if self.multigs and data.item is None:
             raise ValueError("bkt: multigs=True needs item ids in the data (read_log(..., item=...))")
@@ -385,8 +378,9 @@ class BKT(KTModel):
                 # backward buffers: positions at the end of a sequence keep beta = 1 and no transition
                 buf = (np.ones(pk.size), np.ones(pk.size), np.zeros(pk.size), np.zeros(pk.size))
             # ---- E-step
-            e1 = np.column_stack([slip, 1.0 - slip]).reshape(-1)[e_idx]  # P(answer | known)
-            e0 = np.column_stack([1.0 - guess, guess]).reshape(-1)[e_idx]  # P(answer | unknown)
+            # P(answer | known), P(answer | unknown): (class, answer) tables, gathered
+            t1, t0 = bkt_likelihoods(guess[:, None], slip[:, None], _ANSWERS)
+            e1, e0 = t1.reshape(-1)[e_idx], t0.reshape(-1)[e_idx]
             sl, sf = learn[pk.seq_skill], forget[pk.seq_skill]
             pred, filt = _forward(pk, prior[pk.seq_skill], sl, sf, e1, e0)
             c = pred * (e1 - e0) + e0
@@ -462,20 +456,20 @@ class BKT(KTModel):
         self._check_fitted()
         w = np.asarray(self.skill_count_, dtype=np.float64)
         w = w / w.sum() if w.sum() > 0 else np.full(w.size, 1.0 / max(w.size, 1))
-        return {k: float(np.dot(w, getattr(self, f"{k}_"))) for k in ("prior", "learn", "forget", "guess", "slip")}
+        return {k: float(np.dot(w, getattr(self, f"{k}_"))) for k in BKT_KEYS}
 
     def _skill_table(self, names: list[str]) -> dict[str, np.ndarray]:
         """Per-skill parameters for ``names``: trained values, defaults for unseen skills."""
         idx = name_index(names, self.skill_names_)
         d = self.defaults_()
         out = {}
-        for k in ("prior", "learn", "forget", "guess", "slip"):
+        for k in BKT_KEYS:
             v = np.append(np.asarray(getattr(self, f"{k}_"), dtype=np.float64), d[k])
             out[k] = v[idx]  # -1 picks the appended default
         return out
 
     def _gs_lookup(self) -> dict[tuple[str, str], int]:
-        return {(self.skill_names_[s], it): j for j, (s, it) in enumerate(zip(self.gs_skill_.tolist(), self.gs_item_))}
+        return {(self.skill_names_[s], it): j for j, (s, it) in enumerate(zip(self.gs_skill_.tolist(), self.gs_item_, strict=True))}
 
     # -------------------------------------------------------------- predict
     def predict_proba(self, data: Responses) -> np.ndarray:
@@ -483,14 +477,6 @@ class BKT(KTModel):
 
         Answer ``t`` of a student is predicted from their earlier answers on
         the same skill(s) only; nothing of answer ``t`` or later is used.
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        ndarray (n_answers,)
         """
         self._check_fitted()
         if data.n_answers == 0:
@@ -502,7 +488,7 @@ class BKT(KTModel):
         slip = tab["slip"][skill]
         if self.multigs and data.item is not None:
             look = self._gs_lookup()
-            names = [(data.skill_names[s], data.item_names[i]) for s, i in zip(skill.tolist(), data.item[answer].tolist())]
+            names = [(data.skill_names[s], data.item_names[i]) for s, i in zip(skill.tolist(), data.item[answer].tolist(), strict=True)]
             j = np.array([look.get(nm, -1) for nm in names], dtype=np.int64)
             found = j >= 0
             guess[found] = self.gs_guess_[j[found]]
@@ -511,11 +497,10 @@ class BKT(KTModel):
         gp = np.empty(pk.size)
         spk = np.empty(pk.size)
         gp[pk.pos], spk[pk.pos] = guess, slip
-        e1 = np.where(pk.obs == 1, 1.0 - spk, spk)
-        e0 = np.where(pk.obs == 1, gp, 1.0 - gp)
+        e1, e0 = bkt_likelihoods(gp, spk, pk.obs)
         pred, _ = _forward(pk, tab["prior"][pk.seq_skill], tab["learn"][pk.seq_skill], tab["forget"][pk.seq_skill], e1, e0)
         pk_known = pred[pk.pos]  # back to entry order
-        p_entry = _p_correct(pk_known, guess, slip)
+        p_entry = bkt_p_correct(pk_known, guess, slip)
         counts = np.diff(data.skill_ptr)
         if np.all(counts == 1):
             return p_entry
@@ -527,6 +512,11 @@ class BKT(KTModel):
         """A live tracker giving the same probabilities as :meth:`predict_proba`."""
         self._check_fitted()
         return BKTTracker(self)
+
+    def _tracker_items(self, data: Responses) -> list[str] | None:
+        if not self.multigs or data.item is None or data.item_names is None:
+            return None
+        return np.asarray(data.item_names, dtype=object)[data.item].tolist()
 
     # ---------------------------------------------------------- persistence
     def _get_state(self) -> dict[str, Any]:
@@ -558,14 +548,9 @@ class BKT(KTModel):
         """``{skill: {prior, learn, forget, guess, slip}}`` for reports."""
         self._check_fitted()
         return {
-            s: {k: float(getattr(self, f"{k}_")[i]) for k in ("prior", "learn", "forget", "guess", "slip")}
+            s: {k: float(getattr(self, f"{k}_")[i]) for k in BKT_KEYS}
             for i, s in enumerate(self.skill_names_)
         }
-
-
-def _p_correct(p_known: Any, guess: Any, slip: Any) -> Any:
-    # the same expression (same operation order) in batch and live use, so both agree exactly
-    return p_known * (1.0 - slip) + (1.0 - p_known) * guess
 
 
 class BKTTracker(Tracker):
@@ -613,7 +598,7 @@ class BKTTracker(Tracker):
         ps = []
         for sk in self._skills(skill_or_item):
             prior, _, _, g, s = self._params(sk, item)
-            ps.append(float(_p_correct(known.get(sk, prior), g, s)))
+            ps.append(float(bkt_p_correct(known.get(sk, prior), g, s)))
         return self._combine(ps)
 
     def update(self, student: str, skill_or_item: str | list[str], correct: int, item: str | None = None) -> float:
@@ -624,11 +609,7 @@ class BKTTracker(Tracker):
         known = self._known.setdefault(str(student), {})
         for sk in self._skills(skill_or_item):
             prior, learn, forget, g, s = self._params(sk, item)
-            pt = known.get(sk, prior)
-            e1, e0 = (1.0 - s, g) if correct else (s, 1.0 - g)
-            k = pt * e1
-            f = k / (k + (1.0 - pt) * e0)
-            known[sk] = learn + f * (1.0 - forget - learn)
+            known[sk] = bkt_update(known.get(sk, prior), learn, forget, g, s, correct)
         return p
 
     def mastery(self, student: str) -> dict[str, float]:

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "model_parameters_help"]
 
 
 def _param(text: str) -> tuple[str, Any]:
@@ -135,34 +135,20 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def _run_with_progress(data_dir: Any, datasets: list[str], models: list[str], params: dict[str, Any], quiet: bool) -> Any:
     from pedagogy.kt.bench import run_bench
+    from pedagogy.progress import ProgressBar
 
-    total_steps = len(datasets) * len(models)
     try:
-        if quiet:
-            return run_bench(data_dir, datasets, models, params)
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=_console(stderr=True), transient=True,
-        ) as bar:
-            task = bar.add_task("kt bench", total=total_steps)
+        with ProgressBar(len(datasets) * len(models), title="kt bench", transient=True, enabled=not quiet) as bar:
 
             def step(ds: str, model: str, phase: str) -> None:
                 if phase == "done":
-                    bar.advance(task)
+                    bar.advance(f"{ds}: {model}")
                 else:
-                    bar.update(task, description=f"{ds}: {phase} {model}".rstrip())
+                    bar.describe(f"{ds}: {phase} {model}".rstrip())
 
             return run_bench(data_dir, datasets, models, params, on_step=step)
     except _USER_ERRORS as exc:
         return _fail(_message(exc))
-
-
-def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    return Console(stderr=stderr)
 
 
 def _print_table(rows: list[dict[str, Any]], total: float) -> None:
@@ -191,6 +177,38 @@ def _print_table(rows: list[dict[str, Any]], total: float) -> None:
     console.print(f"total wall time {total:.1f} s")
 
 
+def model_parameters_help() -> str:
+    """Every model's parameters with their defaults and rules, read from the models' declarations."""
+    from pedagogy import kt
+
+    lines = ["model parameters (fit: --param KEY=VALUE, bench: --param MODEL.KEY=VALUE):"]
+    for name in kt.models():
+        try:
+            cls = kt.get_model(name)
+        except ImportError as exc:
+            lines.append(f"  {name}: not available ({exc})")
+            continue
+        defaults = cls().get_params()
+        lines.append(f"  {name}:")
+        for key, rule in cls._parameter_constraints.items():
+            value = defaults.get(key)
+            lines.append(f"    {key}={value if isinstance(value, str) else json.dumps(value)}  ({rule.describe()})")
+    return "\n".join(lines) + "\n"
+
+
+class _ParamHelpParser(argparse.ArgumentParser):
+    """A parser whose ``--help`` ends with :func:`model_parameters_help` when ``list_params`` is set.
+
+    Built only when help is shown, so ``pedagogy kt`` imports no model to parse arguments.
+    """
+
+    list_params = False
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        return text + "\n" + model_parameters_help() if self.list_params else text
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``kt`` command (``fit``, ``eval``, ``bench``) on ``subparsers``."""
     p = subparsers.add_parser(
@@ -199,15 +217,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="Knowledge tracing on answer logs (three-line DKT/DKVMN sequences or CSV/Parquet logs): "
         "fit a model, evaluate it one step ahead, or benchmark every model on the shared datasets.",
     )
-    sub = p.add_subparsers(dest="kt_command", metavar="SUBCOMMAND")
+    sub = p.add_subparsers(dest="kt_command", metavar="SUBCOMMAND", parser_class=_ParamHelpParser)
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
 
     f = sub.add_parser(
         "fit", help="fit a model on answer data and save it",
         description="Fit a knowledge-tracing model on DATA (the training split) and save it (JSON, or .npz when "
-        "OUTPUT ends in .npz). Models: bkt, pfa, irt1pl, irt2pl, elo, dkt (needs torch).",
+        "OUTPUT ends in .npz). The models and their parameters are listed below.",
     )
-    f.add_argument("--model", required=True, metavar="NAME", help="model name (bkt, pfa, irt1pl, irt2pl, elo, dkt)")
+    f.list_params = True
+    f.add_argument("--model", required=True, metavar="NAME", help="model name (listed below)")
     f.add_argument("data", metavar="DATA", help="training data: three-line sequences, or a CSV/Parquet log")
     f.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="where to save the fitted model (.json or .npz)")
     f.add_argument("--param", action="append", type=_param, metavar="KEY=VALUE",
@@ -236,6 +255,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     b.add_argument("--param", action="append", type=_param, metavar="MODEL.KEY=VALUE",
                    help="model parameter (repeatable), e.g. --param dkt.epochs=2")
     b.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
+    b.list_params = True
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     b.set_defaults(func=_cmd_bench)
     return p

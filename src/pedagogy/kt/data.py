@@ -230,7 +230,7 @@ class Responses:
         starts, ends = ptr[:-1][order], ptr[1:][order]
         new_counts = ends - starts
         new_ptr = np.concatenate([[0], np.cumsum(new_counts)]).astype(np.int64)
-        gather = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) if n else np.zeros(0, np.int64)
+        gather = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)]) if n else np.zeros(0, np.int64)
         it, it_names = None, None
         if item is not None:
             codes_i, it_names = _encode(np.asarray([str(x) for x in item], dtype=str)) if n else (np.zeros(0, np.int32), [])
@@ -264,7 +264,7 @@ class Responses:
         if users and isinstance(users[0], str):
             pos = name_index(users, self.user_names)
             if np.any(pos < 0):
-                missing = [u for u, p in zip(users, pos) if p < 0][:5]
+                missing = [u for u, p in zip(users, pos, strict=True) if p < 0][:5]
                 raise KeyError(f"{self.source or 'data'}: unknown students {missing}")
             idx = pos
         else:

@@ -25,7 +25,8 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Iterator
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -33,16 +34,9 @@ from torch import nn
 
 from pedagogy.kt.base import KTModel, NotFittedError, Tracker, register_model
 from pedagogy.kt.data import Responses
+from pedagogy.params import Boolean, Interval, Rule
 
 __all__ = ["DKT"]
-
-
-def _is_int(x: Any, low: int) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool) and x >= low
-
-
-def _is_num(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and bool(np.isfinite(x))
 
 
 class _Net(nn.Module):
@@ -59,7 +53,7 @@ class _Net(nn.Module):
         """One-hot inputs for answers ``skills`` (B, T, M; -1 pad, K unknown), ``correct`` (B, T)."""
         k = self.n_skills
         b, t, m = skills.shape
-        x = torch.zeros(b, t, 2 * k)
+        x = torch.zeros(b, t, 2 * k, dtype=self.out.weight.dtype)
         ok = (skills >= 0) & (skills < k)
         bi, ti, mi = torch.nonzero(ok, as_tuple=True)
         col = skills[bi, ti, mi] + k * correct[bi, ti]
@@ -150,22 +144,22 @@ class DKT(KTModel):
         self.verbose = verbose
         self.skill_names_: list[str] | None = None
         self.net_: _Net | None = None
+        self._net64: _Net | None = None
 
-    def _check_params(self) -> None:
-        for key, low in (("hidden_size", 1), ("epochs", 1), ("batch_size", 1), ("max_len", 2), ("patience", 1), ("threads", 1), ("seed", 0)):
-            v = getattr(self, key)
-            if not _is_int(v, low):
-                raise ValueError(f"dkt: {key} must be an integer >= {low}, got {v!r}")
-        if not _is_num(self.lr) or self.lr <= 0:
-            raise ValueError(f"dkt: lr must be a positive number, got {self.lr!r}")
-        if not _is_num(self.grad_clip) or self.grad_clip <= 0:
-            raise ValueError(f"dkt: grad_clip must be a positive number, got {self.grad_clip!r}")
-        if not _is_num(self.dropout) or not 0 <= self.dropout < 1:
-            raise ValueError(f"dkt: dropout must be in [0, 1), got {self.dropout!r}")
-        if not _is_num(self.validation) or not 0 <= self.validation < 1:
-            raise ValueError(f"dkt: validation must be in [0, 1), got {self.validation!r}")
-        if not isinstance(self.verbose, bool):
-            raise ValueError(f"dkt: verbose must be true or false, got {self.verbose!r}")
+    _parameter_constraints: ClassVar[dict[str, Rule]] = {
+        "hidden_size": Interval(Integral, 1),
+        "epochs": Interval(Integral, 1),
+        "batch_size": Interval(Integral, 1),
+        "lr": Interval(Real, 0, closed="neither"),
+        "dropout": Interval(Real, 0, 1, closed="left"),
+        "max_len": Interval(Integral, 2),
+        "validation": Interval(Real, 0, 1, closed="left"),
+        "patience": Interval(Integral, 1),
+        "grad_clip": Interval(Real, 0, closed="neither"),
+        "seed": Interval(Integral, 0),
+        "threads": Interval(Integral, 1),
+        "verbose": Boolean(),
+    }
 
     # -- data ------------------------------------------------------------
     def _answer_skills(self, data: Responses) -> np.ndarray:
@@ -197,16 +191,7 @@ class DKT(KTModel):
 
     # -- fitting ---------------------------------------------------------
     def fit(self, data: Responses) -> DKT:
-        """Train the LSTM on ``data`` (early stopping on held-out training students).
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        self
-        """
+        """Train the LSTM on ``data`` (early stopping on held-out training students)."""
         self._start_fit(data)
         train, valid = data, None
         if self.validation > 0:
@@ -217,10 +202,10 @@ class DKT(KTModel):
                 train, valid = data, None
         self.skill_names_ = list(data.skill_names)
         prev_threads = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
+        torch.set_num_threads(int(self.threads))
         try:
             with torch.random.fork_rng(devices=[]):  # seeded without touching the caller's torch RNG
-                torch.manual_seed(self.seed)
+                torch.manual_seed(int(self.seed))
                 self._train(train, valid)
         finally:
             torch.set_num_threads(prev_threads)
@@ -228,7 +213,7 @@ class DKT(KTModel):
 
     def _train(self, train: Responses, valid: Responses | None) -> None:
         rng = np.random.default_rng(self.seed)
-        net = _Net(len(self.skill_names_ or []), self.hidden_size, float(self.dropout))
+        net = _Net(len(self.skill_names_ or []), int(self.hidden_size), float(self.dropout))
         self.net_ = net
         opt = torch.optim.Adam(net.parameters(), lr=float(self.lr))
         skills, correct = self._answer_skills(train), train.correct.astype(np.int64)
@@ -264,7 +249,7 @@ class DKT(KTModel):
             if valid is not None:
                 from pedagogy.kt.metrics import score_predictions
 
-                record["valid_auc"] = score_predictions(valid.correct, self._predict(valid))["auc"]
+                record["valid_auc"] = score_predictions(valid.correct, self._predict(valid, net))["auc"]
             self.history_.append(record)
             if self.verbose:
                 print("dkt " + " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()), flush=True)
@@ -281,6 +266,19 @@ class DKT(KTModel):
             net.load_state_dict(best_state)
         self.epochs_run_ = len(self.history_)
         net.eval()
+        self._net64 = None
+
+    def _inference_net(self) -> _Net:
+        """The fitted network in float64, for ``predict_proba`` and the tracker.
+
+        Trained in float32, a whole sequence and the tracker's single steps
+        round apart by ~1e-7; in float64 they agree to ~1e-15, so the tracker
+        equals batch prediction to the contract's 1e-9.
+        """
+        assert self.net_ is not None
+        if self._net64 is None:
+            self._net64 = copy.deepcopy(self.net_).double().eval()
+        return self._net64
 
     def _check_fitted(self) -> None:
         if self.skill_names_ is None or self.net_ is None:
@@ -288,9 +286,7 @@ class DKT(KTModel):
 
     # -- prediction ------------------------------------------------------
     @torch.no_grad()
-    def _predict(self, data: Responses) -> np.ndarray:
-        net = self.net_
-        assert net is not None
+    def _predict(self, data: Responses, net: _Net) -> np.ndarray:
         was_training = net.training
         net.eval()
         skills, correct = self._answer_skills(data), data.correct.astype(np.int64)
@@ -316,21 +312,12 @@ class DKT(KTModel):
         return out
 
     def predict_proba(self, data: Responses) -> np.ndarray:
-        """One-step-ahead probability of each answer (whole sequences, initial state per student).
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        float64 array (n_answers,)
-        """
+        """One-step-ahead probability of each answer (whole sequences, initial state per student)."""
         self._check_fitted()
         prev = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
+        torch.set_num_threads(int(self.threads))
         try:
-            return self._predict(data)
+            return self._predict(data, self._inference_net())
         finally:
             torch.set_num_threads(prev)
 
@@ -354,6 +341,7 @@ class DKT(KTModel):
         net.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in state["weights"].items()})
         net.eval()
         self.net_ = net
+        self._net64 = None
         self.history_ = list(state.get("history", []))
 
 
@@ -378,7 +366,7 @@ class DKTTracker(Tracker):
     def __init__(self, model: DKT) -> None:
         self.model = model
         assert model.net_ is not None
-        self.net = model.net_
+        self.net = model._inference_net()
         self.k = len(model.skill_names_ or [])
         self.index = {s: i for i, s in enumerate(model.skill_names_ or [])}
         # student -> (last LSTM output (1, 1, H), (h, c))
@@ -392,7 +380,7 @@ class DKTTracker(Tracker):
     def _get(self, student: str) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         if student not in self.state:
             self.net.eval()
-            x = torch.zeros(1, 1, 2 * self.k)  # "no answer yet"
+            x = torch.zeros(1, 1, 2 * self.k, dtype=self.net.out.weight.dtype)  # "no answer yet"
             out, hc = self.net.lstm(x)
             self.state[student] = (out, hc)
         return self.state[student]

@@ -15,13 +15,16 @@ no items — see :func:`pedagogy.kt.irt.item_keys`.
 from __future__ import annotations
 
 import math
-from typing import Any
+from numbers import Real
+from typing import Any, ClassVar
 
 import numpy as np
 
-from pedagogy.kt.base import KTModel, NotFittedError, Tracker, register_model
+from pedagogy.kt.base import KTModel, Tracker, register_model
+from pedagogy.kt.core import elo_step, logistic
 from pedagogy.kt.data import Responses
-from pedagogy.kt.irt import _encode, _is_number, item_keys, item_vocabulary
+from pedagogy.kt.irt import _encode, item_keys, item_vocabulary
+from pedagogy.params import Boolean, Interval, ListOf, Rule
 
 __all__ = ["Elo"]
 
@@ -51,14 +54,12 @@ def _run(
     for t, (u, i, c) in enumerate(zip(user.tolist(), item.tolist(), correct.tolist(), strict=True)):
         if u != prev:  # a new student starts from the prior rating
             prev, theta, n_s = u, 0.0, 0
-        di = dl[i] if i >= 0 else d_mean
-        p = 1.0 / (1.0 + math.exp(di - theta))
+        known = i >= 0
+        p, theta, di = elo_step(theta, dl[i] if known else d_mean, n_s, nl[i] if known else 0, c, alpha, beta)
         out[t] = p
-        err = c - p
-        theta += alpha / (1.0 + beta * n_s) * err
         n_s += 1
-        if update_items and i >= 0:
-            dl[i] -= alpha / (1.0 + beta * nl[i]) * err
+        if update_items and known:
+            dl[i] = di
             nl[i] += 1
     d[:] = dl
     n_item[:] = nl
@@ -115,33 +116,19 @@ class Elo(KTModel):
         self.validation = validation
         self.item_names_: list[str] | None = None
 
-
-    def _check_params(self) -> None:
-        if not _is_number(self.alpha) or self.alpha <= 0:
-            raise ValueError(f"elo: alpha must be a positive number, got {self.alpha!r}")
-        if not _is_number(self.beta) or self.beta < 0:
-            raise ValueError(f"elo: beta must be a non-negative number, got {self.beta!r}")
-        for key in ("update_items", "tune"):
-            if not isinstance(getattr(self, key), bool):
-                raise ValueError(f"elo: {key} must be true or false, got {getattr(self, key)!r}")
-        if not _is_number(self.validation) or not 0 < self.validation < 1:
-            raise ValueError(f"elo: validation must be a fraction in (0, 1), got {self.validation!r}")
-        for key, low in (("alphas", 0.0), ("betas", -1e-300)):
-            grid = getattr(self, key)
-            if not isinstance(grid, (list, tuple)) or not grid or not all(_is_number(v) and v > low for v in grid):
-                raise ValueError(f"elo: {key} must be a non-empty list of {'positive' if low == 0 else 'non-negative'} numbers, got {grid!r}")
+    _fitted_attribute = "item_names_"
+    _parameter_constraints: ClassVar[dict[str, Rule]] = {
+        "alpha": Interval(Real, 0, closed="neither"),
+        "beta": Interval(Real, 0),
+        "update_items": Boolean(),
+        "tune": Boolean(),
+        "alphas": ListOf(Interval(Real, 0, closed="neither")),
+        "betas": ListOf(Interval(Real, 0)),
+        "validation": Interval(Real, 0, 1, closed="neither"),
+    }
 
     def fit(self, data: Responses) -> Elo:
-        """Learn item difficulties by running Elo through ``data``.
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        self
-        """
+        """Learn item difficulties by running Elo through ``data``."""
         self._start_fit(data)
         item, vocab, skill_level = item_vocabulary(data)
         user = data.user.astype(np.int64)
@@ -179,21 +166,8 @@ class Elo(KTModel):
                     best, best_loss = (float(alpha), float(beta)), loss
         return best
 
-    def _check_fitted(self) -> None:
-        if self.item_names_ is None:
-            raise NotFittedError("elo: model is not fitted; call fit(data) first")
-
     def predict_proba(self, data: Responses) -> np.ndarray:
-        """One-step-ahead probability of each answer (student ratings from earlier answers only).
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        float64 array (n_answers,)
-        """
+        """One-step-ahead probability of each answer (student ratings from earlier answers only)."""
         self._check_fitted()
         names, _ = item_keys(data)
         item = _encode(names, {s: i for i, s in enumerate(self.item_names_ or [])})
@@ -202,8 +176,12 @@ class Elo(KTModel):
         return _run(data.user.astype(np.int64), item, data.correct.astype(np.int64), d, n_item, self.alpha_, self.beta_, self.update_items)
 
     def tracker(self) -> EloTracker:
+        """A live tracker giving the same probabilities as :meth:`predict_proba`."""
         self._check_fitted()
         return EloTracker(self)
+
+    def _tracker_keys(self, data: Responses) -> list[Any]:
+        return item_keys(data)[0]
 
     def _get_state(self) -> dict[str, Any]:
         self._check_fitted()
@@ -222,7 +200,6 @@ class Elo(KTModel):
         self.alpha_, self.beta_ = float(state["alpha"]), float(state["beta"])
         self.d_ = np.asarray(state["d"], dtype=np.float64)
         self.n_item_ = np.asarray(state["n_item"], dtype=np.int64)
-
 
 
 class EloTracker(Tracker):
@@ -244,20 +221,21 @@ class EloTracker(Tracker):
         """Current rating of ``student`` (0 before any answer)."""
         return self.students.get(student, [0.0, 0])[0]
 
-    def predict(self, student: str, skill_or_item: str) -> float:
+    def _item(self, skill_or_item: str) -> tuple[int, float]:
         i = self.index.get(skill_or_item, -1)
-        d = self.d[i] if i >= 0 else self.d_mean
-        return 1.0 / (1.0 + math.exp(d - self.rating(student)))
+        return i, float(self.d[i]) if i >= 0 else self.d_mean
+
+    def predict(self, student: str, skill_or_item: str) -> float:
+        return logistic(self.rating(student) - self._item(skill_or_item)[1])
 
     def update(self, student: str, skill_or_item: str, correct: int) -> float:
-        p = self.predict(student, skill_or_item)
-        err = int(correct) - p
+        i, d = self._item(skill_or_item)
         st = self.students.setdefault(student, [0.0, 0])
-        st[0] += self.model.alpha_ / (1.0 + self.model.beta_ * st[1]) * err
+        n_item = int(self.n_item[i]) if i >= 0 else 0
+        p, st[0], d_new = elo_step(st[0], d, st[1], n_item, int(correct), self.model.alpha_, self.model.beta_)
         st[1] += 1
-        i = self.index.get(skill_or_item, -1)
         if self.model.update_items and i >= 0:
-            self.d[i] -= self.model.alpha_ / (1.0 + self.model.beta_ * self.n_item[i]) * err
+            self.d[i] = d_new
             self.n_item[i] += 1
         return p
 

@@ -20,12 +20,15 @@ the probability of answer ``t`` is the posterior predictive from answers
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 
-from pedagogy.kt.base import KTModel, NotFittedError, Tracker, register_model
+from pedagogy.kt.base import KTModel, Tracker, register_model
+from pedagogy.kt.core import logistic
 from pedagogy.kt.data import Responses
+from pedagogy.params import Interval, OneOf, Rule
 
 __all__ = ["IRT", "IRT1PL", "IRT2PL", "item_keys", "item_vocabulary"]
 
@@ -78,10 +81,6 @@ def item_vocabulary(data: Responses) -> tuple[np.ndarray, dict[str, int], bool]:
     return _encode(names, vocab), vocab, skill_level
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and bool(np.isfinite(x))
-
-
 class IRT(KTModel):
     """Item response theory, 1PL (Rasch) or 2PL (Birnbaum).
 
@@ -132,32 +131,20 @@ class IRT(KTModel):
         self.tol = tol
         self.item_names_: list[str] | None = None
 
-
-    def _check_params(self) -> None:
-        who = self.name
-        if self.model not in ("1pl", "2pl"):
-            raise ValueError(f"{who}: model must be '1pl' or '2pl', got {self.model!r}")
-        for key in ("prior_b", "prior_log_a", "grid_range", "tol"):
-            v = getattr(self, key)
-            if not _is_number(v) or v <= 0:
-                raise ValueError(f"{who}: {key} must be a positive number, got {v!r}")
-        for key, low in (("grid_size", 3), ("max_iter", 1)):
-            v = getattr(self, key)
-            if not isinstance(v, int) or isinstance(v, bool) or v < low:
-                raise ValueError(f"{who}: {key} must be an integer >= {low}, got {v!r}")
+    _fitted_attribute = "item_names_"
+    _parameter_constraints: ClassVar[dict[str, Rule]] = {
+        "model": OneOf("1pl", "2pl"),
+        "prior_b": Interval(Real, 0, closed="neither"),
+        "prior_log_a": Interval(Real, 0, closed="neither"),
+        "grid_size": Interval(Integral, 3),
+        "grid_range": Interval(Real, 0, closed="neither"),
+        "max_iter": Interval(Integral, 1),
+        "tol": Interval(Real, 0, closed="neither"),
+    }
 
     # -- fitting ---------------------------------------------------------
     def fit(self, data: Responses) -> IRT:
-        """Joint MAP fit of abilities and item parameters on ``data``; keeps the items.
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        self
-        """
+        """Joint MAP fit of abilities and item parameters on ``data``; keeps the items."""
         self._start_fit(data)
         item, vocab, skill_level = item_vocabulary(data)
         user = data.user.astype(np.int64)
@@ -171,7 +158,7 @@ class IRT(KTModel):
         def residuals() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
             a = np.exp(log_a)[item]
             z = a * (theta[user] - b[item])
-            p = 1.0 / (1.0 + np.exp(-z))
+            p = logistic(z)
             return a, z, p - y, p * (1.0 - p)
 
         # Block-coordinate Newton on the joint MAP objective: given the items,
@@ -179,7 +166,7 @@ class IRT(KTModel):
         # sweep is a handful of bincounts.  Steps are clipped to +-1 logit for
         # robustness on students with all-correct / all-wrong answers.
         converged = False
-        for _ in range(self.max_iter):
+        for _ in range(int(self.max_iter)):
             a, z, r, w = residuals()
             g = np.bincount(user, weights=a * r, minlength=n_u) + theta
             h = np.bincount(user, weights=a * a * w, minlength=n_u) + 1.0
@@ -210,13 +197,9 @@ class IRT(KTModel):
         self.converged_ = converged
         return self
 
-    def _check_fitted(self) -> None:
-        if self.item_names_ is None:
-            raise NotFittedError(f"{self.name}: model is not fitted; call fit(data) first")
-
     @property
     def grid_(self) -> np.ndarray:
-        return np.linspace(-self.grid_range, self.grid_range, self.grid_size)
+        return np.linspace(-self.grid_range, self.grid_range, int(self.grid_size))
 
     def _log_prior(self) -> np.ndarray:
         g = self.grid_
@@ -238,19 +221,10 @@ class IRT(KTModel):
 
     def _p_grid(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """P(correct | theta) on the grid, one row per answer."""
-        return 1.0 / (1.0 + np.exp(-self._z_grid(a, b)))
+        return logistic(self._z_grid(a, b))
 
     def predict_proba(self, data: Responses) -> np.ndarray:
-        """One-step-ahead posterior predictive probability of each answer.
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        float64 array (n_answers,)
-        """
+        """One-step-ahead posterior predictive probability of each answer."""
         self._check_fitted()
         names, _ = item_keys(data)
         a, b = self._item_params(names)
@@ -267,7 +241,7 @@ class IRT(KTModel):
             s, e = int(ptr[u0]), int(ptr[u1])
             if e > s:
                 z = self._z_grid(a[s:e], b[s:e])
-                p = 1.0 / (1.0 + np.exp(-z))
+                p = logistic(z)
                 # log-likelihood of the observed answer, stable for large |z|
                 ll = -np.logaddexp(0.0, np.where(y[s:e, None], -z, z))
                 # exclusive cumulative sum per student: row t holds that
@@ -283,8 +257,12 @@ class IRT(KTModel):
         return out
 
     def tracker(self) -> IRTTracker:
+        """A live tracker giving the same probabilities as :meth:`predict_proba`."""
         self._check_fitted()
         return IRTTracker(self)
+
+    def _tracker_keys(self, data: Responses) -> list[Any]:
+        return item_keys(data)[0]
 
     # -- persistence -----------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
@@ -306,35 +284,33 @@ class IRT(KTModel):
         self.converged_ = bool(state["converged"])
 
 
+class _FixedIRT(IRT):
+    """IRT with ``model`` fixed by the subclass (``_model``): the registered ``irt1pl`` / ``irt2pl``."""
+
+    _model: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._parameter_constraints = {**IRT._parameter_constraints, "model": OneOf(cls._model)}
+
+    def __init__(self, model: str | None = None, **kwargs: Any) -> None:
+        super().__init__(model=self._model if model is None else model, **kwargs)
+
 
 @register_model
-class IRT1PL(IRT):
+class IRT1PL(_FixedIRT):
     """IRT with ``a_i = 1`` (Rasch); see :class:`IRT` for parameters."""
 
     name = "irt1pl"
-
-    def __init__(self, model: str = "1pl", **kwargs: Any) -> None:
-        super().__init__(model=model, **kwargs)
-
-    def _check_params(self) -> None:
-        if self.model != "1pl":
-            raise ValueError(f"irt1pl: model must be '1pl', got {self.model!r} (use irt2pl)")
-        super()._check_params()
+    _model = "1pl"
 
 
 @register_model
-class IRT2PL(IRT):
+class IRT2PL(_FixedIRT):
     """IRT with a discrimination per item (Birnbaum); see :class:`IRT` for parameters."""
 
     name = "irt2pl"
-
-    def __init__(self, model: str = "2pl", **kwargs: Any) -> None:
-        super().__init__(model=model, **kwargs)
-
-    def _check_params(self) -> None:
-        if self.model != "2pl":
-            raise ValueError(f"irt2pl: model must be '2pl', got {self.model!r} (use irt1pl)")
-        super()._check_params()
+    _model = "2pl"
 
 
 class IRTTracker(Tracker):
@@ -368,7 +344,7 @@ class IRTTracker(Tracker):
     def update(self, student: str, skill_or_item: str, correct: int) -> float:
         z = self._z(skill_or_item)
         w = self._posterior(student)
-        p = float((w / (1.0 + np.exp(-z))).sum() / w.sum())
+        p = float((w * logistic(z)).sum() / w.sum())
         lp = self.log_post.get(student, self.model._log_prior())
         self.log_post[student] = lp - np.logaddexp(0.0, -z if correct else z)
         return p

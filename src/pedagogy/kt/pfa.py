@@ -13,12 +13,15 @@ one-step-ahead by construction.
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 
-from pedagogy.kt.base import KTModel, NotFittedError, Tracker, register_model
+from pedagogy.kt.base import KTModel, Tracker, register_model
+from pedagogy.kt.core import logistic
 from pedagogy.kt.data import Responses
+from pedagogy.params import Interval, Rule
 
 __all__ = ["PFA", "prior_counts"]
 
@@ -84,28 +87,14 @@ class PFA(KTModel):
         self.max_iter = max_iter
         self.skill_names_: list[str] | None = None
 
-    # -- parameters ------------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
-        return {"C": self.C, "max_iter": self.max_iter}
-
-    def _check_params(self) -> None:
-        if not isinstance(self.C, (int, float)) or isinstance(self.C, bool) or not np.isfinite(self.C) or self.C <= 0:
-            raise ValueError(f"pfa: C must be a positive number, got {self.C!r}")
-        if not isinstance(self.max_iter, int) or isinstance(self.max_iter, bool) or self.max_iter < 1:
-            raise ValueError(f"pfa: max_iter must be a positive integer, got {self.max_iter!r}")
+    _parameter_constraints: ClassVar[dict[str, Rule]] = {
+        "C": Interval(Real, 0, closed="neither"),
+        "max_iter": Interval(Integral, 1),
+    }
 
     # -- fitting ---------------------------------------------------------
     def fit(self, data: Responses) -> PFA:
-        """Fit the PFA coefficients on ``data`` (the training split).
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        self
-        """
+        """Fit the PFA coefficients on ``data`` (the training split)."""
         from scipy import sparse
         from sklearn.linear_model import LogisticRegression
 
@@ -118,7 +107,7 @@ class PFA(KTModel):
         cols = np.concatenate([skill, k + skill, 2 * k + skill])
         vals = np.concatenate([np.ones(answer.size), succ, fail]).astype(np.float64)
         x = sparse.csr_matrix((vals, (rows, cols)), shape=(data.n_answers, 3 * k))
-        lr = LogisticRegression(C=float(self.C), max_iter=self.max_iter, solver="lbfgs")
+        lr = LogisticRegression(C=float(self.C), max_iter=int(self.max_iter), solver="lbfgs")
         lr.fit(x, data.correct)
         coef = lr.coef_[0]
         self.skill_names_ = list(data.skill_names)
@@ -128,10 +117,6 @@ class PFA(KTModel):
         self.gamma_ = coef[k : 2 * k].copy()
         self.rho_ = coef[2 * k :].copy()
         return self
-
-    def _check_fitted(self) -> None:
-        if self.skill_names_ is None:
-            raise NotFittedError("pfa: model is not fitted; call fit(data) first")
 
     def _coefs(self, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Coefficients for the skills ``names`` (means for skills unseen in training)."""
@@ -146,24 +131,16 @@ class PFA(KTModel):
         return out[0], out[1], out[2]
 
     def predict_proba(self, data: Responses) -> np.ndarray:
-        """One-step-ahead probability that each answer of ``data`` is correct.
-
-        Parameters
-        ----------
-        data : Responses
-
-        Returns
-        -------
-        float64 array (n_answers,)
-        """
+        """One-step-ahead probability that each answer of ``data`` is correct."""
         self._check_fitted()
         beta, gamma, rho = self._coefs(list(data.skill_names))
         answer, skill, succ, fail = prior_counts(data)
         contrib = beta[skill] + gamma[skill] * succ + rho[skill] * fail
         logit = self.intercept_ + np.bincount(answer, weights=contrib, minlength=data.n_answers)
-        return 1.0 / (1.0 + np.exp(-logit))
+        return logistic(logit)
 
     def tracker(self) -> PFATracker:
+        """A live tracker giving the same probabilities as :meth:`predict_proba`."""
         self._check_fitted()
         return PFATracker(self)
 
@@ -185,7 +162,6 @@ class PFA(KTModel):
         self.beta_ = np.asarray(state["beta"], dtype=np.float64)
         self.gamma_ = np.asarray(state["gamma"], dtype=np.float64)
         self.rho_ = np.asarray(state["rho"], dtype=np.float64)
-
 
 
 def _as_skills(skill_or_skills: str | list[str] | tuple[str, ...]) -> list[str]:
@@ -213,7 +189,7 @@ class PFATracker(Tracker):
         return float(z)
 
     def predict(self, student: str, skill_or_item: str | list[str]) -> float:
-        return float(1.0 / (1.0 + np.exp(-self._logit(student, _as_skills(skill_or_item)))))
+        return logistic(self._logit(student, _as_skills(skill_or_item)))
 
     def update(self, student: str, skill_or_item: str | list[str], correct: int) -> float:
         skills = _as_skills(skill_or_item)
