@@ -47,7 +47,7 @@ class Space(Generic[T]):
         return self.contains(task)
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[union-attr]
+        return isinstance(other, Space) and type(self) is type(other) and self.to_dict() == other.to_dict()
 
     def __hash__(self) -> int:
         return hash(repr(self.to_dict()))
@@ -365,7 +365,7 @@ class SkillGraph(Discrete):
         if self.items is None:
             if task not in self._skill_index:
                 raise KeyError(task)
-            return [task]  # type: ignore[list-item]
+            return [str(task)]
         return list(self.items[task])
 
     def items_of(self, skill: str) -> list[TaskName]:

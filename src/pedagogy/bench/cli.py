@@ -82,7 +82,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html then has the tables only)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--list", action="store_true", help="list the registered scenarios and exit")
-    p.error = _one_line_error(p.prog)  # type: ignore[method-assign]
+    setattr(p, "error", _one_line_error(p.prog))  # argparse has no hook for a one-line error
     p.set_defaults(func=main)
     return p
 

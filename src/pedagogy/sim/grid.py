@@ -111,6 +111,8 @@ class GridLearner(Learner):
         Seed of the score noise.
     """
 
+    space: Box
+
     parameters: ClassVar[Mapping[str, Rule]] = {
         "dims": Interval(Integral, 1), "cubes_per_dim": Interval(Integral, 1), "irrelevant_dims": _NONNEG_INT,
         "unlearnable_fraction": _FRACTION, "trivial_fraction": _FRACTION, "noise": _NONNEG, "forgetting": _NONNEG,

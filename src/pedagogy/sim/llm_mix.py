@@ -104,6 +104,8 @@ class LLMMixLearner(Learner):
         Seed of the rate jitter and the rollouts.
     """
 
+    space: Discrete
+
     parameters: ClassVar[Mapping[str, Rule]] = {
         "sources": Satisfies(_source_names, "a non-empty list of unique names without '/'"),
         "levels": Interval(Integral, 1, 20), "group": Interval(Integral, 2), "seed": Interval(Integral, 0),

@@ -85,6 +85,8 @@ class SkillsLearner(Learner):
         Seed of the rate jitter and the score sampling.
     """
 
+    space: SkillGraph
+
     parameters: ClassVar[Mapping[str, Rule]] = {
         "rate": _OPEN_UNIT, "rate_spread": Interval(Real, 0, 5), "unlearnable": names_rule("task names"),
         "forgetting": Interval(Real, 0, 1), "known": _OPEN_UNIT, "threshold": _OPEN_UNIT,
@@ -120,7 +122,7 @@ class SkillsLearner(Learner):
         self.seed = int(seed)
         self.rng = np.random.default_rng(seed)
 
-        tasks = self.space.tasks
+        tasks = self.space.skills  # the tasks are the skills
         self.unlearnable = frozenset(unlearnable)
         jitter = np.exp(self.rate_spread * self.rng.standard_normal(len(tasks)))
         rates = np.minimum(self.rate * jitter, 1.0)
@@ -144,7 +146,7 @@ class SkillsLearner(Learner):
 
     def competence(self) -> dict[str, float]:
         """Current competence (success probability) of every task."""
-        return {t: self._competence_now(i, self.steps) for i, t in enumerate(self.space.tasks)}
+        return {t: self._competence_now(i, self.steps) for i, t in enumerate(self.space.skills)}
 
     def practice(self, task: Any) -> float:
         """One training step on ``task`` (a task name); returns the batch accuracy after it."""

@@ -80,6 +80,8 @@ class StudentsLearner(Learner):
         Seed of the student: trait, initial state and answers.
     """
 
+    space: SkillGraph
+
     parameters: ClassVar[Mapping[str, Rule]] = {
         "params": Nullable(InstanceOf(Mapping, "a dict of BKT parameters or a dict skill -> dict")),
         "trait_sigma": Interval(Real, 0, 3),
@@ -106,7 +108,7 @@ class StudentsLearner(Learner):
 
         # The student: a learning-speed multiplier, then the initial state in prerequisite order.
         self.trait = float(np.exp(self.trait_sigma * self.rng.standard_normal()))
-        tasks = self.space.tasks  # == skills in topological order
+        tasks = self.space.skills  # the tasks are the skills, in topological order
         self._prereq: list[list[int]] = [[self.space.index(p) for p in self.space.prerequisites[s]] for s in tasks]
         self._learn = [1.0 - (1.0 - per_skill[s]["learn"]) ** self.trait for s in tasks]
         self._slip = [per_skill[s]["slip"] for s in tasks]

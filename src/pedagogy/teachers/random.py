@@ -35,7 +35,7 @@ class RandomTeacher(Teacher[Box | Discrete]):
         space = self.space
         if isinstance(space, Discrete):
             # floor(u * n) is uniform on 0..n-1 and avoids Generator.integers' slow small-call path.
-            return (self.rng.random(n) * space.n).astype(np.int64).tolist()  # type: ignore[no-any-return]
+            return (self.rng.random(n) * space.n).astype(np.int64).tolist()
         return list(space.sample(self.rng, n))
 
     def _observe(self, task: Any, score: float) -> None:
