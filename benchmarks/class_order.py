@@ -22,13 +22,15 @@ classes, no download):
   reservoir buffer of 50 past examples;
 * the measure: mean per-class accuracy over all 10 classes on the test split
   after the stream;
-* orders: the designer's 5 best and 5 worst (beam search), and ``--orders``
-  random orders; Spearman's rank correlation between the designer's score and
-  the accuracy is taken over the random orders.
+* orders: the designer's 5 best and 5 worst (all 10! orders scored), for
+  both criteria of :mod:`pedagogy.class_order` (``paper``: the authors'
+  scorer; ``blend``: an earlier reading), and ``--orders`` random orders;
+  Spearman's rank correlation between the designer's score and the accuracy
+  is taken over the random orders (per seed, and pooled over seeds).
 
 Usage::
 
-    python benchmarks/class_order.py                      # 5 seeds, 60 random orders, ~2 min on 2 cores
+    python benchmarks/class_order.py --out benchmarks/results/class_order   # 5 seeds, 60 random orders, ~2.5 min on 2 busy cores
     python benchmarks/class_order.py --seeds 2 --orders 10 --out /tmp/co
 """
 
@@ -48,6 +50,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # tiny matrices: one BLAS thread each is fastest on a shared machine
 
 import numpy as np
+from _numpy_mlp import MLP
 
 from pedagogy.class_order import CurriculumDesigner
 
@@ -72,45 +75,6 @@ def feature_extractor(x: np.ndarray, y: np.ndarray, seed: int) -> Any:
         net = MLPClassifier(hidden_layer_sizes=(64,), max_iter=300, random_state=seed).fit(x, y)
     w, b = net.coefs_[0], net.intercepts_[0]
     return lambda z: np.maximum(z @ w + b, 0.0)
-
-
-class MLP:
-    """A one-hidden-layer ReLU network with a softmax over all 10 classes, trained by Adam (numpy; fast enough to run hundreds of streams)."""
-
-    def __init__(self, n_in: int, n_hidden: int, n_out: int, seed: int, lr: float = 0.01):
-        rng = np.random.default_rng(seed)
-        self.p = [rng.normal(0, np.sqrt(2.0 / n_in), (n_in, n_hidden)), np.zeros(n_hidden),
-                  rng.normal(0, np.sqrt(1.0 / n_hidden), (n_hidden, n_out)), np.zeros(n_out)]
-        self.m = [np.zeros_like(w) for w in self.p]
-        self.v = [np.zeros_like(w) for w in self.p]
-        self.t = 0
-        self.lr = lr
-
-    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        h = np.maximum(x @ self.p[0] + self.p[1], 0.0)
-        return h, h @ self.p[2] + self.p[3]
-
-    def step(self, x: np.ndarray, y: np.ndarray) -> None:
-        """One Adam step on the mean cross-entropy of a mini-batch."""
-        h, z = self._forward(x)
-        z = z - z.max(axis=1, keepdims=True)
-        prob = np.exp(z)
-        prob /= prob.sum(axis=1, keepdims=True)
-        prob[np.arange(len(y)), y] -= 1.0
-        g_z = prob / len(y)
-        g_h = (g_z @ self.p[2].T) * (h > 0)
-        grads = [x.T @ g_h, g_h.sum(axis=0), h.T @ g_z, g_z.sum(axis=0)]
-        self.t += 1
-        b1, b2 = 0.9, 0.999
-        for i, g in enumerate(grads):
-            self.m[i] = b1 * self.m[i] + (1 - b1) * g
-            self.v[i] = b2 * self.v[i] + (1 - b2) * g * g
-            mh = self.m[i] / (1 - b1 ** self.t)
-            vh = self.v[i] / (1 - b2 ** self.t)
-            self.p[i] -= self.lr * mh / (np.sqrt(vh) + 1e-8)
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        return np.argmax(self._forward(x)[1], axis=1)
 
 
 def stream(order: list[int], data: dict[str, np.ndarray], seed: int, replay: int, batch: int = 10, buffer_size: int = 50) -> float:
@@ -148,48 +112,52 @@ def stream(order: list[int], data: dict[str, np.ndarray], seed: int, replay: int
     return float(np.mean([np.mean(pred[yt == c] == c) for c in classes]))
 
 
+CRITERIA = ("paper", "blend")
+
+
 def run(seeds: int, n_orders: int, top: int) -> dict[str, Any]:
     from scipy.stats import spearmanr
 
-    out: dict[str, Any] = {"seeds": [], "conditions": {}}
-    per_cond: dict[str, dict[str, list[float]]] = {}
+    out: dict[str, Any] = {"seeds": [], "results": {}}
+    agg: dict[tuple[str, str], dict[str, list[float]]] = {}
     for seed in range(seeds):
         data = split(seed)
-        feats = feature_extractor(data["x_feat"], data["y_feat"], seed)
-        cd = CurriculumDesigner(feats(data["x_stream"]), data["y_stream"])
-        best = cd.best(top)
-        worst = cd.worst(top)
+        feats_fn = feature_extractor(data["x_feat"], data["y_feat"], seed)
+        feats = feats_fn(data["x_stream"])
         rng = np.random.default_rng(1000 + seed)
         rand = [rng.permutation(10).tolist() for _ in range(n_orders)]
-        rec: dict[str, Any] = {"seed": seed, "best": [], "worst": [], "random": []}
+        rec: dict[str, Any] = {"seed": seed, "random_orders": rand}
+        designers = {c: CurriculumDesigner(feats, data["y_stream"], criterion=c) for c in CRITERIA}
+        ranked = {c: cd.ranking(top, exhaustive_up_to=10) for c, cd in designers.items()}
         for replay in (0, 10):
             cond = "replay" if replay else "no replay"
-            acc_best = [stream([int(c) for c in o], data, seed, replay) for o, _ in best]
-            acc_worst = [stream([int(c) for c in o], data, seed, replay) for o, _ in worst]
             acc_rand = [stream(o, data, seed, replay) for o in rand]
-            scores = [cd.score(o) for o in rand]
-            rho = float(spearmanr(scores, acc_rand).statistic)
-            rec[cond] = {"best": acc_best, "worst": acc_worst, "random": acc_rand, "random_scores": scores, "spearman": rho}
-            agg = per_cond.setdefault(cond, {"best": [], "worst": [], "random": [], "spearman": [], "scores": [], "accs": []})
-            agg["best"].append(float(np.mean(acc_best)))
-            agg["worst"].append(float(np.mean(acc_worst)))
-            agg["random"].append(float(np.mean(acc_rand)))
-            agg["spearman"].append(rho)
-            agg["scores"].extend(scores)
-            agg["accs"].extend(acc_rand)
-            print(f"seed {seed} {cond:9s}: best {np.mean(acc_best):.3f}  random {np.mean(acc_rand):.3f}  "
-                  f"worst {np.mean(acc_worst):.3f}  spearman {rho:+.3f}", flush=True)
-        rec["best_orders"] = [[o, s] for o, s in best]
-        rec["worst_orders"] = [[o, s] for o, s in worst]
+            rec[cond] = {"random": acc_rand}
+            for c, cd in designers.items():
+                best, worst = ranked[c]
+                acc_best = [stream([int(x) for x in o], data, seed, replay) for o, _ in best]
+                acc_worst = [stream([int(x) for x in o], data, seed, replay) for o, _ in worst]
+                scores = [cd.score(o) for o in rand]
+                rho = float(spearmanr(scores, acc_rand).statistic)
+                rec[cond][c] = {"best": acc_best, "worst": acc_worst, "random_scores": scores, "spearman": rho,
+                                "best_orders": [[o, sc] for o, sc in best], "worst_orders": [[o, sc] for o, sc in worst]}
+                g = agg.setdefault((cond, c), {"best": [], "worst": [], "random": [], "spearman": [], "scores": [], "accs": []})
+                g["best"].append(float(np.mean(acc_best)))
+                g["worst"].append(float(np.mean(acc_worst)))
+                g["random"].append(float(np.mean(acc_rand)))
+                g["spearman"].append(rho)
+                g["scores"].extend(scores)
+                g["accs"].extend(acc_rand)
+                print(f"seed {seed} {cond:9s} {c:5s}: best {np.mean(acc_best):.3f}  random {np.mean(acc_rand):.3f}  "
+                      f"worst {np.mean(acc_worst):.3f}  spearman {rho:+.3f}", flush=True)
         out["seeds"].append(rec)
-    for cond, agg in per_cond.items():
-        pooled = float(spearmanr(agg["scores"], agg["accs"]).statistic)
-        out["conditions"][cond] = {
-            "best_mean": float(np.mean(agg["best"])), "best_std": float(np.std(agg["best"])),
-            "random_mean": float(np.mean(agg["random"])), "random_std": float(np.std(agg["random"])),
-            "worst_mean": float(np.mean(agg["worst"])), "worst_std": float(np.std(agg["worst"])),
-            "spearman_per_seed": agg["spearman"], "spearman_mean": float(np.mean(agg["spearman"])),
-            "spearman_pooled": pooled, "n_random_orders": len(agg["accs"]),
+    for (cond, c), g in agg.items():
+        out["results"].setdefault(cond, {})[c] = {
+            "best_mean": float(np.mean(g["best"])), "best_std": float(np.std(g["best"])),
+            "random_mean": float(np.mean(g["random"])), "random_std": float(np.std(g["random"])),
+            "worst_mean": float(np.mean(g["worst"])), "worst_std": float(np.std(g["worst"])),
+            "spearman_per_seed": g["spearman"], "spearman_mean": float(np.mean(g["spearman"])),
+            "spearman_pooled": float(spearmanr(g["scores"], g["accs"]).statistic), "n_random_orders": len(g["accs"]),
         }
     return out
 
@@ -200,24 +168,28 @@ def plot(res: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    conds = list(res["conditions"])
+    conds = list(res["results"])
     fig, axes = plt.subplots(1, len(conds) + 1, figsize=(5 * (len(conds) + 1), 4))
     for ax, cond in zip(axes, conds):
         for rec in res["seeds"]:
             r = rec[cond]
-            ax.scatter(r["random_scores"], r["random"], s=10, alpha=0.6, label=f"seed {rec['seed']}")
-        c = res["conditions"][cond]
-        ax.set_title(f"{cond}: Spearman {c['spearman_mean']:+.2f} (mean over seeds)")
-        ax.set_xlabel("designer score of a random order")
+            ax.scatter(r["paper"]["random_scores"], r["random"], s=10, alpha=0.6, label=f"seed {rec['seed']}")
+        c = res["results"][cond]["paper"]
+        ax.set_title(f"{cond}: Spearman {c['spearman_mean']:+.2f} (paper criterion)", fontsize=9)
+        ax.set_xlabel("designer score of a random order (paper criterion)")
         ax.set_ylabel("final mean accuracy")
     ax = axes[-1]
-    w = 0.25
-    for i, kind in enumerate(("best", "random", "worst")):
-        ax.bar(np.arange(len(conds)) + (i - 1) * w, [res["conditions"][c][f"{kind}_mean"] for c in conds], w,
-               yerr=[res["conditions"][c][f"{kind}_std"] for c in conds], label=f"designer {kind}" if kind != "random" else "random")
-    ax.set_xticks(np.arange(len(conds)), conds)
+    labels, vals, errs = [], [], []
+    for cond in conds:
+        r = res["results"][cond]
+        for key, lab in (("best", "best"), ("random", "rand"), ("worst", "worst")):
+            for c in CRITERIA if key != "random" else CRITERIA[:1]:
+                labels.append(f"{cond[:2]} {lab}" + (f" {c}" if key != "random" else ""))
+                vals.append(r[c][f"{key}_mean"])
+                errs.append(r[c][f"{key}_std"])
+    ax.bar(np.arange(len(vals)), vals, yerr=errs, color="tab:blue")
+    ax.set_xticks(np.arange(len(vals)), labels, rotation=70, fontsize=7)
     ax.set_ylabel("final mean accuracy")
-    ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -238,11 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "class_order.json").write_text(json.dumps(res, indent=1))
     plot(res, out / "class_order.png")
-    print("\n| condition | designer best 5 | random | designer worst 5 | Spearman (mean over seeds) | Spearman (pooled) |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for cond, c in res["conditions"].items():
-        print(f"| {cond} | {c['best_mean']:.3f} ± {c['best_std']:.3f} | {c['random_mean']:.3f} ± {c['random_std']:.3f} | "
-              f"{c['worst_mean']:.3f} ± {c['worst_std']:.3f} | {c['spearman_mean']:+.3f} | {c['spearman_pooled']:+.3f} |")
+    print(f"\n| learner | criterion | designer best {a.top} | random | designer worst {a.top} | Spearman (mean over seeds) | Spearman (pooled) |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for cond, by in res["results"].items():
+        for crit, c in by.items():
+            print(f"| {cond} | {crit} | {c['best_mean']:.3f} ± {c['best_std']:.3f} | {c['random_mean']:.3f} ± {c['random_std']:.3f} | "
+                  f"{c['worst_mean']:.3f} ± {c['worst_std']:.3f} | {c['spearman_mean']:+.3f} | {c['spearman_pooled']:+.3f} |")
     print(f"\nwall time {res['wall_time_s']:.0f} s; wrote {out / 'class_order.json'} and {out / 'class_order.png'}")
     return 0
 
