@@ -108,6 +108,10 @@ def test_teachers_with_goals_never_leave_the_closure_and_review_along_it(name):
     assert set(seen[-100:]) <= CLOSURE  # reviews stay on the path too
     batch = t.propose(20)
     assert set(batch) <= CLOSURE
+    if name == "mastery":
+        fresh = teachers.make(name, GRAPH, seed=1, goals=GOALS).report()
+        assert fresh["plan"] == plan_path(GRAPH, {s: 0.5 for s in PRE}, GOALS)  # the prior is below mastery
+        assert t.report()["plan"] == []  # every goal mastered by now
 
 
 @pytest.mark.parametrize("name", GOAL_TEACHERS)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pedagogy.kt.core import BKT_KEYS, bkt_update, check_bkt
 from pedagogy.params import InstanceOf, Interval, ListOf, Nullable, Param
-from pedagogy.paths import prerequisite_closure
+from pedagogy.paths import plan_path, prerequisite_closure
 from pedagogy.spaces import Discrete, SkillGraph
 from pedagogy.teachers.base import Teacher, register
 
@@ -323,5 +323,10 @@ class MasteryTeacher(Teacher[Discrete]):
             {"skill": skills[s], "p_known": round(self._L[s], 4), "mastered": self._mastered(s), "ready": self._ready(s), "wheel_spinning": self._spinning[s]}
             for s in range(len(skills))
         ][:50]
-        return {"mastered": sum(self._mastered(s) for s in range(len(skills))), "skills": rows, "next": skills[self._choose_skill()]}
+        out = {"mastered": sum(self._mastered(s) for s in range(len(skills))), "skills": rows, "next": skills[self._choose_skill()]}
+        if self.options["goals"] and isinstance(self.space, SkillGraph):
+            # what is still to learn for the goals, in order (pedagogy.paths.plan_path on this teacher's P(L))
+            known = {s: min(max(p, 0.0), 1.0) for s, p in zip(skills, self._L)}
+            out["plan"] = plan_path(self.space, known, self.options["goals"], threshold=self._threshold)[:50]
+        return out
 
