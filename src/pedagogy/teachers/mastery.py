@@ -7,7 +7,8 @@ from numbers import Integral, Real
 from typing import Any
 
 from pedagogy.kt.core import BKT_KEYS, bkt_update, check_bkt
-from pedagogy.params import InstanceOf, Interval, Nullable, Param
+from pedagogy.params import InstanceOf, Interval, ListOf, Nullable, Param
+from pedagogy.paths import plan_path, prerequisite_closure
 from pedagogy.spaces import Discrete, SkillGraph
 from pedagogy.teachers.base import Teacher, register
 
@@ -74,6 +75,13 @@ class MasteryTeacher(Teacher[Discrete]):
     population defaults), so the teacher's ``P(L)`` is exactly what the
     model's tracker computes after the same answers.  The state stays plain
     JSON: the parameters are copied into the options.
+
+    ``goals=`` (a list of goal skills) makes the teaching goal-directed
+    (:func:`pedagogy.paths.plan_path`): only the goals and their transitive
+    prerequisites are ever proposed (the next skill is the first ready one
+    of the plan), and once they are all mastered the teacher reviews along
+    that path.  With items, only items whose skills all lie inside that
+    closure are proposed.
     """
 
     name = "mastery"
@@ -93,6 +101,8 @@ class MasteryTeacher(Teacher[Discrete]):
         "threshold": Param(0.95, Interval(Real, 0, 1, closed="neither"), "mastery criterion on P(L)"),
         "max_attempts": Param(10, Interval(Integral, 1), "answers in a row on a skill before it counts as wheel-spinning"),
         "max_remediations": Param(2, Interval(Integral, 0), "returns to the prerequisites before a skill is flagged"),
+        "goals": Param(None, Nullable(ListOf(InstanceOf((str, int), "a skill name"))),
+                       "goal skills: teach only them and their prerequisites (None: every skill)"),
     }
 
     def __init__(self, space: Discrete, seed: int | None = None, preset: str | None = None, model: Any = None, **options: Any):
@@ -118,6 +128,10 @@ class MasteryTeacher(Teacher[Discrete]):
         for skill in params:
             if str(skill) not in known:
                 raise self._error(f"option 'params' names unknown skill {skill!r}")
+        skill_set = set(self._skills())
+        for goal in self.options["goals"] or []:
+            if goal not in skill_set:
+                raise self._error(f"option 'goals' names unknown skill {goal!r}")
         base = check_bkt({k: self.options[k] for k in BKT_KEYS}, owner)
         self._bkt_of = {str(s): check_bkt(params.get(str(s), {}), owner, where=f"skill {s!r}", defaults=base) for s in self._skills()}
 
@@ -156,9 +170,17 @@ class MasteryTeacher(Teacher[Discrete]):
         else:
             self._task_skills = [[i] for i in range(n)]
         self._skill_tasks: list[list[int]] = [[] for _ in range(n)]
+        goals = self.options["goals"]
+        if goals:
+            # Goal-directed: skills outside the goals' prerequisite closure get no tasks, so they are never proposed.
+            inside = prerequisite_closure(graph, goals) if graph is not None else set(goals)
+            allowed = [all(skills[s] in inside for s in sks) for sks in self._task_skills]
+        else:
+            allowed = [True] * len(self._task_skills)
         for t, sks in enumerate(self._task_skills):
-            for s in sks:
-                self._skill_tasks[s].append(t)
+            if allowed[t]:
+                for s in sks:
+                    self._skill_tasks[s].append(t)
         self._threshold = float(self.options["threshold"])
         self._max_attempts = int(self.options["max_attempts"])
         self._max_remediations = int(self.options["max_remediations"])
@@ -301,5 +323,10 @@ class MasteryTeacher(Teacher[Discrete]):
             {"skill": skills[s], "p_known": round(self._L[s], 4), "mastered": self._mastered(s), "ready": self._ready(s), "wheel_spinning": self._spinning[s]}
             for s in range(len(skills))
         ][:50]
-        return {"mastered": sum(self._mastered(s) for s in range(len(skills))), "skills": rows, "next": skills[self._choose_skill()]}
+        out = {"mastered": sum(self._mastered(s) for s in range(len(skills))), "skills": rows, "next": skills[self._choose_skill()]}
+        if self.options["goals"] and isinstance(self.space, SkillGraph):
+            # what is still to learn for the goals, in order (pedagogy.paths.plan_path on this teacher's P(L))
+            known = {s: min(max(p, 0.0), 1.0) for s, p in zip(skills, self._L)}
+            out["plan"] = plan_path(self.space, known, self.options["goals"], threshold=self._threshold)[:50]
+        return out
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from pedagogy.params import Interval, Param, Satisfies
+from pedagogy.params import InstanceOf, Interval, ListOf, Nullable, Param, Satisfies
+from pedagogy.paths import prerequisite_closure
 from pedagogy.spaces import SkillGraph
 from pedagogy.teachers.base import Teacher, register
 
@@ -84,6 +85,12 @@ class ZPDESTeacher(Teacher[SkillGraph]):
     Memory is bounded: ``window`` scores per task, ``success_window`` scores per
     skill, one weight per task, whatever the number of observations.
 
+    ``goals=`` (a list of goal skills) makes the teaching goal-directed
+    (:func:`pedagogy.paths.plan_path`): arms are only tasks whose skills all
+    lie in the goals' prerequisite closure, so nothing outside what the goals
+    need is ever proposed; once every reachable skill of the closure is
+    mastered, review is among the closure's mastered skills.
+
     Defaults: ``gamma = 0.1`` is the paper's; ``beta``, ``eta``, the windows,
     the two thresholds and ``initial_weight`` are this implementation's choices
     (the paper's exact values could not be checked), measured on the project's
@@ -110,10 +117,15 @@ class ZPDESTeacher(Teacher[SkillGraph]):
         "review_skills": Param(3, Interval(Integral, 1), "last mastered skills reviewed once the ZPD is empty"),
         "review_when_stalled": Param(0.5, Interval(Real, 0, 1), "share of proposals spent on spaced review while no arm progresses",
                                      paper=0.0, why="without it the ZPD drills unlearnable skills while the rest is forgotten"),
+        "goals": Param(None, Nullable(ListOf(InstanceOf(str, "a skill name"))),
+                       "goal skills: teach only them and their prerequisites (None: every skill)"),
     }
 
     # ------------------------------------------------------------ options
     def _check_options(self) -> None:
+        for goal in self.options["goals"] or []:
+            if goal not in self.space.prerequisites:
+                raise self._error(f"option 'goals' names unknown skill {goal!r}")
         if self.options["activation_threshold"] > self.options["mastery_threshold"]:
             raise self._error(
                 "option 'activation_threshold' must not exceed 'mastery_threshold' "
@@ -153,6 +165,13 @@ class ZPDESTeacher(Teacher[SkillGraph]):
             for s in sks:
                 skill_tasks[s].append(t)
         self._skill_tasks = skill_tasks
+        if o["goals"]:
+            inside = prerequisite_closure(g, o["goals"])
+            self._in_goals = [s in inside for s in skills]
+        else:
+            self._in_goals = [True] * self._n_skills
+        # Tasks that may be proposed: every skill they practise is one the goals need.
+        self._allowed = [all(self._in_goals[s] for s in sks) for sks in self._task_skills]
 
         # Dynamic state.
         n = g.n
@@ -208,22 +227,23 @@ class ZPDESTeacher(Teacher[SkillGraph]):
 
     def _rebuild_arms(self) -> None:
         """Recompute the current arms (called only when the ZPD changes)."""
+        allowed = self._allowed
         arms = [
             t for t, sks in enumerate(self._task_skills)
-            if all(self._activated[s] for s in sks) and not all(self._mastered[s] for s in sks)
+            if allowed[t] and all(self._activated[s] for s in sks) and not all(self._mastered[s] for s in sks)
         ]
         self._reviewing = not arms
         if not arms:
-            recent = self._mastered_order[-self._n_review:]
+            recent = [s for s in self._mastered_order if self._in_goals[s]][-self._n_review:]
             seen: set[int] = set()
             for s in reversed(recent):
                 for t in self._skill_tasks[s]:
-                    if t not in seen:
+                    if allowed[t] and t not in seen:
                         seen.add(t)
                         arms.append(t)
             arms.sort()
         if not arms:  # cannot happen for a valid graph; keep the teacher usable anyway
-            arms = list(range(self.space.n))
+            arms = [t for t in range(self.space.n) if allowed[t]] or list(range(self.space.n))
         self._arms = arms
         self._cum = None
 
@@ -249,12 +269,17 @@ class ZPDESTeacher(Teacher[SkillGraph]):
             self._stall_review > 0 and not self._reviewing and bool(self._mastered_order)
             and total <= k * self._min_w * (1.0 + 1e-12)
             and min(self._answers[t] for t in self._arms) >= self._d
+            and bool(self._reviewable())
         )
+
+    def _reviewable(self) -> list[int]:
+        """Mastered skills a review may practise: inside the goals' closure, with a task that may be proposed."""
+        return [m for m in self._mastered_order if self._in_goals[m] and any(self._allowed[t] for t in self._skill_tasks[m])]
 
     def _review_task(self) -> int:
         """A task of the mastered skill practised longest ago."""
-        s = min(self._mastered_order, key=lambda m: (self._last_practice[m], m))
-        tasks = self._skill_tasks[s]
+        s = min(self._reviewable(), key=lambda m: (self._last_practice[m], m))
+        tasks = [t for t in self._skill_tasks[s] if self._allowed[t]]
         return tasks[0] if len(tasks) == 1 else tasks[int(self.rng.integers(len(tasks)))]
 
     def _propose(self, n: int) -> list[Any]:
