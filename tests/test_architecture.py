@@ -14,7 +14,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 #: bottom to top; a part may import the parts of the layers below it (and itself)
 LAYERS: list[tuple[str, ...]] = [
     ("params", "registry", "progress"),
-    ("spaces", "kt"),
+    ("spaces", "kt", "class_order", "cyclical"),
+    ("paths",),
     ("teachers", "sim"),
     ("bench", "service", "gym", "ray", "data"),
     ("cli",),
