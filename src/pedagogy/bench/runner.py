@@ -59,7 +59,9 @@ def run(
     scenarios, teachers:
         Names to run (default: every registered one).  A teacher runs on each
         selected scenario whose space it accepts; a scenario's baselines (the
-        references its targets compare against) run with it.
+        references its targets compare against) run with it.  So does the
+        ``oracle`` reference row (the learner's own ``oracle_task()``, never
+        ranked) on every scenario whose learner implements it.
     seeds:
         Seed indices per (scenario, teacher) (default: the suite's, 3 or 10).
     budget:
