@@ -93,6 +93,19 @@ class _Recorder:
         return None
 
 
+class _Oracle:
+    """The oracle reference in the teacher's place: each proposal is the learner's ``oracle_task()``; scores are ignored."""
+
+    def __init__(self, learner: Any) -> None:
+        self.learner = learner
+
+    def propose(self, n: int) -> list[Any]:
+        return [self.learner.oracle_task() for _ in range(n)]
+
+    def observe(self, tasks: list[Any], scores: list[float]) -> None:
+        pass
+
+
 def run_one(spec: RunSpec) -> dict[str, Any]:
     """One teacher on one fresh learner; returns the curve and the run's facts.
 
@@ -105,6 +118,10 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     ``tasks`` (see :class:`_Recorder`) and ``wall_time_s``.  Any exception
     inside the run is caught and returned as ``error`` so one broken teacher
     does not stop a benchmark.
+
+    An oracle spec (``spec.oracle``) takes its tasks from the learner's
+    ``oracle_task()`` through the same loop.  A teacher the scenario names in
+    its ``signals`` observes that learner signal (``Learner.use_signal``).
     """
     from pedagogy import sim, teachers
 
@@ -121,7 +138,13 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         budget = spec.budget
         with limit_threads() as limits:
             learner = sc.factory(spec.learner_seed)
-            tutor = teachers.make(spec.teacher_name, learner.space, seed=spec.teacher_seed, **spec.options)
+            if spec.oracle:
+                tutor: Any = _Oracle(learner)
+            else:
+                tutor = teachers.make(spec.teacher_name, learner.space, seed=spec.teacher_seed, **spec.options)
+                signal = sc.signals.get(spec.teacher_name)
+                if signal is not None:
+                    learner.use_signal(signal)
             limit_torch(limits)
             points = eval_points(budget, sc.evaluations)
             recorder = _Recorder(learner.space, budget, spec.record_tasks)

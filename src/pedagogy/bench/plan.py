@@ -26,10 +26,13 @@ from pedagogy.params import (
     validate,
 )
 
-__all__ = ["SUITES", "BenchError", "RunSpec", "Selection", "check_arguments", "derive_seeds", "plan_runs", "resolve_selection"]
+__all__ = ["ORACLE", "SUITES", "BenchError", "RunSpec", "Selection", "check_arguments", "derive_seeds", "plan_runs", "resolve_selection"]
 
 #: suite name -> (seeds, which scenario budget)
 SUITES: dict[str, tuple[int, str]] = {"quick": (3, "budget_quick"), "full": (10, "budget_full")}
+
+#: display name of the reference row that reads the learner's ground truth (``Learner.oracle_task``); not a teacher
+ORACLE = "oracle"
 
 _SEED = Interval(Integral, 0, 2**32 - 1)
 _NAME = Satisfies(lambda v: isinstance(v, str) and bool(v), "a non-empty string")
@@ -92,6 +95,8 @@ class RunSpec:
     teacher built with ``options`` (``""``: ``teacher`` itself; a baseline
     sets both).  ``record_tasks`` keeps the proposed tasks for the picture;
     ``mastery_probes`` is how often the first full mastery is looked for.
+    ``oracle``: the run is the scenario's oracle reference — the tasks come
+    from the learner's own ``oracle_task()``, no teacher is built.
     """
 
     scenario: str
@@ -104,12 +109,14 @@ class RunSpec:
     mastery_probes: int = 400
     make: str = ""
     options: dict[str, Any] = field(default_factory=dict, hash=False)
+    oracle: bool = False
 
     RULES: ClassVar[dict[str, Rule]] = {
         "scenario": _NAME, "teacher": _NAME, "seed_index": Interval(Integral, 0), "learner_seed": _SEED, "teacher_seed": _SEED,
         "budget": Interval(Integral, 1), "record_tasks": Boolean(), "mastery_probes": Interval(Integral, 0),
         "make": Satisfies(lambda v: isinstance(v, str), "a string"),
         "options": Satisfies(lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict option -> value"),
+        "oracle": Boolean(),
     }
 
     def __post_init__(self) -> None:
@@ -144,8 +151,9 @@ class Selection:
 
     ``applicable[s]`` lists the registered teachers that accept scenario
     ``s``'s space, ``skipped[s][t]`` says why ``t`` does not run,
-    ``baselines[s]`` are the scenario's baseline runs and ``spaces[s]`` is one
-    learner's space.
+    ``baselines[s]`` are the scenario's baseline runs, ``spaces[s]`` is one
+    learner's space and ``oracle[s]`` says whether its learner implements
+    ``oracle_task`` (then the oracle reference row runs with it).
     """
 
     scenarios: list[str]
@@ -154,6 +162,7 @@ class Selection:
     skipped: dict[str, dict[str, str]]
     baselines: dict[str, tuple[Any, ...]]
     spaces: dict[str, Any]
+    oracle: dict[str, bool] = field(default_factory=dict)
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -181,6 +190,7 @@ def resolve_selection(scenarios: Iterable[str] | None, teachers: Iterable[str] |
     """
     from pedagogy import sim
     from pedagogy import teachers as teachers_mod
+    from pedagogy.sim.base import Learner
 
     scen_names = _unique(scenarios) if scenarios is not None else sim.scenarios()
     teach_names = _unique(teachers) if teachers is not None else teachers_mod.available()
@@ -197,15 +207,22 @@ def resolve_selection(scenarios: Iterable[str] | None, teachers: Iterable[str] |
     applicable: dict[str, list[str]] = {}
     skipped: dict[str, dict[str, str]] = {}
     baselines: dict[str, tuple[Any, ...]] = {}
+    oracle: dict[str, bool] = {}
+    if ORACLE in teach_names:
+        raise BenchError(f"a teacher is named {ORACLE!r}, the name of the benchmark's reference row; rename it")
     for s, sc in declared.items():
         # A learner's space does not depend on its seed; seed 0 is only a probe.
-        space = sc.factory(0).space
+        probe = sc.factory(0)
+        space = probe.space
         spaces[s] = space
+        oracle[s] = type(probe).oracle_task is not Learner.oracle_task
         applicable[s] = [t for t in teach_names if isinstance(space, classes[t].space_types)]
         skipped[s] = {t: f"accepts {_kinds(classes[t])}, not {type(space).__name__}" for t in teach_names if t not in applicable[s]}
         baselines[s] = sc.baselines
         for b in sc.baselines:
             _check_baseline(s, b, space, teach_names)
+            if b.name == ORACLE:
+                raise BenchError(f"scenario {s!r}: baseline {b.name!r} has the name of the oracle reference row")
     if teachers is not None:
         for t in teach_names:
             if not any(t in applicable[s] for s in scen_names):
@@ -213,7 +230,7 @@ def resolve_selection(scenarios: Iterable[str] | None, teachers: Iterable[str] |
                 raise BenchError(f"teacher {t!r} accepts {_kinds(classes[t])} spaces and cannot run on any selected scenario: {kinds}")
     if not any(applicable.values()):
         raise BenchError("no selected teacher can run on any selected scenario")
-    return Selection(scen_names, teach_names, applicable, skipped, baselines, spaces)
+    return Selection(scen_names, teach_names, applicable, skipped, baselines, spaces, oracle)
 
 
 def _check_baseline(scenario: str, baseline: Any, space: Any, teacher_names: list[str]) -> None:
@@ -233,11 +250,13 @@ def plan_runs(selection: Selection, n_seeds: int, budgets: Mapping[str, int], ba
     """Every run of the benchmark, longest first (better load balance across processes)."""
     specs: list[RunSpec] = []
     for s in selection.scenarios:
-        runs: list[tuple[str, str, dict[str, Any]]] = [(t, "", {}) for t in selection.applicable[s]]
-        runs += [(b.name, b.teacher, dict(b.options)) for b in selection.baselines[s]]
-        for name, make, options in runs:
+        runs: list[tuple[str, str, dict[str, Any], bool]] = [(t, "", {}, False) for t in selection.applicable[s]]
+        runs += [(b.name, b.teacher, dict(b.options), False) for b in selection.baselines[s]]
+        if selection.oracle.get(s):
+            runs.append((ORACLE, "", {}, True))
+        for name, make, options, is_oracle in runs:
             for i in range(n_seeds):
                 ls, ts = derive_seeds(base_seed, s, i, name)
                 # tasks are recorded for seed 0 only: the picture shows one run per teacher
-                specs.append(RunSpec(s, name, i, ls, ts, int(budgets[s]), i == 0, mastery_probes, make, options))
+                specs.append(RunSpec(s, name, i, ls, ts, int(budgets[s]), i == 0, mastery_probes, make, options, is_oracle))
     return sorted(specs, key=lambda spec: -spec.budget)

@@ -43,29 +43,33 @@ def _teacher_colours(results: dict[str, Any]) -> dict[str, Any]:
     palette += [matplotlib.colormaps["Dark2"](i) for i in range(8)] + [matplotlib.colormaps["tab20b"](i) for i in range(20)]
     colours = {n: palette[i % len(palette)] for i, n in enumerate(names)}
     colours["random"] = (0.3, 0.3, 0.3, 1.0)  # the baseline: dark grey, dashed
+    colours["oracle"] = (0.0, 0.0, 0.0, 1.0)  # the limit: black, dotted
     return colours
 
 
 def scenario_rows(info: dict[str, Any]) -> list[dict[str, Any]]:
-    """The leaderboard rows of one scenario, best first (baselines, which are not ranked, and teachers without results last)."""
+    """The leaderboard rows of one scenario: the oracle reference first (the limit), then the teachers best first (baselines, which are not ranked, and teachers without results last)."""
     rows = []
     for name, t in info["teachers"].items():
         n = len(t["runs"])
         rows.append({
             "teacher": name,
             "baseline": "baseline" in t,
+            "oracle": bool(t.get("oracle")),
             "rank": t.get("rank"),
             "final": t.get("final_mean"),
             "final_std": t.get("final_std"),
             "auc": t.get("auc_mean"),
             "ratio": t.get("ratio_to_random"),
             "to_random": t.get("budget_to_random_final"),
+            "vs_oracle": t.get("ratio_to_oracle"),
+            "budget_vs_oracle": t.get("budget_ratio_to_oracle"),
             "mastery": t.get("mastery_episode_mean"),
             "mastery_reached": f"{t.get('mastery_reached', 0)}/{n}",
             "failed": t.get("failed_runs", 0),
             "time": float(np.mean([r["wall_time_s"] for r in t["runs"]])),
         })
-    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] if r["rank"] is not None else 0, not r["baseline"], r["teacher"]))
+    rows.sort(key=lambda r: (not r["oracle"], r["rank"] is None, r["rank"] if r["rank"] is not None else 0, not r["baseline"], r["teacher"]))
     return rows
 
 
@@ -81,8 +85,19 @@ def _baseline_notes(info: dict[str, Any]) -> list[str]:
 
 
 def _rank_cell(row: dict[str, Any]) -> str:
-    """The ``#`` column: the rank, or "base" for a scenario's baseline (shown, not ranked)."""
-    return "base" if row["baseline"] else fmt(row["rank"], 1)
+    """The ``#`` column: the rank, "base" for a scenario's baseline or "ref" for the oracle (both shown, not ranked)."""
+    return "ref" if row["oracle"] else "base" if row["baseline"] else fmt(row["rank"], 1)
+
+
+def _times(x: float | None) -> str:
+    """A budget ratio such as ``2.3×``; an en dash when undefined."""
+    return "–" if x is None else f"{x:.2f}×"
+
+
+#: one line on the oracle reference, for every report
+ORACLE_NOTE = ("oracle: the learner's own oracle_task() — the task an all-seeing teacher that reads the ground truth would pick — "
+               "run through the same loop; the limit, not a teacher (never ranked). ÷orc: final / the oracle's final; "
+               "→rnd÷orc: budget to reach random's final / the oracle's (1 = as fast as the oracle).")
 
 
 # ------------------------------------------------------------------ figures
@@ -109,7 +124,7 @@ def plot_curves(results: dict[str, Any], scenario: str, path: Path) -> Path:
                 continue
             m = np.asarray(m, dtype=float)
             s = np.asarray(t["curve_std"][key], dtype=float)
-            style = "--" if name == "random" else "-"
+            style = "--" if name == "random" else ":" if t.get("oracle") else "-"
             ax.plot(x, m, style, color=colours[name], label=name, lw=1.8)
             # mean ± std, kept inside what the seeds reached (a fraction never exceeds 1)
             runs = [r["curve"][key] for r in t.get("runs", []) if "error" not in r and key in r.get("curve", {})]
@@ -234,14 +249,15 @@ def print_leaderboard(results: dict[str, Any], console: Any = None) -> None:
         arrow = "↓" if info["lower_is_better"] else "↑"
         table = Table(title=f"[bold]{s}[/] — {info['metric']} {arrow}, budget {info['budget']}, {results['meta']['seeds']} seeds",
                       title_justify="left", header_style="bold")
-        for col in ("#", "teacher", "final", "± std", "AUC", "÷rnd", "→rnd", "mastery", "s/run"):
+        for col in ("#", "teacher", "final", "± std", "AUC", "÷rnd", "→rnd", "÷orc", "→rnd÷orc", "mastery", "s/run"):
             table.add_column(col, justify="left" if col == "teacher" else "right")
         for r in scenario_rows(info):
             mastery = (fmt(r["mastery"], 0) if r["mastery"] is not None else "–") + f" ({r['mastery_reached']})"
             to_rnd = f"{r['to_random']:.0%}" if r["to_random"] is not None else "–"
             name = r["teacher"] + (f" [red]({r['failed']} failed)[/]" if r["failed"] else "")
             final = fmt(r["final"]) if r["final"] is not None else "[red]failed[/]"
-            table.add_row(_rank_cell(r), name, final, fmt(r["final_std"]), fmt(r["auc"]), fmt(r["ratio"], 2), to_rnd, mastery, f"{r['time']:.2f}")
+            table.add_row(_rank_cell(r), name, final, fmt(r["final_std"]), fmt(r["auc"]), fmt(r["ratio"], 2), to_rnd,
+                          fmt(r["vs_oracle"], 2), _times(r["budget_vs_oracle"]), mastery, f"{r['time']:.2f}")
         console.print(table)
         for line in _baseline_notes(info):
             console.print(f"  [dim]{line}[/]")
@@ -250,6 +266,8 @@ def print_leaderboard(results: dict[str, Any], console: Any = None) -> None:
     console.print("[dim]final: mean of the last evaluation over seeds · AUC: area under the curve / budget · ÷rnd: final / random's · "
                   "→rnd: share of the budget the mean curve needs to reach random's final · mastery: mean episodes until "
                   "mastered_fraction = 1 when every seed got there (seeds that got there)[/]")
+    if any(t.get("oracle") for info in results["scenarios"].values() for t in info["teachers"].values()):
+        console.print(f"[dim]{ORACLE_NOTE}[/]")
     board = Table(title="[bold]overall[/] — mean rank over scenarios (by final metric)", title_justify="left", header_style="bold")
     for col in ("#", "teacher", "mean rank", "scenarios"):
         board.add_column(col, justify="left" if col == "teacher" else "right")
@@ -335,7 +353,8 @@ def write_html(results: dict[str, Any], path: Path, figures: dict[str, list[Path
                      f"metric <code>{e(info['metric'])}</code> ({arrow}) · budget {info['budget']} · batch {info['batch']} · "
                      f"{len(info['episodes'])} evaluations · space: {e(sdesc)}</p>")
         parts.append("<table><tr><th>#</th><th class='l'>teacher</th><th>final ± std</th><th>AUC</th><th>÷ random</th>"
-                     "<th>budget to random's final</th><th>episodes to full mastery</th><th>s / run</th></tr>")
+                     "<th>budget to random's final</th><th>÷ oracle</th><th>budget to random's final ÷ oracle's</th>"
+                     "<th>episodes to full mastery</th><th>s / run</th></tr>")
         for r in scenario_rows(info):
             cls = " class='best'" if r["rank"] == 1 else ""
             final = f"{fmt(r['final'])} ± {fmt(r['final_std'])}" if r["final"] is not None else "failed"
@@ -343,7 +362,8 @@ def write_html(results: dict[str, Any], path: Path, figures: dict[str, list[Path
             to_rnd = f"{r['to_random']:.0%}" if r["to_random"] is not None else "–"
             failed = f" <span class='err'>({r['failed']} failed)</span>" if r["failed"] else ""
             parts.append(f"<tr{cls}><td>{_rank_cell(r)}</td><td class='l'>{e(r['teacher'])}{failed}</td><td>{final}</td><td>{fmt(r['auc'])}</td>"
-                         f"<td>{fmt(r['ratio'], 2)}</td><td>{to_rnd}</td><td>{mastery}</td><td>{r['time']:.2f}</td></tr>")
+                         f"<td>{fmt(r['ratio'], 2)}</td><td>{to_rnd}</td><td>{fmt(r['vs_oracle'], 2)}</td><td>{_times(r['budget_vs_oracle'])}</td>"
+                         f"<td>{mastery}</td><td>{r['time']:.2f}</td></tr>")
         parts.append("</table>")
         for line in _baseline_notes(info):
             parts.append(f"<p class='skip'>{e(line)}</p>")
@@ -357,7 +377,8 @@ def write_html(results: dict[str, Any], path: Path, figures: dict[str, list[Path
     parts.append("<p class='meta'>AUC: area under the metric curve divided by the budget (the run's average). "
                  "÷ random: final mean over random's. Budget to random's final: share of the budget the mean curve needs to reach random's final mean "
                  "(linear interpolation between evaluations). Episodes to full mastery: first evaluation at which <code>mastered_fraction</code> = 1, "
-                 "mean over seeds, shown only when every seed got there (reached/seeds in brackets).</p>")
+                 "mean over seeds, shown only when every seed got there (reached/seeds in brackets). "
+                 f"{e(ORACLE_NOTE)}</p>")
     parts.append("</main></body></html>\n")
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
@@ -393,7 +414,30 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
     for s, name, t in baselines:
         cells = [fmt(t.get("final_mean")) if other == s and t.get("final_mean") is not None else "—" for other in scen]
         lines.append(f"| `{name}` (baseline) | – | " + " | ".join(cells) + " |")
+    oracles = {s: t for s in scen for t in results["scenarios"][s]["teachers"].values() if t.get("oracle")}
+    if oracles:
+        cells = [fmt(oracles[s].get("final_mean")) if s in oracles else "—" for s in scen]
+        lines.append("| `oracle` (reference, reads the ground truth) | – | " + " | ".join(cells) + " |")
     lines += ["", "Metrics: " + ", ".join(f"{s}: {results['scenarios'][s]['metric']}" for s in scen) + ".", ""]
+    if oracles:
+        lines += [
+            ("Against the oracle: final metric ÷ the oracle's final, and budget to reach random's final ÷ the oracle's "
+             "(— where undefined: no oracle, random did not move, or the curve never got there):"),
+            "",
+            "| teacher | " + " | ".join(scen) + " |",
+            "|---|" + "---:|" * len(scen),
+        ]
+        for row in results.get("leaderboard", []):
+            cells = []
+            for s in scen:
+                t = results["scenarios"][s]["teachers"].get(row["teacher"])
+                if t is None or s not in oracles:
+                    cells.append("—")
+                else:
+                    b = t.get("budget_ratio_to_oracle")
+                    cells.append(f"{fmt(t.get('ratio_to_oracle'), 2)} / {'—' if b is None else f'{b:.2f}×'}")
+            lines.append(f"| `{row['teacher']}` | " + " | ".join(cells) + " |")
+        lines += ["", ORACLE_NOTE, ""]
     if results.get("targets"):
         lines += ["| scenario | target | measured | status | detail |", "|---|---|---:|---|---|"]
         for c in results["targets"]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from pedagogy.bench.loop import run_one
 from pedagogy.bench.plan import (
+    ORACLE,
     SUITES,
     BenchError,
     RunSpec,
@@ -58,7 +59,9 @@ def run(
     scenarios, teachers:
         Names to run (default: every registered one).  A teacher runs on each
         selected scenario whose space it accepts; a scenario's baselines (the
-        references its targets compare against) run with it.
+        references its targets compare against) run with it.  So does the
+        ``oracle`` reference row (the learner's own ``oracle_task()``, never
+        ranked) on every scenario whose learner implements it.
     seeds:
         Seed indices per (scenario, teacher) (default: the suite's, 3 or 10).
     budget:
@@ -92,6 +95,8 @@ def run(
     budgets = {s: int(budget if budget is not None else getattr(sim.get_scenario(s), SUITES[suite][1])) for s in sel.scenarios}
     specs = plan_runs(sel, n_seeds, budgets, int(base_seed), int(mastery_probes))
     outputs = execute(specs, n_jobs, progress, on_error)
+    # the oracle reference rows are part of the results (never ranked); record which scenarios have one
+    oracles = [s for s in sel.scenarios if sel.oracle.get(s)]
 
     results: dict[str, Any] = {
         "format": RESULTS_FORMAT,
@@ -106,6 +111,7 @@ def run(
             "mastery_probes": int(mastery_probes),
             "teachers": sel.teachers,
             "scenarios": sel.scenarios,
+            "oracle": oracles,
         },
         "scenarios": {s: _scenario_results(s, sel, budgets[s], n_seeds, outputs) for s in sel.scenarios},
     }
@@ -141,11 +147,17 @@ def _scenario_results(s: str, sel: Selection, budget: int, n_seeds: int, outputs
         info["judged_budget"] = sc.judged_budget
     entries: list[tuple[str, dict[str, Any] | None]] = [(t, None) for t in sel.applicable[s]]
     entries += [(b.name, {"teacher": b.teacher, "options": dict(b.options), "doc": b.doc}) for b in sel.baselines[s]]
+    if sel.oracle.get(s):
+        entries.append((ORACLE, None))
+    if sc.signals:
+        info["signals"] = dict(sc.signals)
     for name, baseline in entries:
         runs = [by_key[(name, i)] for i in range(n_seeds)]
         tres: dict[str, Any] = {"runs": runs}
         if baseline is not None:
             tres["baseline"] = baseline
+        if name == ORACLE and sel.oracle.get(s):
+            tres["oracle"] = True
         if runs[0].get("tasks") is not None:
             tres["tasks"] = runs[0].pop("tasks")
         for r in runs:

@@ -80,8 +80,13 @@ def ranks(values: dict[str, float], lower_is_better: bool, tiebreak: dict[str, f
 def summarise_scenario(info: dict[str, Any]) -> None:
     """Fill in per-teacher summaries and ranks of one scenario's results (in place).
 
-    Baseline runs (entries with a ``"baseline"`` key) are summarised like the
-    teachers but not ranked: they are the reference, not contestants.
+    Baseline runs (entries with a ``"baseline"`` key) and the oracle
+    reference (``"oracle": true``) are summarised like the teachers but not
+    ranked: they are references, not contestants.  Every entry gets
+    ``ratio_to_oracle`` (final mean / the oracle's) and
+    ``budget_ratio_to_oracle`` (budget to reach random's final / the
+    oracle's), ``None`` where undefined (no oracle, an oracle at 0, random
+    that did not move, a curve that never got there).
     """
     metric, lib, budget = info["metric"], info["lower_is_better"], info["budget"]
     finals: dict[str, float] = {}
@@ -91,7 +96,8 @@ def summarise_scenario(info: dict[str, Any]) -> None:
         tres["errors"] = sorted({r["error"] for r in tres["runs"] if "error" in r})
         if not ok:
             tres.update(final_mean=None, final_std=None, auc_mean=None, auc_std=None, mastery_episode_mean=None,
-                        mastery_reached=0, curve_mean={}, curve_std={}, ratio_to_random=None, budget_to_random_final=None, rank=None)
+                        mastery_reached=0, curve_mean={}, curve_std={}, ratio_to_random=None, budget_to_random_final=None, rank=None,
+                        ratio_to_oracle=None, budget_ratio_to_oracle=None)
             continue
         if not info.get("episodes"):
             info["episodes"] = ok[0]["episodes"]
@@ -117,7 +123,7 @@ def summarise_scenario(info: dict[str, Any]) -> None:
             k: [float(v) for v in (np.std([r["curve"][k] for r in ok], axis=0, ddof=1) if len(ok) > 1 else np.zeros(len(ok[0]["curve"][k])))]
             for k in keys
         }
-        if tres["final_mean"] is not None and "baseline" not in tres:
+        if tres["final_mean"] is not None and "baseline" not in tres and not tres.get("oracle"):
             finals[name] = tres["final_mean"]
     rnd = info["teachers"].get("random", {}).get("final_mean")
     rnd_curve = info["teachers"].get("random", {}).get("curve_mean", {}).get(metric)
@@ -130,6 +136,12 @@ def summarise_scenario(info: dict[str, Any]) -> None:
             tres["budget_to_random_final"] = budget_to_reach(info["episodes"], tres["curve_mean"][metric], rnd, budget, lib)
         else:
             tres["budget_to_random_final"] = None
+    orc = next((t for t in info["teachers"].values() if t.get("oracle")), {})
+    orc_final, orc_budget = orc.get("final_mean"), orc.get("budget_to_random_final")
+    for tres in info["teachers"].values():
+        fm, bt = tres.get("final_mean"), tres.get("budget_to_random_final")
+        tres["ratio_to_oracle"] = finite(fm / orc_final) if fm is not None and orc_final not in (None, 0.0) else None
+        tres["budget_ratio_to_oracle"] = finite(bt / orc_budget) if bt is not None and orc_budget not in (None, 0.0) else None
     # Equal finals (e.g. several teachers reach full mastery) are ordered by the area under the curve: sooner is better.
     aucs = {n: info["teachers"][n]["auc_mean"] for n in finals}
     order = ranks(finals, lib, aucs) if finals else {}

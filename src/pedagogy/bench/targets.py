@@ -59,8 +59,8 @@ def target_checks(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------------- measures
 def _contestants(info: dict[str, Any], exclude: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
-    """The teachers' summaries, baselines and ``exclude`` left out."""
-    return {n: t for n, t in info["teachers"].items() if "baseline" not in t and n not in exclude}
+    """The teachers' summaries, baselines, the oracle reference and ``exclude`` left out."""
+    return {n: t for n, t in info["teachers"].items() if "baseline" not in t and not t.get("oracle") and n not in exclude}
 
 
 def _final(info: dict[str, Any], teacher: str, key: str | None = None) -> float | None:

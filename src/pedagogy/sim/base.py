@@ -7,7 +7,14 @@ A learner is anything with
   ``task``; returns the score the teacher sees, in the scale its teachers
   expect (documented per learner);
 * ``evaluate() -> dict[str, float]`` — ground-truth mastery the teacher never
-  sees; always has ``"mastered_fraction"`` in [0, 1].
+  sees; always has ``"mastered_fraction"`` in [0, 1];
+* optionally ``oracle_task() -> task`` — the task an all-seeing teacher, one
+  that reads the learner's ground truth, would practise now.  The benchmark
+  runs it as the ``oracle`` reference row (the limit in every table, never
+  ranked) on every scenario whose learner implements it;
+* optionally ``signals`` / ``use_signal(name)`` — other scores ``practice``
+  can return (e.g. a group's success rate besides its mean |advantage|); a
+  scenario's ``signals`` says which teachers get which.
 
 A :class:`Scenario` names a learner configuration together with its budgets
 and its targets (:mod:`pedagogy.sim.targets`), so ``pedagogy bench`` can run
@@ -52,6 +59,8 @@ class Learner(ABC):
     space: Space
     #: declared constructor parameters: name -> rule (see :mod:`pedagogy.params`)
     parameters: ClassVar[Mapping[str, Rule]] = {}
+    #: the scores :meth:`practice` can be switched to with :meth:`use_signal` (none by default)
+    signals: ClassVar[tuple[str, ...]] = ()
 
     def _error(self, message: str) -> ValueError:
         """A ``ValueError`` that names the learner class."""
@@ -72,6 +81,21 @@ class Learner(ABC):
     @abstractmethod
     def evaluate(self) -> dict[str, float]:
         """Ground-truth mastery; at least ``mastered_fraction`` in [0, 1]."""
+
+    def oracle_task(self) -> Any:
+        """The task an all-seeing teacher would pick now, from the learner's ground truth.
+
+        A task of :attr:`space`; it must not change the learner (no practice,
+        no random draws from the learner's generator), so the oracle's run is
+        as reproducible as any teacher's.  Learners that cannot say raise
+        ``NotImplementedError`` (the default); the benchmark then runs no
+        oracle row for them.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no oracle_task()")
+
+    def use_signal(self, signal: str) -> None:
+        """Make :meth:`practice` return score ``signal`` (one of :attr:`signals`); learners without alternatives refuse."""
+        raise self._error(f"has no signal {signal!r} (signals: {', '.join(self.signals) or 'none'})")
 
 
 @dataclass(frozen=True)
@@ -100,6 +124,10 @@ class Scenario:
     judged_budget:
         The budget the targets are set at; a shorter run reports them as not
         judged, with the reason (``None``: judged at any budget).
+    signals:
+        Teacher name -> the learner signal (:meth:`Learner.use_signal`) that
+        teacher's runs observe; teachers not named get ``practice``'s default
+        score.  Lets each teacher see the score its algorithm documents.
     """
 
     name: str
@@ -114,6 +142,7 @@ class Scenario:
     tags: tuple[str, ...] = field(default_factory=tuple)
     targets: tuple[Target, ...] = ()
     judged_budget: int | None = None
+    signals: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         positive = Interval(Integral, 1)
@@ -126,6 +155,8 @@ class Scenario:
             "targets": Satisfies(lambda v: isinstance(v, tuple) and all(isinstance(t, Target) for t in v), "a tuple of Target"),
             "judged_budget": Nullable(positive),
             "tags": ListOf(InstanceOf(str, "a string"), min_len=0),
+            "signals": Satisfies(lambda v: isinstance(v, Mapping) and all(isinstance(k, str) and isinstance(x, str) for k, x in v.items()),
+                                 "a dict teacher name -> signal name"),
         }, f"Scenario {self.name!r}", word="field")
         names = [b.name for b in self.baselines]
         if len(set(names)) != len(names):

@@ -77,6 +77,11 @@ class GridLearner(Learner):
     episode divided by ``cap`` (in [0, 1]), plus ``noise`` times a standard
     Gaussian, clipped to [0, 1] — a normalised episodic return.
 
+    :meth:`oracle_task`: the centre of the easiest cube that is learnable,
+    unlocked and not mastered (fewest episodes left to mastery, then nearest
+    the start corner); when every learnable cube is mastered, the one with
+    the lowest competence (review, which matters under forgetting).
+
     :meth:`evaluate` returns ``mastered_fraction`` = mastered cubes / *all*
     cubes (the "% mastered cubes" of the ALP-GMM paper), and also
     ``mastered_learnable_fraction`` (mastered / learnable cubes),
@@ -328,6 +333,49 @@ class GridLearner(Learner):
             "mean_competence": float(comp.mean() / self.cap),
             "unlocked_fraction": unlocked / self.n_cubes,
         }
+
+    def _oracle_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(previous learnable neighbours padded with -1, rank nearest the start corner, gain per episode), built once."""
+        tables = getattr(self, "_oracle_cache", None)
+        if tables is None:
+            prev = [self._previous(c) for c in range(self.n_cubes)]
+            width = max(1, max(len(p) for p in prev))
+            padded = np.full((self.n_cubes, width), -1, dtype=np.int64)
+            for c, p in enumerate(prev):
+                padded[c, : len(p)] = p
+            order = np.lexsort((np.arange(self.n_cubes), self._coords.sum(axis=1)))
+            rank = np.empty(self.n_cubes, dtype=np.int64)
+            rank[order] = np.arange(self.n_cubes)
+            tables = self._oracle_cache = (padded, rank, np.asarray(self._gain, dtype=float))
+        return tables
+
+    def oracle_task(self) -> np.ndarray:
+        """The centre of the cube an all-seeing teacher practises now (see the class docstring); irrelevant parameters at 0.5."""
+        prev, rank, gain = self._oracle_tables()
+        comp = np.asarray(self._comp, dtype=float)
+        if self.forgetting:
+            comp = np.maximum(0.0, comp - self.forgetting * (self.episodes - np.asarray(self._last)))
+        learnable = self._learnable_arr
+        mastered = (comp >= self.threshold) & learnable
+        if self.forgetting:
+            padded_mastered = np.append(mastered, False)  # index -1 (padding) reads False
+            unlocked = np.asarray(self._always_unlocked) | padded_mastered[prev].any(axis=1)
+        else:
+            unlocked = np.asarray(self._unlocked_cache) | np.asarray(self._always_unlocked)
+        todo = np.flatnonzero(learnable & unlocked & ~mastered)
+        if todo.size:
+            left = np.ceil((self.threshold - comp[todo]) / gain[todo] - 1e-9)  # episodes still needed
+            cube = int(todo[np.lexsort((rank[todo], left))[0]])
+        else:
+            pool = np.flatnonzero(learnable)
+            cube = int(pool[np.lexsort((rank[pool], comp[pool]))[0]])
+        n = self.cubes_per_dim
+        centre = []
+        for d in range(self.dims):
+            logical = int(self._coords[cube][d])
+            b = self._perm[d].index(logical)  # the box bin holding this logical coordinate
+            centre.append((b + 0.5) / n)
+        return np.array(centre + [0.5] * self.irrelevant_dims)
 
     def __repr__(self) -> str:
         return (

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from pedagogy.params import Interval, Nullable, Rule, Satisfies
+from pedagogy.params import Interval, Nullable, OneOf, Rule, Satisfies
 from pedagogy.sim.base import Learner, Scenario, names_rule, register_scenario
 from pedagogy.sim.targets import BudgetToReach, Target
 from pedagogy.spaces import Discrete
@@ -66,16 +66,35 @@ class LLMMixLearner(Learner):
       ones have lifted it.
     * ``unlearnable`` distributions never change (rate 0, no transfer in).
 
-    Score (what the teacher sees): the mean absolute group-normalised
-    advantage ``mean_i |r_i - mean(r)| / (std(r) + 1e-6)`` (population std),
-    exactly 0 when all rollouts agree and about ``2 sqrt(q (1 - q))`` for a
-    success share ``q`` otherwise.
+    * ``noisy_sources`` (default none): extra sources, ``levels`` levels
+      each, whose verifier is broken — every rollout's reward is a fair coin
+      (``Bernoulli(coin)``) whatever the model does.  Their groups almost
+      always disagree, so their mean |advantage| is near its maximum (about
+      0.93 for ``coin = 0.5`` and ``G = 8``), yet practising them changes
+      nothing: no skill grows, nothing transfers.  This is the trap of
+      advantage-driven curricula (high advantage, nothing to learn).
+
+    Score (what the teacher sees), chosen by ``signal``:
+
+    * ``"advantage"`` (default): the mean absolute group-normalised advantage
+      ``mean_i |r_i - mean(r)| / (std(r) + 1e-6)`` (population std), exactly
+      0 when all rollouts agree and about ``2 sqrt(q (1 - q))`` for a success
+      share ``q`` otherwise — the DUMP/SEC signal;
+    * ``"success_rate"``: the group's mean reward ``q = k / G`` (the success
+      rate of the prompt's rollouts), which a GRPO trainer also has.  The
+      advantage is a function of it, so this signal carries strictly more.
 
     :meth:`evaluate`: the held-out accuracy of each distribution is its true
     success probability ``p_d`` (the limit of an infinite held-out set: no
     sampling noise, so curves compare exactly), under the key
-    ``"accuracy/<name>"``; ``mean_accuracy`` (over distributions) and
-    ``mastered_fraction`` (share of distributions with ``p_d >= threshold``).
+    ``"accuracy/<name>"``; ``mean_accuracy`` (over the real distributions:
+    the noisy ones, whose held-out accuracy is meaningless, are left out and
+    reported as ``accuracy/<name>`` = ``coin`` only) and ``mastered_fraction``
+    (share of real distributions with ``p_d >= threshold``).
+
+    :meth:`oracle_task`: the distribution whose next step has the largest
+    expected gain in mean held-out accuracy, computed from the simulator's
+    own state (see the method).
 
     Parameters
     ----------
@@ -100,6 +119,13 @@ class LLMMixLearner(Learner):
         level of the last source).
     threshold:
         Accuracy at which a distribution counts as mastered (default 0.5).
+    noisy_sources:
+        Names of extra coin-flip sources (default none), see above.
+    coin:
+        Reward probability of a noisy source's rollouts (default 0.5).
+    signal:
+        What :meth:`practice` returns: ``"advantage"`` (default) or
+        ``"success_rate"``; :meth:`use_signal` switches it.
     seed:
         Seed of the rate jitter and the rollouts.
     """
@@ -112,7 +138,12 @@ class LLMMixLearner(Learner):
         "rate": Interval(Real, 0), "rate_spread": Interval(Real, 0, 5), "transfer": Interval(Real, 0, 1),
         "source_offset": Interval(Real, 0, 10), "threshold": Interval(Real, 0, 1),
         "unlearnable": Nullable(names_rule("distribution names")),
+        "noisy_sources": Satisfies(lambda v: isinstance(v, (list, tuple)) and (len(v) == 0 or _source_names(v)),
+                                   "a list of unique names without '/'"),
+        "coin": Interval(Real, 0, 1), "signal": OneOf("advantage", "success_rate"),
     }
+    #: the scores :meth:`practice` can return (see ``signal``)
+    signals: ClassVar[tuple[str, ...]] = ("advantage", "success_rate")
 
     def __init__(
         self,
@@ -125,23 +156,35 @@ class LLMMixLearner(Learner):
         source_offset: float = 0.5,
         unlearnable: Sequence[str] | None = None,
         threshold: float = 0.5,
+        noisy_sources: Sequence[str] = (),
+        coin: float = 0.5,
+        signal: str = "advantage",
         seed: int = 0,
     ):
         self._check_parameters(sources=sources, levels=levels, group=group, seed=seed, rate=rate, rate_spread=rate_spread,
-                               transfer=transfer, source_offset=source_offset, threshold=threshold, unlearnable=unlearnable)
+                               transfer=transfer, source_offset=source_offset, threshold=threshold, unlearnable=unlearnable,
+                               noisy_sources=noisy_sources, coin=coin, signal=signal)
+        clash = sorted(set(sources) & set(noisy_sources))
+        if clash:
+            raise self._error(f"source {clash[0]!r} is both a real and a noisy source")
         self.rate, self.rate_spread, self.transfer = float(rate), float(rate_spread), float(transfer)
         self.source_offset, self.threshold = float(source_offset), float(threshold)
         self.sources = list(sources)
         self.levels = int(levels)
         self.group = int(group)
         self.seed = int(seed)
+        self.noisy_sources = list(noisy_sources)
+        self.coin = float(coin)
+        self.signal = str(signal)
         self.rng = np.random.default_rng(seed)
 
         names = [f"{s}/level{k}" for s in self.sources for k in range(1, self.levels + 1)]
-        self.space = Discrete(names, difficulty=[float(k) for _ in self.sources for k in range(1, self.levels + 1)])
+        self.n_real = len(names)
+        noisy = [f"{s}/level{k}" for s in self.noisy_sources for k in range(1, self.levels + 1)]
+        self.space = Discrete(names + noisy, difficulty=[float(k) for _ in self.sources + self.noisy_sources for k in range(1, self.levels + 1)])
         if unlearnable is None:
             unlearnable = [names[-1]]
-        unknown = [u for u in unlearnable if u not in self.space]
+        unknown = [u for u in unlearnable if u not in names]
         if unknown:
             raise self._error(f"unlearnable names unknown distribution {unknown[0]!r} (tasks look like {names[0]!r})")
         self.unlearnable = frozenset(unlearnable)
@@ -161,10 +204,48 @@ class LLMMixLearner(Learner):
                 self._next.append(None if nxt is None or names[nxt] in self.unlearnable else nxt)
         self.steps = 0
 
+    def use_signal(self, signal: str) -> None:
+        """Switch what :meth:`practice` returns (one of :attr:`signals`)."""
+        if signal not in self.signals:
+            raise self._error(f"unknown signal {signal!r} (known: {', '.join(self.signals)})")
+        self.signal = signal
+
     def success_probability(self, task: Any) -> float:
-        """True success probability of a distribution (its held-out accuracy)."""
+        """True success probability of a distribution's rollouts (for a real one, its held-out accuracy)."""
         i = self.space.index(task)
-        return self._ceiling[i] * _sigmoid(self._z[i])
+        return self.coin if i >= self.n_real else self._ceiling[i] * _sigmoid(self._z[i])
+
+    def oracle_task(self) -> str:
+        """The distribution an all-seeing teacher practises now: the largest expected one-step gain in mean held-out accuracy.
+
+        For real distribution ``d`` the step is informative with probability
+        ``1 - p_d**G - (1 - p_d)**G``; then ``z_d`` grows by ``rate_d`` and the
+        levels above it by the transferred shares (:meth:`practice`'s rule).
+        The gain is that probability times the resulting change of
+        ``mean_accuracy``, computed exactly from the current ``z``.  Noisy and
+        unlearnable distributions gain nothing.  Ties go to the first
+        distribution.  Myopic (one step ahead), so a limit in practice rather
+        than a proven optimum.
+        """
+        n = self.n_real
+        best, best_gain = 0, -1.0
+        g = self.group
+        for i in range(n):
+            if not self._rate[i]:
+                continue
+            p = self._ceiling[i] * _sigmoid(self._z[i])
+            informative = 1.0 - p**g - (1.0 - p) ** g
+            gain, j, delta = 0.0, i, self._rate[i]
+            while delta > 1e-12:
+                gain += self._ceiling[j] * (_sigmoid(self._z[j] + delta) - _sigmoid(self._z[j]))
+                nxt = self._next[j]
+                if nxt is None:
+                    break
+                j, delta = nxt, delta * self.transfer
+            gain *= informative / n
+            if gain > best_gain:
+                best, best_gain = i, gain
+        return str(self.space.tasks[best])
 
     def _grow(self, i: int, delta: float) -> None:
         # Progress flows down the source's levels, shrinking by ``transfer`` each level.
@@ -181,15 +262,19 @@ class LLMMixLearner(Learner):
             i = self.space.index(task)
         except (KeyError, TypeError):
             raise self._error(f"unknown distribution {task!r}") from None
-        p = self._ceiling[i] * _sigmoid(self._z[i])
+        noisy = i >= self.n_real
+        p = self.coin if noisy else self._ceiling[i] * _sigmoid(self._z[i])
         g = self.group
         k = int(self.rng.binomial(g, p))
         self.steps += 1
-        if k == 0 or k == g:
-            return 0.0  # every rollout agrees: zero advantage, zero gradient
-        if self._rate[i]:
-            self._grow(i, self._rate[i])
         q = k / g
+        if k == 0 or k == g:
+            # every rollout agrees: zero advantage, zero gradient
+            return q if self.signal == "success_rate" else 0.0
+        if not noisy and self._rate[i]:
+            self._grow(i, self._rate[i])
+        if self.signal == "success_rate":
+            return q
         sd = math.sqrt(q * (1.0 - q))
         # k rewards of 1 at distance 1 - q from the mean, g - k rewards of 0 at distance q.
         return (k * (1.0 - q) + (g - k) * q) / g / (sd + _EPS)
@@ -198,12 +283,14 @@ class LLMMixLearner(Learner):
         """Ground truth: see the class docstring."""
         acc = [c * _sigmoid(z) for c, z in zip(self._ceiling, self._z)]
         out = {f"accuracy/{name}": a for name, a in zip(self.space.tasks, acc)}
+        out.update({f"accuracy/{name}": self.coin for name in self.space.tasks[self.n_real:]})
         out["mean_accuracy"] = float(sum(acc) / len(acc))
         out["mastered_fraction"] = sum(a >= self.threshold for a in acc) / len(acc)
         return out
 
     def __repr__(self) -> str:
-        return f"LLMMixLearner(sources={self.sources!r}, levels={self.levels}, group={self.group}, seed={self.seed})"
+        noisy = f", noisy_sources={self.noisy_sources!r}" if self.noisy_sources else ""
+        return f"LLMMixLearner(sources={self.sources!r}, levels={self.levels}, group={self.group}{noisy}, seed={self.seed})"
 
 
 def _llm_mix(seed: int) -> LLMMixLearner:
@@ -228,5 +315,39 @@ register_scenario(
             Target(f"{t} reaches random's final mean_accuracy within 70 % of the budget", BudgetToReach(t, "random"), 0.70, "<=")
             for t in ("dump", "sec")
         ),
+        signals={"sec-lp": "success_rate"},
+    )
+)
+
+
+#: the extra sources of ``llm-mix-noisy``: two, as many levels as the real ones (8 of 20 distributions)
+NOISY_SOURCES = ("noisy-a", "noisy-b")
+
+
+def _llm_mix_noisy(seed: int) -> LLMMixLearner:
+    return LLMMixLearner(noisy_sources=NOISY_SOURCES, seed=seed)
+
+
+#: the teacher built for noisy sources; it observes a group's success rate, the other teachers the default |advantage|
+ROBUST = "sec-lp"
+
+# llm-mix-noisy: the llm-mix learner plus two coin-flip sources (8 of the 20
+# distributions).  Nothing here is tuned to a teacher: two sources with the
+# real ones' four levels, a fair coin (the largest group advantage there is),
+# and no effect of noisy steps on the real skills (the cost is the wasted
+# budget only).  Uniform sampling spends 40 % of the budget on them.
+register_scenario(
+    Scenario(
+        name="llm-mix-noisy",
+        description="llm-mix plus 2 coin-flip sources x 4 levels (reward a fair coin whatever the model learns: high advantage, nothing to learn)",
+        factory=_llm_mix_noisy,
+        budget_quick=4000,
+        budget_full=16000,
+        evaluations=40,
+        metric="mean_accuracy",
+        batch=8,
+        tags=("discrete", "llm", "noisy"),
+        targets=(Target(f"{ROBUST} reaches random's final mean_accuracy within 60 % of the budget", BudgetToReach(ROBUST, "random"), 0.60, "<="),),
+        signals={ROBUST: "success_rate"},
     )
 )

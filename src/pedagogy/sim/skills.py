@@ -58,6 +58,11 @@ class SkillsLearner(Learner):
     (TSCL's teacher observes a validation accuracy); ``trials=1`` gives a
     single Bernoulli success.
 
+    :meth:`oracle_task`: the first learnable task in topological order that
+    is open and not mastered; when there is none, the learnable task with the
+    lowest competence (review: under forgetting it is the one that will fall
+    below mastery first).
+
     :meth:`evaluate`: ``mastered_fraction`` (mastered / all tasks, the
     unlearnable ones included), ``mastered_learnable_fraction`` and
     ``mean_competence`` (mean ``c`` over all tasks).
@@ -162,6 +167,17 @@ class SkillsLearner(Learner):
         self._comp[i] = c
         self._last[i] = t + 1
         return float(self.rng.binomial(self.trials, c)) / self.trials
+
+    def oracle_task(self) -> str:
+        """The task an all-seeing teacher practises now (see the class docstring)."""
+        t = self.steps
+        comp = [self._competence_now(i, t) for i in range(len(self._comp))]
+        learnable = [i for i, r in enumerate(self._rate) if r > 0.0]
+        for i in learnable:  # space.tasks are in topological order
+            if comp[i] < self.threshold and all(comp[j] >= self.known for j in self._prereq[i]):
+                return str(self.space.tasks[i])
+        pool = learnable or list(range(len(comp)))
+        return str(self.space.tasks[min(pool, key=lambda i: (comp[i], i))])
 
     def evaluate(self) -> dict[str, float]:
         """Ground truth: see the class docstring."""

@@ -61,6 +61,11 @@ class StudentsLearner(Learner):
 
     Score (what the teacher sees): the correctness of the answer, 0.0 or 1.0.
 
+    :meth:`oracle_task`: the first skill in topological order that is in the
+    unknown state (never learned, or forgotten) while all its prerequisites
+    are learned — the mastery-learning ideal with the hidden state in view;
+    when every skill is learned, the first skill (nothing left to teach).
+
     :meth:`evaluate`: ``mastered_fraction`` (fraction of skills in the learned
     state), ``all_mastered`` (1.0 if every skill is learned, else 0.0) and
     ``expected_accuracy`` (mean probability of a correct answer over skills).
@@ -153,6 +158,14 @@ class StudentsLearner(Learner):
             self._known[i] = True
         self.answers += 1
         return 1.0 if correct else 0.0
+
+    def oracle_task(self) -> str:
+        """The skill an all-seeing tutor gives next (see the class docstring)."""
+        known = self._known
+        for i, k in enumerate(known):  # tasks are in topological order
+            if not k and all(known[j] for j in self._prereq[i]):
+                return str(self.space.tasks[i])
+        return str(self.space.tasks[0])
 
     def _p_correct(self, i: int, known: bool) -> float:
         """P(correct answer) on skill ``i`` in the given state: BKT's emission (1 - slip or guess)."""
