@@ -155,7 +155,8 @@ def api(db_url: str) -> Iterator[Api]:
     from pedagogy.service.app import create_app
     from pedagogy.service.config import Settings
 
-    app = create_app(Settings(db=db_url, admin_key=ADMIN, max_body_bytes=64_000), migrate=False)
+    # "normal": fast commits; durability with the default ("full") is checked by test_crash.py
+    app = create_app(Settings(db=db_url, admin_key=ADMIN, max_body_bytes=64_000, sqlite_synchronous="normal"), migrate=False)
     with TestClient(app) as client:
         yield Api(client, app.state.store)
     app.state.store.dispose()
@@ -234,7 +235,7 @@ class ThreadServer:
         from pedagogy.service.app import create_app
         from pedagogy.service.config import Settings
 
-        self.app = create_app(Settings(db=db, admin_key=ADMIN), migrate=False)
+        self.app = create_app(Settings(db=db, admin_key=ADMIN, sqlite_synchronous="normal"), migrate=False)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="error"))

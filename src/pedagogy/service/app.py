@@ -163,7 +163,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
         from pedagogy.service.db import migrate as run_migrations
 
         run_migrations(settings.db)
-    store = store or Store(settings.db, pool_size=settings.pool_size)
+    store = store or Store(settings.db, pool_size=settings.pool_size, sqlite_synchronous=settings.sqlite_synchronous)
     if settings.admin_key:
         store.ensure_admin_key(settings.admin_key)
 

@@ -38,6 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--max-body-bytes", type=int, help=_env_help("max_body_bytes", d.max_body_bytes))
     p.add_argument("--admin-key", help=_env_help("admin_key", "none"))
     p.add_argument("--pool-size", type=int, help=_env_help("pool_size", d.pool_size))
+    p.add_argument("--sqlite-synchronous", choices=["full", "normal"], help=_env_help("sqlite_synchronous", d.sqlite_synchronous))
     p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], help=_env_help("log_level", d.log_level))
     p.set_defaults(func=_cmd_serve)
 
@@ -78,10 +79,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env(db=args.db, host=args.host, port=args.port, workers=args.workers,
                                      max_body_bytes=args.max_body_bytes, admin_key=args.admin_key,
-                                     pool_size=args.pool_size, log_level=args.log_level)
+                                     pool_size=args.pool_size, log_level=args.log_level,
+                                     sqlite_synchronous=args.sqlite_synchronous)
         settings.db = normalise_url(settings.db)
         migrate(settings.db)
-        store = Store(settings.db, pool_size=settings.pool_size)
+        store = Store(settings.db, pool_size=settings.pool_size, sqlite_synchronous=settings.sqlite_synchronous)
         created = store.ensure_admin_key(settings.admin_key)
     except Exception as exc:  # a bad URL, an unreachable database, ...
         print(f"pedagogy serve: error: {exc}", file=sys.stderr)

@@ -17,6 +17,7 @@ ENV: dict[str, tuple[str, str]] = {
     "max_body_bytes": ("PEDAGOGY_MAX_BODY_BYTES", "largest request body accepted (413 above)"),
     "admin_key": ("PEDAGOGY_ADMIN_KEY", "register this token as an admin API key at start (else one is created and printed on the first start)"),
     "pool_size": ("PEDAGOGY_POOL_SIZE", "database connections kept open per process"),
+    "sqlite_synchronous": ("PEDAGOGY_SQLITE_SYNCHRONOUS", "SQLite only: 'full' syncs every commit to disk (an acknowledged answer survives a power cut); 'normal' syncs at checkpoints (faster; survives a killed server, not a power cut)"),
     "log_level": ("PEDAGOGY_LOG_LEVEL", "uvicorn log level (critical, error, warning, info, debug)"),
 }
 
@@ -30,6 +31,7 @@ class Settings:
     max_body_bytes: int = 1_048_576
     admin_key: str | None = None
     pool_size: int = 10
+    sqlite_synchronous: str = "full"
     log_level: str = "warning"
 
     @classmethod
@@ -51,6 +53,8 @@ class Settings:
             v = getattr(self, name)
             if not isinstance(v, int) or v < (0 if name == "port" else 1):
                 raise ValueError(f"setting {name} must be a positive integer, got {v!r}")
+        if self.sqlite_synchronous not in ("full", "normal"):
+            raise ValueError(f"setting sqlite_synchronous must be 'full' or 'normal', got {self.sqlite_synchronous!r}")
 
     def to_env(self) -> dict[str, str]:
         """These settings as environment variables (how worker processes receive them)."""

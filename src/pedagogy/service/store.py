@@ -96,12 +96,13 @@ def _dumps(obj: Any) -> str:
 class Store:
     """Storage and the per-course runtimes of one process."""
 
-    def __init__(self, url: str, pool_size: int = 10) -> None:
+    def __init__(self, url: str, pool_size: int = 10, sqlite_synchronous: str = "full") -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.engine = make_engine(url, pool_size=pool_size, synchronous=sqlite_synchronous)
         self.backend = self.engine.dialect.name
         # SQLite: reads need no write lock (WAL readers run beside the writer).
-        self.read_engine = make_engine(url, pool_size=pool_size, immediate=False) if self.backend == "sqlite" else self.engine
+        self.read_engine = (make_engine(url, pool_size=pool_size, immediate=False, synchronous=sqlite_synchronous)
+                            if self.backend == "sqlite" else self.engine)
         self._runtimes: dict[int, core.CourseRuntime] = {}
         self._rt_lock = threading.Lock()
 
