@@ -253,3 +253,11 @@ class ThreadServer:
         self.server.should_exit = True
         self.thread.join(timeout=20)
         self.app.state.store.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A database of each backend with no schema at all."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return request.getfixturevalue("pg_fresh")
