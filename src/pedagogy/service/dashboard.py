@@ -195,7 +195,7 @@ def skill_graph_svg(prereq: dict[str, list[str]], known: dict[str, float], thres
         stroke = "stroke='#101828' stroke-width='3'" if mastered else "stroke='#475467' stroke-width='1'"
         if s == target:
             stroke = "stroke='#1d4ed8' stroke-width='3' stroke-dasharray='6 3'"
-        label = html.escape(s if len(s) <= 22 else s[:21] + "…")
+        label = html.escape(s if len(s) <= 17 else s[:16] + "…") + (f" · {p:.0%}" if p is not None else "")
         title = html.escape(s) + (f": P(known) {p:.2f}" if p is not None else "")
         parts.append(f"<g class='skill' data-skill='{html.escape(s)}' data-p-known='{'' if p is None else f'{p:.4f}'}'>"
                      f"<title>{title}</title><rect x='{x}' y='{y}' width='{w}' height='{h}' rx='6' fill='{fill}' {stroke}/>"
