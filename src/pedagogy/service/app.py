@@ -8,6 +8,7 @@ answer 404, as if they did not exist).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -167,7 +168,16 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
     if settings.admin_key:
         store.ensure_admin_key(settings.admin_key)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        # Few threads: the work is short and holds the GIL; dozens of threads only contend.
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="pedagogy tutoring service",
         version="1",
         description="What should this learner practise next: courses (skill graphs with items), answers (also as xAPI "

@@ -39,6 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--admin-key", help=_env_help("admin_key", "none"))
     p.add_argument("--pool-size", type=int, help=_env_help("pool_size", d.pool_size))
     p.add_argument("--sqlite-synchronous", choices=["full", "normal"], help=_env_help("sqlite_synchronous", d.sqlite_synchronous))
+    p.add_argument("--threads", type=int, help=_env_help("threads", d.threads))
     p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], help=_env_help("log_level", d.log_level))
     p.set_defaults(func=_cmd_serve)
 
@@ -80,7 +81,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         settings = Settings.from_env(db=args.db, host=args.host, port=args.port, workers=args.workers,
                                      max_body_bytes=args.max_body_bytes, admin_key=args.admin_key,
                                      pool_size=args.pool_size, log_level=args.log_level,
-                                     sqlite_synchronous=args.sqlite_synchronous)
+                                     sqlite_synchronous=args.sqlite_synchronous, threads=args.threads)
         settings.db = normalise_url(settings.db)
         migrate(settings.db)
         store = Store(settings.db, pool_size=settings.pool_size, sqlite_synchronous=settings.sqlite_synchronous)
@@ -94,12 +95,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"first admin API key (shown once, store it): {created}", flush=True)
     if settings.workers == 1:
         app = create_app(settings, migrate=False, store=store)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, timeout_keep_alive=30)
     else:
         store.dispose()
         os.environ.update(settings.to_env())
         uvicorn.run("pedagogy.service.app:app_from_env", factory=True, host=settings.host, port=settings.port,
-                    workers=settings.workers, log_level=settings.log_level)
+                    workers=settings.workers, log_level=settings.log_level, timeout_keep_alive=30)
     return 0
 
 

@@ -18,6 +18,7 @@ ENV: dict[str, tuple[str, str]] = {
     "admin_key": ("PEDAGOGY_ADMIN_KEY", "register this token as an admin API key at start (else one is created and printed on the first start)"),
     "pool_size": ("PEDAGOGY_POOL_SIZE", "database connections kept open per process"),
     "sqlite_synchronous": ("PEDAGOGY_SQLITE_SYNCHRONOUS", "SQLite only: 'full' syncs every commit to disk (an acknowledged answer survives a power cut); 'normal' syncs at checkpoints (faster; survives a killed server, not a power cut)"),
+    "threads": ("PEDAGOGY_THREADS", "threads per process running requests (database work)"),
     "log_level": ("PEDAGOGY_LOG_LEVEL", "uvicorn log level (critical, error, warning, info, debug)"),
 }
 
@@ -32,6 +33,7 @@ class Settings:
     admin_key: str | None = None
     pool_size: int = 10
     sqlite_synchronous: str = "full"
+    threads: int = 6
     log_level: str = "warning"
 
     @classmethod
@@ -49,7 +51,7 @@ class Settings:
         return s
 
     def check(self) -> None:
-        for name in ("port", "workers", "max_body_bytes", "pool_size"):
+        for name in ("port", "workers", "max_body_bytes", "pool_size", "threads"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < (0 if name == "port" else 1):
                 raise ValueError(f"setting {name} must be a positive integer, got {v!r}")

@@ -13,17 +13,19 @@ winner's row (an idempotent replay, or a stored xAPI statement).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -45,6 +47,26 @@ states = LearnerState.__table__
 answers_t = Answer.__table__
 xapi_t = XapiStatement.__table__
 idem_t = IdempotencyKey.__table__
+
+# Statements of the hot paths, built once (SQLAlchemy then reuses their compiled form).
+_Q_KEY = select(api_keys.c.id, api_keys.c.tenant_id, api_keys.c.is_admin).where(
+    api_keys.c.key_hash == bindparam("h"), api_keys.c.revoked_at.is_(None))
+_Q_COURSE_ID = select(courses.c.id).where(courses.c.tenant_id == bindparam("t"), courses.c.name == bindparam("n"))
+_Q_COURSE_BY_ID = select(courses).where(courses.c.id == bindparam("c"))
+_Q_LEARNER = select(learners.c.id).where(learners.c.tenant_id == bindparam("t"), learners.c.external_id == bindparam("e"))
+_Q_STATE = select(states).where(states.c.course_id == bindparam("c"), states.c.learner_id == bindparam("l"))
+_Q_STATE_LOCK = _Q_STATE.with_for_update()
+_Q_STATE_BY_NAME_LOCK = (select(states).join(learners, learners.c.id == states.c.learner_id)
+                         .where(states.c.course_id == bindparam("c"), learners.c.tenant_id == bindparam("t"),
+                                learners.c.external_id == bindparam("e"))
+                         .with_for_update(of=states))
+_U_STATE = update(states).where(
+    states.c.course_id == bindparam("c"), states.c.learner_id == bindparam("l"), states.c.version == bindparam("v"),
+).values(n_answers=bindparam("b_n"), version=bindparam("b_v"), updated_at=bindparam("b_at"),
+         teacher_state=bindparam("b_ts"), model_state=bindparam("b_ms"))
+
+#: learner sessions kept in memory per process (keyed by course and learner, valid for one state version)
+SESSION_CACHE_SIZE = 20_000
 
 
 class ApiError(Exception):
@@ -105,6 +127,14 @@ class Store:
                             if self.backend == "sqlite" else self.engine)
         self._runtimes: dict[int, core.CourseRuntime] = {}
         self._rt_lock = threading.Lock()
+        # (course id, learner id) -> (state version, session): skips re-loading the teacher from JSON
+        # when this process made the last change.  Taken out while a request uses it; put back on commit.
+        self._sessions: OrderedDict[tuple[int, int], tuple[int, core.LearnerSession]] = OrderedDict()
+        self._sessions_lock = threading.Lock()
+        self._local = threading.local()
+        # SQLite has one writer at a time; queueing writers of this process on a lock is fair and
+        # immediate, where SQLite's busy handler polls with sleeps (other processes still use it).
+        self._write_lock: Any = threading.Lock() if self.backend == "sqlite" else contextlib.nullcontext()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -115,9 +145,18 @@ class Store:
     def _write(self, fn: Callable[[Connection], T], attempts: int = 4) -> T:
         """Run ``fn`` in a write transaction; retried when a unique key or a deadlock made it lose a race."""
         for attempt in range(attempts):
+            pending: list[tuple[tuple[int, int], int, core.LearnerSession]] = []
+            self._local.pending = pending
             try:
-                with self.engine.begin() as conn:
-                    return fn(conn)
+                with self._write_lock, self.engine.begin() as conn:
+                    result = fn(conn)
+                with self._sessions_lock:  # committed: these sessions are the stored state now
+                    for key, version, session in pending:
+                        self._sessions[key] = (version, session)
+                        self._sessions.move_to_end(key)
+                    while len(self._sessions) > SESSION_CACHE_SIZE:
+                        self._sessions.popitem(last=False)
+                return result
             except (IntegrityError, OperationalError) as exc:
                 if attempt == attempts - 1 or not _retryable(exc):
                     raise
@@ -164,10 +203,7 @@ class Store:
 
     def authenticate(self, token: str) -> Principal | None:
         with self.read_engine.connect() as conn:
-            row = conn.execute(
-                select(api_keys.c.id, api_keys.c.tenant_id, api_keys.c.is_admin)
-                .where(api_keys.c.key_hash == hash_token(token), api_keys.c.revoked_at.is_(None))
-            ).first()
+            row = conn.execute(_Q_KEY, {"h": hash_token(token)}).first()
         return None if row is None else Principal(int(row.id), row.tenant_id, bool(row.is_admin))
 
     # ------------------------------------------------------------ tenants
@@ -293,18 +329,18 @@ class Store:
 
     # ------------------------------------------------------------ learners
     def _learner_id(self, conn: Connection, tenant_id: int, external: str, create: bool) -> int | None:
-        q = select(learners.c.id).where(learners.c.tenant_id == tenant_id, learners.c.external_id == external)
-        row = conn.execute(q).first()
+        args = {"t": tenant_id, "e": external}
+        row = conn.execute(_Q_LEARNER, args).first()
         if row is None and create:
             self._insert_ignore(conn, learners, {"tenant_id": tenant_id, "external_id": external, "created_at": _now()},
                                 ("tenant_id", "external_id"))
-            row = conn.execute(q).first()
+            row = conn.execute(_Q_LEARNER, args).first()
         return None if row is None else int(row.id)
 
     def _lock_state(self, conn: Connection, rt: core.CourseRuntime, learner_id: int, external: str,
                     create: bool, seed: int | None = None) -> Any:
-        q = select(states).where(states.c.course_id == rt.course_id, states.c.learner_id == learner_id).with_for_update()
-        row = conn.execute(q).first()
+        args = {"c": rt.course_id, "l": learner_id}
+        row = conn.execute(_Q_STATE_LOCK, args).first()
         if row is None and create:
             tseed = core.learner_seed(rt.seed, external) if seed is None else seed
             self._insert_ignore(conn, states, {
@@ -312,23 +348,45 @@ class Store:
                 "model_state": _dumps({}), "teacher_state": _dumps(rt.new_teacher_state(tseed)),
                 "n_answers": 0, "version": 0, "updated_at": _now(),
             }, ("course_id", "learner_id"))
-            row = conn.execute(q).first()
+            row = conn.execute(_Q_STATE_LOCK, args).first()
         return row
 
     def _save_state(self, conn: Connection, row: Any, session: core.LearnerSession, n_answers: int, model: bool) -> None:
-        values: dict[str, Any] = {"n_answers": n_answers, "version": row.version + 1, "updated_at": _now(),
-                                  "teacher_state": _dumps(session.teacher_state())}
-        if model:
-            values["model_state"] = _dumps(session.model_state())
-        res = conn.execute(update(states).where(
-            states.c.course_id == row.course_id, states.c.learner_id == row.learner_id, states.c.version == row.version,
-        ).values(**values))
+        res = conn.execute(_U_STATE, {
+            "c": row.course_id, "l": row.learner_id, "v": row.version, "b_n": n_answers, "b_v": row.version + 1,
+            "b_at": _now(), "b_ts": _dumps(session.teacher_state()),
+            "b_ms": _dumps(session.model_state()) if model else row.model_state,
+        })
         if res.rowcount != 1:  # cannot happen under the row lock; refuse rather than lose an update
             raise ApiError(409, "Conflict", "the learner's state changed during the request; retry")
+        self._local.pending.append(((row.course_id, row.learner_id), row.version + 1, session))
 
-    def _open(self, conn: Connection, tenant_id: int, course: str) -> tuple[Any, core.CourseRuntime]:
-        row = self._course_row(conn, tenant_id, course)
-        return row, self.runtime(row)
+    def _open(self, conn: Connection, tenant_id: int, course: str) -> tuple[int, core.CourseRuntime]:
+        """The course's id and runtime (404 if the tenant has no such course)."""
+        cid = conn.execute(_Q_COURSE_ID, {"t": tenant_id, "n": course}).scalar()
+        if cid is None:
+            raise not_found(f"course {course!r}")
+        rt = self._runtimes.get(cid)
+        if rt is None:
+            rt = self.runtime(conn.execute(_Q_COURSE_BY_ID, {"c": cid}).first())
+        return cid, rt
+
+    def _lock_learner(self, conn: Connection, tenant_id: int, rt: core.CourseRuntime, learner: str) -> Any:
+        """Lock (creating if needed) the learner's state row in the course; one query when it exists."""
+        st = conn.execute(_Q_STATE_BY_NAME_LOCK, {"c": rt.course_id, "t": tenant_id, "e": learner}).first()
+        if st is None:
+            lid = self._learner_id(conn, tenant_id, learner, create=True)
+            st = self._lock_state(conn, rt, lid, learner, create=True)
+        return st
+
+    def _session(self, rt: core.CourseRuntime, st: Any) -> core.LearnerSession:
+        """The learner's session at the stored version: from this process's cache, else from the JSON state."""
+        key = (st.course_id, st.learner_id)
+        with self._sessions_lock:
+            cached = self._sessions.pop(key, None)
+        if cached is not None and cached[0] == st.version:
+            return cached[1]
+        return rt.session(json.loads(st.model_state), json.loads(st.teacher_state), st.teacher_seed)
 
     def enrol(self, tenant_id: int, course: str, learner: str, seed: int | None) -> dict[str, Any]:
         def run(conn: Connection) -> dict[str, Any]:
@@ -357,9 +415,8 @@ class Store:
                 if a.item not in rt.items:
                     where = f"answer {i}: " if len(batch) > 1 else ""
                     raise ApiError(422, "Unprocessable Content", f"{where}unknown item {a.item!r} in course {course!r}")
-            lid = self._learner_id(conn, tenant_id, learner, create=True)
-            st = self._lock_state(conn, rt, lid, learner, create=True)
-            out = self._apply(conn, tenant_id, rt, lid, st, batch, "api")
+            st = self._lock_learner(conn, tenant_id, rt, learner)
+            out = self._apply(conn, tenant_id, rt, st, batch, "api")
             body = {"course": course, "learner": learner, "n_answers": st.n_answers + len(batch), "answers": out}
             if idem_key is not None:
                 conn.execute(insert(idem_t).values(tenant_id=tenant_id, key=idem_key, request_hash=request_hash,
@@ -368,9 +425,10 @@ class Store:
 
         return self._write(run)
 
-    def _apply(self, conn: Connection, tenant_id: int, rt: core.CourseRuntime, learner_id: int, st: Any,
+    def _apply(self, conn: Connection, tenant_id: int, rt: core.CourseRuntime, st: Any,
                batch: Sequence[AnswerIn], source: str, returning: bool = False) -> list[dict[str, Any]]:
-        session = rt.session(json.loads(st.model_state), json.loads(st.teacher_state), st.teacher_seed)
+        learner_id = st.learner_id
+        session = self._session(rt, st)
         now = _now()
         rows, out = [], []
         seq = st.n_answers
@@ -404,9 +462,8 @@ class Store:
     def next_items(self, tenant_id: int, course: str, learner: str, n: int) -> dict[str, Any]:
         def run(conn: Connection) -> dict[str, Any]:
             _, rt = self._open(conn, tenant_id, course)
-            lid = self._learner_id(conn, tenant_id, learner, create=True)
-            st = self._lock_state(conn, rt, lid, learner, create=True)
-            session = rt.session(json.loads(st.model_state), json.loads(st.teacher_state), st.teacher_seed)
+            st = self._lock_learner(conn, tenant_id, rt, learner)
+            session = self._session(rt, st)
             preds = session.propose(n)
             self._save_state(conn, st, session, st.n_answers, model=False)
             return {"course": course, "learner": learner, "items": [_pred_json(p, session) for p in preds]}
@@ -504,7 +561,7 @@ class Store:
             for cid, lid, course, learner, ps in sorted(keyed, key=lambda k: (k[0], k[1])):
                 rt = opened[course]
                 st = self._lock_state(conn, rt, lid, learner, create=True)
-                out = self._apply(conn, tenant_id, rt, lid, st, [AnswerIn(p["item"], p["score"], p["timestamp"]) for p in ps],
+                out = self._apply(conn, tenant_id, rt, st, [AnswerIn(p["item"], p["score"], p["timestamp"]) for p in ps],
                                   "xapi", returning=True)
                 conn.execute(insert(xapi_t), [{"tenant_id": tenant_id, "statement_id": p["id"], "content_hash": p["hash"],
                                                "answer_id": o["id"]} for p, o in zip(ps, out)])
