@@ -123,6 +123,8 @@ def test_other_tenants_data_is_invisible(setup: tuple[Api, str]) -> None:
         body = _problem(api.call(other, method, path, **kw), 404, "not found")
         assert body["title"] == missing["title"]
         assert "acme" not in body["detail"]
+    st = _statement("6f1f8f6e-8f1e-4a3b-9c1d-0a1b2c3d4e50", "ann", "a1", True)
+    _problem(api.call(other, "POST", "/v1/xapi/statements", json=st), 404, "not found")
     # the other tenant's own course of the same name is separate; ann is unknown there
     api.course(other, COURSE)
     _problem(api.call(other, "GET", "/v1/courses/arith/learners/ann/history"), 404)

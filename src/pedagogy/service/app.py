@@ -178,6 +178,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
 
     app = FastAPI(
         lifespan=lifespan,
+        docs_url=None,  # the interactive docs load scripts from a CDN; the schema is at /openapi.json
+        redoc_url=None,
         title="pedagogy tutoring service",
         version="1",
         description="What should this learner practise next: courses (skill graphs with items), answers (also as xAPI "
