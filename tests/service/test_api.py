@@ -202,6 +202,10 @@ def test_course_conflict_and_delete(setup: tuple[Api, str]) -> None:
     assert api.call(key, "DELETE", "/v1/courses/arith").status_code == 204
     _problem(api.call(key, "GET", "/v1/courses/arith"), 404)
     assert _n_stored(api) == 0
+    # a new course of the same name is a new course (nothing cached from the old one)
+    api.course(key, {"name": "arith", "skills": {"x": []}, "items": {"x1": "x"}})
+    _problem(api.call(key, "POST", "/v1/courses/arith/learners/ann/answers", json={"item": "a1", "correct": 1}), 422, "a1")
+    assert api.call(key, "GET", "/v1/courses/arith/learners/ann/next").json()["items"][0]["item"] == "x1"
 
 
 def test_idempotency_key(setup: tuple[Api, str]) -> None:

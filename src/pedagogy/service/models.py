@@ -70,7 +70,8 @@ class ApiKey(Base):
 
 class Course(Base):
     __tablename__ = "courses"
-    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_courses_tenant_name"),)
+    # AUTOINCREMENT: SQLite must not reuse a deleted course's id (per-process caches are keyed by it)
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_courses_tenant_name"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)

@@ -301,7 +301,7 @@ class Store:
         return [{"name": r.name, "title": r.title, "teacher": r.teacher} for r in rows]
 
     def delete_course(self, tenant_id: int, name: str) -> None:
-        def run(conn: Connection) -> None:
+        def run(conn: Connection) -> int:
             row = self._course_row(conn, tenant_id, name)
             cid = row.id
             ans = select(answers_t.c.id).where(answers_t.c.course_id == cid)
@@ -309,9 +309,10 @@ class Store:
             conn.execute(delete(answers_t).where(answers_t.c.course_id == cid))
             conn.execute(delete(states).where(states.c.course_id == cid))
             conn.execute(delete(courses).where(courses.c.id == cid))
+            return cid
 
-        self._write(run)
-        # runtimes are keyed by id; a recreated course gets a new id
+        cid = self._write(run)
+        self._runtimes.pop(cid, None)  # ids are never reused, so other processes' entries are only unused
 
     def runtime(self, row: Any) -> core.CourseRuntime:
         rt = self._runtimes.get(row.id)

@@ -56,7 +56,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('tenant_id', 'name', name='uq_courses_tenant_name')
+    sa.UniqueConstraint('tenant_id', 'name', name='uq_courses_tenant_name'),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('courses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_courses_tenant_id'), ['tenant_id'], unique=False)
