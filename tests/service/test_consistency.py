@@ -72,3 +72,22 @@ def test_concurrent_answers_two_worker_processes_on_postgresql(pg_database: str)
         _run(srv.url, tenant_key(srv.url, "acme"), "mastery")
     finally:
         srv.stop()
+
+
+async def _same_key(url: str, key: str, n: int) -> list[httpx.Response]:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        h = {"Authorization": f"Bearer {key}", "Idempotency-Key": "retry-1"}
+        body = [{"item": "counting", "correct": 1}, {"item": "addition", "correct": 0}]
+        return await asyncio.gather(*(client.post("/v1/courses/c/learners/bo/answers", json=body, headers=h) for _ in range(n)))
+
+
+def test_concurrent_retries_with_one_idempotency_key_store_once(db_url: str) -> None:
+    with ThreadServer(db_url) as srv:
+        key = tenant_key(srv.url, "acme")
+        h = {"Authorization": f"Bearer {key}"}
+        assert httpx.post(srv.url + "/v1/courses", json={"name": "c", "skills": STUDENTS_GRAPH}, headers=h).status_code == 201
+        rs = asyncio.run(_same_key(srv.url, key, 8))
+        assert [r.status_code for r in rs] == [200] * 8
+        assert all(r.json() == rs[0].json() for r in rs)
+        hist = httpx.get(srv.url + "/v1/courses/c/learners/bo/history", headers=h).json()["answers"]
+        assert [a["item"] for a in hist] == ["counting", "addition"]
