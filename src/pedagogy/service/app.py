@@ -140,13 +140,14 @@ def principal(request: Request, authorization: Annotated[str | None, Header()] =
     return p
 
 
-def admin(p: Annotated[Principal, Depends(principal)]) -> Principal:
+# async: pure checks, so FastAPI does not send them to a thread of their own
+async def admin(p: Annotated[Principal, Depends(principal)]) -> Principal:
     if not p.is_admin:
         raise ApiError(403, "Forbidden", "this needs an admin API key")
     return p
 
 
-def tenant(p: Annotated[Principal, Depends(principal)]) -> int:
+async def tenant(p: Annotated[Principal, Depends(principal)]) -> int:
     if p.tenant_id is None:
         raise ApiError(403, "Forbidden", "admin keys manage tenants; use a tenant's API key for courses and learners")
     return p.tenant_id
