@@ -116,3 +116,10 @@ def test_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert len(FRACTIONS) == 20
     finally:
         store.dispose()
+
+
+def test_the_cli_imports_no_service_dependency() -> None:
+    code = ("import sys, pedagogy.cli; pedagogy.cli.build_parser(); "
+            "print(sorted(m for m in ('fastapi', 'sqlalchemy', 'alembic', 'uvicorn', 'psycopg', 'httpx') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
