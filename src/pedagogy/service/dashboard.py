@@ -9,7 +9,6 @@ and what the teacher recommends next, and why.
 from __future__ import annotations
 
 import html
-from typing import Any
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request

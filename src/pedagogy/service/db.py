@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
@@ -93,7 +93,3 @@ def migrate(url: str, revision: str = "head") -> None:
 
     command.upgrade(alembic_config(url), revision)
 
-
-def ping(engine: Engine) -> None:
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))

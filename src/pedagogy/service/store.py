@@ -18,7 +18,6 @@ import hashlib
 import json
 import secrets
 import threading
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,14 +25,14 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pedagogy.service import core
 from pedagogy.service.db import make_engine
 from pedagogy.service.models import Answer, ApiKey, Course, IdempotencyKey, Learner, LearnerState, Tenant, XapiStatement
 
-__all__ = ["Store", "ApiError", "Principal", "hash_token", "AnswerIn", "ANSWERED_VERB"]
+__all__ = ["Store", "ApiError", "Principal", "hash_token", "AnswerIn", "ANSWERED_VERB", "replay"]
 
 T = TypeVar("T")
 
@@ -570,18 +569,7 @@ class Store:
 
         return self._write(run)
 
-    # ------------------------------------------------------------- replay
-    def stored_answers(self, tenant_id: int, course: str, learner: str) -> list[AnswerIn]:
-        """Every stored answer of a learner in a course, in order (for checks and replays)."""
-        out = []
-        after = 0
-        while True:
-            page = self.history(tenant_id, course, learner, 1000, after)
-            out += [AnswerIn(a["item"], a["score"], None) for a in page["answers"]]
-            if page["next_after"] is None:
-                return out
-            after = page["next_after"]
-
+    # ------------------------------------------------------------- checks
     def count_answers(self) -> int:
         with self.read_engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(answers_t)).scalar_one())
@@ -605,7 +593,3 @@ def _retryable(exc: Exception) -> bool:
     if isinstance(exc, IntegrityError):
         return "unique" in text or "duplicate" in text
     return "deadlock" in text or "could not serialize" in text or "database is locked" in text
-
-
-def new_statement_id() -> str:
-    return str(uuid.uuid4())
