@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import pedagogy
 
 #: modules that contribute subcommands (``add_parser(subparsers)``)
-_COMMAND_MODULES = ("pedagogy.bench.cli", "pedagogy.kt.cli")
+_COMMAND_MODULES = ("pedagogy.bench.cli", "pedagogy.kt.cli", "pedagogy.service.cli")
 
 
 def _cmd_teachers(args: argparse.Namespace) -> int:
