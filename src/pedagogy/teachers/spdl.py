@@ -16,6 +16,9 @@ from pedagogy.teachers.base import Teacher, register
 
 _LOG_STD_MIN = math.log(1e-4)  # in unit-box coordinates: keeps the covariance invertible
 _LOG_STD_MAX = math.log(10.0)
+_FAR = 100.0  # bound on the mean's distance to the unit box and on L's off-diagonal entries (never reached)
+_MAXITER = 50     # SLSQP iterations per update (2-D problems converge in 15-40)
+_LINE_SEARCH = 10  # halvings of the step towards an infeasible SLSQP answer
 
 
 def _coords_ok(value: Any) -> bool:
@@ -311,20 +314,35 @@ class SPDLTeacher(Teacher[Box]):
             constraints = [trust_con]
         else:
             return
-        bounds = [(None, None)] * d + [(_LOG_STD_MIN, _LOG_STD_MAX)] * d + [(None, None)] * (self._n_params - 2 * d)
+        # Finite bounds on every parameter: scipy's SLSQP is orders of magnitude slower with open ones.
+        bounds = [(-_FAR, 1.0 + _FAR)] * d + [(_LOG_STD_MIN, _LOG_STD_MAX)] * d + [(-_FAR, _FAR)] * (self._n_params - 2 * d)
         with np.errstate(all="ignore"):
             try:
                 res = minimize(objective, x0, jac=objective_grad, method="SLSQP", bounds=bounds, constraints=constraints,
-                               options={"maxiter": 100, "ftol": 1e-9})
+                               options={"maxiter": _MAXITER, "ftol": 1e-9})
+                x_opt = np.asarray(res.x, dtype=float)
             except (ValueError, np.linalg.LinAlgError):
                 return
-            x = np.asarray(res.x, dtype=float)
-            if not np.all(np.isfinite(x)):
+            if not np.all(np.isfinite(x_opt)):
                 return
-            try:
-                ok = all(c["fun"](x) >= -1e-9 for c in constraints) and objective(x) < objective(x0)
-            except np.linalg.LinAlgError:
-                return
+            f0 = objective(x0)
+
+            def acceptable(x: np.ndarray) -> bool:
+                try:
+                    return all(c["fun"](x) >= -1e-9 for c in constraints) and objective(x) < f0
+                except np.linalg.LinAlgError:
+                    return False
+
+            # SLSQP's answer if it keeps the constraints and improves; else the longest step towards it
+            # that does (a backtracking line search, as TeachMyAgent's conjugate-gradient step ends with).
+            x, ok = x_opt, acceptable(x_opt)
+            alpha = 1.0
+            for _ in range(_LINE_SEARCH):
+                if ok:
+                    break
+                alpha *= 0.5
+                x = x0 + alpha * (x_opt - x0)
+                ok = acceptable(x)
         if ok:
             self._x = x
             self._moves += 1
