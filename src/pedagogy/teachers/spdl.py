@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
 
 from pedagogy.params import Interval, Nullable, Param, Satisfies
 from pedagogy.spaces import Box
@@ -247,7 +248,9 @@ class SPDLTeacher(Teacher[Box]):
         if len(self._buf_v) >= self._every:
             self._updates += 1
             if self._updates > int(self.options["update_offset"]):
-                self._update(np.asarray(self._buf_u), np.asarray(self._buf_v))
+                # One BLAS thread: SLSQP's small dense algebra is ~10x slower on several busy cores.
+                with threadpool_limits(limits=1, user_api="blas"):
+                    self._update(np.asarray(self._buf_u), np.asarray(self._buf_v))
             self._buf_u.clear()
             self._buf_v.clear()
 
