@@ -163,8 +163,8 @@ class GoalGANTeacher(Teacher[Box]):
         self._d_acc = [t.ones_like(p) for p in self._dis]
         self._noise = float(o["noise_level"]) * self._span
         self._old_dist = float(o["old_goal_distance"]) * float(np.linalg.norm(self._span))
-        self._pending: dict[tuple[float, ...], list[list[float]]] = {}  # goal -> score lists of its outstanding copies
-        self._n_pending = 0
+        self._outstanding: dict[tuple[float, ...], list[list[float]]] = {}  # goal -> score lists of its outstanding copies
+        self._n_outstanding = 0
         self._queue: list[list[float]] = []          # repeats of the last generated goal still to propose
         self._goals: list[list[float]] = []          # labelled goals since the last training
         self._labels: list[float] = []
@@ -183,7 +183,7 @@ class GoalGANTeacher(Teacher[Box]):
             "dis": [p.tolist() for p in self._dis],
             "g_acc": [p.tolist() for p in self._g_acc],
             "d_acc": [p.tolist() for p in self._d_acc],
-            "pending": [[list(k), [list(s) for s in v]] for k, v in self._pending.items()],
+            "pending": [[list(k), [list(s) for s in v]] for k, v in self._outstanding.items()],
             "queue": [list(q) for q in self._queue],
             "goals": [list(g) for g in self._goals],
             "labels": list(self._labels),
@@ -205,8 +205,8 @@ class GoalGANTeacher(Teacher[Box]):
         self._dis = shaped(state["dis"], self._d_sizes)
         self._g_acc = shaped(state["g_acc"], self._g_sizes)
         self._d_acc = shaped(state["d_acc"], self._d_sizes)
-        self._pending = {tuple(float(x) for x in k): [[float(s) for s in lst] for lst in v] for k, v in state["pending"]}
-        self._n_pending = sum(len(v) for v in self._pending.values())
+        self._outstanding = {tuple(float(x) for x in k): [[float(s) for s in lst] for lst in v] for k, v in state["pending"]}
+        self._n_outstanding = sum(len(v) for v in self._outstanding.values())
         self._queue = [[float(x) for x in q] for q in state["queue"]]
         self._goals = [[float(x) for x in g] for g in state["goals"]]
         self._labels = [float(y) for y in state["labels"]]
@@ -293,14 +293,14 @@ class GoalGANTeacher(Teacher[Box]):
                 continue
             x = self._to_task(self._generate(1)[0])
             key = tuple(x.tolist())
-            self._pending.setdefault(key, []).append([])
-            self._n_pending += 1
-            if self._n_pending > MAX_PENDING_GOALS:
-                oldest = next(iter(self._pending))
-                self._pending[oldest].pop(0)
-                if not self._pending[oldest]:
-                    del self._pending[oldest]
-                self._n_pending -= 1
+            self._outstanding.setdefault(key, []).append([])
+            self._n_outstanding += 1
+            if self._n_outstanding > MAX_PENDING_GOALS:
+                oldest = next(iter(self._outstanding))
+                self._outstanding[oldest].pop(0)
+                if not self._outstanding[oldest]:
+                    del self._outstanding[oldest]
+                self._n_outstanding -= 1
             self._queue.extend([list(key)] * (k - 1))
             out.append(x)
         return out
@@ -308,7 +308,7 @@ class GoalGANTeacher(Teacher[Box]):
     def _observe(self, task: Any, score: float) -> None:
         self._episodes += 1
         key = tuple(task.tolist())
-        lists = self._pending.get(key)
+        lists = self._outstanding.get(key)
         if lists is None:
             return  # a replayed old goal or a task this teacher did not generate
         lists[0].append(score)
@@ -318,8 +318,8 @@ class GoalGANTeacher(Teacher[Box]):
         success = sum(lists[0]) / len(lists[0])
         lists.pop(0)
         if not lists:
-            del self._pending[key]
-        self._n_pending -= 1
+            del self._outstanding[key]
+        self._n_outstanding -= 1
         self._goals.append(list(key))
         self._labels.append(float(o["success_low"] <= success <= o["success_high"]))
         if success > o["success_high"]:
@@ -350,5 +350,5 @@ class GoalGANTeacher(Teacher[Box]):
             "goid_fraction_last_update": self._last_goid,
             "old_goals": len(self._old),
             "labelled_since_training": len(self._goals),
-            "outstanding_goals": self._n_pending,
+            "outstanding_goals": self._n_outstanding,
         }

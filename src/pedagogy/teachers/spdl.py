@@ -7,8 +7,8 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
+from scipy.optimize import minimize  # type: ignore[import-untyped]
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from pedagogy.params import Interval, Nullable, Param, Satisfies
 from pedagogy.spaces import Box
@@ -305,7 +305,7 @@ class SPDLTeacher(Teacher[Box]):
                 return _kl_grad_first(gauss(x), target, tril)
 
             perf_con = {"type": "ineq", "fun": lambda x: perf(x) - lb, "jac": lambda x: perf_and_grad(x)[1]}
-            constraints = [trust_con, perf_con]
+            constraints: list[dict[str, Any]] = [trust_con, perf_con]
         elif not self._reached:
 
             def objective(x: np.ndarray) -> float:
