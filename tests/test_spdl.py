@@ -94,7 +94,19 @@ def test_proposals_are_clipped_into_a_non_unit_box_and_resume():
 
 
 def test_option_errors():
-    with pytest.raises(ValueError, match="teacher 'spdl': option 'initial_mean' must have 2 coordinates"):
+    with pytest.raises(ValueError, match="teacher 'spdl': option 'initial_mean' must have 2 values"):
         teachers.make("spdl", BOX2, initial_mean=[0.5])
     with pytest.raises(ValueError, match="option 'max_kl' must be a number > 0"):
         teachers.make("spdl", BOX2, max_kl=0.0)
+    with pytest.raises(ValueError, match="option 'target_std' must be a number > 0 or a list of them"):
+        teachers.make("spdl", BOX2, target_std=[0.2, -0.1])
+    with pytest.raises(ValueError, match="option 'initial_std' must have 2 values"):
+        teachers.make("spdl", BOX2, initial_std=[0.2, 0.1, 0.1])
+
+
+def test_a_given_target_gaussian_with_one_std_per_dimension():
+    t = teachers.make("spdl", BOX2, seed=0, target_mean=[0.8, 0.2], target_std=[0.05, 0.2], **FAST)
+    _run(t, lambda x: 1.0, 1500)
+    r = t.report()
+    assert r["mean"] == pytest.approx([0.8, 0.2], abs=0.02)
+    assert np.sqrt(np.diag(r["covariance"])) == pytest.approx([0.05, 0.2], abs=0.01)

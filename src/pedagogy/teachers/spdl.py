@@ -31,6 +31,14 @@ def _coords_ok(value: Any) -> bool:
 _COORDS = Nullable(Satisfies(_coords_ok, "a list of coordinates"))
 
 
+def _std_ok(value: Any) -> bool:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return _coords_ok(values) and all(float(v) > 0 for v in values)
+
+
+_STD = Satisfies(_std_ok, "a number > 0 or a list of them, one per dimension")
+
+
 class _Gauss:
     """A Gaussian in unit-box coordinates from the flat parameters ``[mean, log diag(L), tril(L) below]``."""
 
@@ -130,7 +138,9 @@ class SPDLTeacher(Teacher[Box]):
     point of the box with standard deviations of 10 % of its width and
     targets a Gaussian at the centre with standard deviations of a quarter
     of the width (about 95 % of it inside the box): the defaults here
-    (``initial_mean=None`` draws the point from the teacher's seed).  The
+    (``initial_mean=None`` draws the point from the teacher's seed);
+    ``target_mean`` / ``target_std`` (one standard deviation, or one per
+    dimension) give any other diagonal Gaussian as the target.  The
     references' optional lower bound on the standard deviation (with its
     KL threshold) is not implemented.
 
@@ -161,21 +171,19 @@ class SPDLTeacher(Teacher[Box]):
             None, _COORDS, "the initial distribution's mean (task units); None: a random point of the box (TeachMyAgent)",
         ),
         "initial_std": Param(
-            0.1, Interval(Real, 0, None, closed="neither"),
-            "the initial standard deviations, as a fraction of the box width (TeachMyAgent: 0.1)",
+            0.1, _STD, "the initial standard deviations, as fractions of the box width (TeachMyAgent: 0.1)",
         ),
         "target_mean": Param(None, _COORDS, "the target's mean (task units); None: the box's centre (TeachMyAgent)"),
         "target_std": Param(
-            0.25, Interval(Real, 0, None, closed="neither"),
-            "the target's standard deviations, as a fraction of the box width (TeachMyAgent: 0.25)",
+            0.25, _STD, "the target's standard deviations, as fractions of the box width (TeachMyAgent: 0.25)",
         ),
     }
 
     def _check_options(self) -> None:
-        for key in ("initial_mean", "target_mean"):
+        for key in ("initial_mean", "target_mean", "initial_std", "target_std"):
             v = self.options[key]
-            if v is not None and len(v) != self.space.ndim:
-                raise self._error(f"option {key!r} must have {self.space.ndim} coordinates, got {len(v)}")
+            if isinstance(v, (list, tuple)) and len(v) != self.space.ndim:
+                raise self._error(f"option {key!r} must have {self.space.ndim} values, got {len(v)}")
 
     # ------------------------------------------------------------------ state
     def _setup(self) -> None:
@@ -189,8 +197,8 @@ class SPDLTeacher(Teacher[Box]):
         else:
             m0 = (np.asarray(o["initial_mean"], dtype=float) - self._low) / self._span
         t0 = np.full(d, 0.5) if o["target_mean"] is None else (np.asarray(o["target_mean"], dtype=float) - self._low) / self._span
-        self._x = self._flat(m0, float(o["initial_std"]))
-        self._target = _Gauss(self._flat(t0, float(o["target_std"])), d, self._tril)
+        self._x = self._flat(m0, o["initial_std"])
+        self._target = _Gauss(self._flat(t0, o["target_std"]), d, self._tril)
         self._every = int(o["update_every"])
         self._buf_u: list[list[float]] = []
         self._buf_v: list[float] = []
@@ -201,10 +209,11 @@ class SPDLTeacher(Teacher[Box]):
         self._last_j: float | None = None
         self._prepare()
 
-    def _flat(self, mean: np.ndarray, std: float) -> np.ndarray:
+    def _flat(self, mean: np.ndarray, std: float | list[float]) -> np.ndarray:
+        """Flat parameters of a diagonal Gaussian; ``std`` in fractions of the box width (one or one per dimension)."""
         x = np.zeros(self._n_params)
         x[: self._d] = mean
-        x[self._d : 2 * self._d] = math.log(std)
+        x[self._d : 2 * self._d] = np.log(np.broadcast_to(np.asarray(std, dtype=float), (self._d,)))
         return x
 
     def _prepare(self) -> None:
