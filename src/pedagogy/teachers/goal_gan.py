@@ -132,11 +132,11 @@ class GoalGANTeacher(Teacher[Box]):
         ),
         "hidden": Param(
             32, Interval(Integral, 1, None), "units of each of the two hidden layers of both networks",
-            paper=256, why="CPU-fast: a training of 50 steps takes ~20 ms with 32 units (generator 256, discriminator 128 in the reference)",
+            paper=256, why="CPU-fast: a training of 50 steps takes ~60 ms with 32 units on a busy 2-core machine (reference: generator 256, discriminator 128)",
         ),
         "gan_iterations": Param(
             50, Interval(Integral, 1, None), "training steps of D and G per update",
-            paper=250, why="CPU-fast: keeps the amortised cost per episode well under a millisecond",
+            paper=250, why="CPU-fast: ~390 µs per propose+observe on a 2-D box (benchmarks/overhead.py)",
         ),
         "max_old_goals": Param(
             1000, Nullable(Interval(Integral, 1, None)), "most old goals kept (oldest dropped); None: no bound",
