@@ -184,7 +184,7 @@ class KTModel(ABC):
         Equal to :meth:`predict_proba` (the contract :func:`pedagogy.kt.checks.check_model`
         tests); models that track items instead of skills override :meth:`_tracker_keys`.
         """
-        tr = self.tracker()
+        tr: Any = self.tracker()  # Any: some trackers take ``item=``
         users = np.asarray(data.user_names, dtype=object)[data.user].tolist()
         rows = zip(users, self._tracker_keys(data), data.correct.tolist(), strict=True)
         items = self._tracker_items(data)

@@ -256,8 +256,9 @@ class BKT(KTModel):
         One guess/slip pair per (skill, item) instead of per skill; needs
         ``data.item``.
     max_guess, max_slip : float, default 0.5
-        Upper bounds of guess and slip (below 0.5 keeps the model from
-        reading "known" as "wrong"); the M-step is the bounded maximiser.
+        Upper bounds of guess and slip, each in (0, 1) and together at most
+        1 (below 0.5 keeps the model from reading "known" as "wrong"); the
+        M-step is the bounded maximiser.
     combine : {"mean", "product"}, default "mean"
         How skills' predictions are combined for a multi-skill answer.
     seed : int or None, default 0

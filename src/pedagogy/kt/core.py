@@ -117,9 +117,10 @@ def check_bkt(params: Mapping[str, Any], owner: str, *, where: str = "", default
     out: dict[str, float] = {}
     for k in BKT_KEYS:
         v = full[k]
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, Real) or not math.isfinite(v) or not 0.0 <= v <= 1.0:
+        x = float(v) if isinstance(v, Real) and not isinstance(v, (bool, np.bool_)) else math.nan
+        if not 0.0 <= x <= 1.0:  # NaN, inf, non-numbers fail here too
             raise ValueError(f"{owner}: BKT parameter {k!r}{at} must be a probability in [0, 1], got {v!r}")
-        out[k] = float(v)
+        out[k] = x
     if out["guess"] + out["slip"] >= 1.0:
         # Otherwise a student who knows the skill answers no better than one who does not.
         raise ValueError(f"{owner}: guess + slip{at} must be below 1, got {out['guess']} + {out['slip']}")
