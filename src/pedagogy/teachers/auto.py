@@ -31,6 +31,8 @@ DEFAULT_MEMBERS: dict[str, tuple[str, ...]] = {
 
 #: most proposals remembered for crediting their member (older ones are credited to nobody)
 MAX_PENDING = 10_000
+#: most task cells whose last score is remembered (for ``reward="task"``)
+MAX_CELLS = 10_000
 
 
 def _kind(space: Space[Any]) -> str:
@@ -51,13 +53,22 @@ class AutoTeacher(Teacher[Any]):
     EVERY outcome (also those of tasks other members proposed), so the one
     chosen next is up to date; only the chosen member proposes.
 
-    Reward (learning progress, as in ALP-GMM, TSCL and ZPDES): for member
-    ``m``, a fast and a slow exponential moving average of the scores of the
-    tasks *it* proposed (``fast``, ``slow``); the reward of each of its
-    outcomes is ``|fast_m - slow_m|`` after the update, divided by the
-    largest score amplitude seen so far (so it lies in [0, 1] whatever the
-    score's scale).  A member that keeps proposing tasks whose scores stay
-    flat (mastered, or hopeless) earns little.
+    Reward (learning progress, as in ALP-GMM, TSCL and ZPDES), credited to
+    the member that proposed the task: with ``reward="task"`` (default), how
+    much better the task scored than the last time it was practised (by any
+    member's choice; a box is cut into 10 cells per dimension, at most
+    10,000 cells remembered), mapped to [0, 1] with the score amplitude seen
+    so far (0.5: no change).  Its expectation is the learning the practice
+    produced; it is noisy but unbiased, and a member that keeps proposing
+    mastered or hopeless tasks earns 0.5, one whose tasks improve more.
+    ``reward="absolute"`` is ``|fast_m - slow_m|``, two moving averages of
+    the scores of member ``m``'s own proposals (biased upwards by the noise
+    of 0/1 scores: it favoured ``random`` on the students scenarios);
+    ``"gain"`` keeps only increases.  Measured on 30 students (seeds
+    1000-1029, answers to full mastery, median / mean): ``students`` task
+    293 / 309 with exploration 0.3, 228 / 265 with 0.1 (the default), 209 /
+    251 with 0.05; absolute 383 / 404; ``students-forgetting`` 272 / 268,
+    250 / 264, 270 / 276 and 270 / 284.
 
     Bandit: discounted UCB (Garivier & Moulines, "On Upper-Confidence Bound
     Policies for Switching Bandit Problems", ALT 2011): every cycle the
@@ -83,10 +94,11 @@ class AutoTeacher(Teacher[Any]):
         "members": Param(None, Nullable(ListOf(Satisfies(lambda v: isinstance(v, str) and v != "auto", "a registered teacher other than 'auto'"))),
                          "teachers in the portfolio (None: DEFAULT_MEMBERS for the space's kind)"),
         "discount": Param(0.99, Interval(Real, 0, 1, closed="right"), "per-cycle discount of the bandit's statistics (1: stationary UCB)"),
-        "exploration": Param(0.3, Interval(Real, 0), "weight of the UCB exploration bonus (rewards are in [0, 1])"),
+        "exploration": Param(0.1, Interval(Real, 0), "weight of the UCB exploration bonus (rewards are in [0, 1])"),
         "fast": Param(0.1, Interval(Real, 0, 1, closed="right"), "step of the fast moving average of a member's scores"),
         "slow": Param(0.02, Interval(Real, 0, 1, closed="right"), "step of the slow moving average of a member's scores"),
-        "reward": Param("absolute", OneOf("absolute", "gain"), "absolute: |fast - slow|; gain: max(0, fast - slow) (only improvement counts)"),
+        "reward": Param("task", OneOf("task", "absolute", "gain"),
+                        "task: score minus the last score on the same task; absolute: |fast - slow| of the member's scores; gain: max(0, fast - slow)"),
         "min_members": Param(1, Interval(Integral, 1), "fewest members that must be buildable"),
     }
 
@@ -137,6 +149,7 @@ class AutoTeacher(Teacher[Any]):
         self._lo: float | None = None
         self._hi: float | None = None
         self._choices = [0] * k
+        self._last_score: dict[str, float] = {}  # task cell -> last score seen on it (bounded, oldest out)
         self._init_pending([], 0)
 
     def _init_pending(self, entries: list[tuple[int, Any, int]], seq: int) -> None:
@@ -202,6 +215,23 @@ class AutoTeacher(Teacher[Any]):
             self._order.popleft()
         return i
 
+    def _remember(self, task: Any, score: float) -> float | None:
+        """Store ``score`` as the last score of ``task``'s cell; return the previous one.
+
+        Discrete tasks are their own cells; a box is cut into 10 cells per dimension.
+        """
+        if self._discrete:
+            cell = str(task)
+        else:
+            b = self.space
+            z = np.floor(10.0 * (np.asarray(task) - b.low) / (b.high - b.low)).clip(0, 9).astype(int)
+            cell = ",".join(map(str, z.tolist()))
+        before = self._last_score.pop(cell, None)
+        self._last_score[cell] = score
+        if len(self._last_score) > MAX_CELLS:
+            del self._last_score[next(iter(self._last_score))]
+        return before
+
     def _live(self, n: int, key: Any) -> bool:
         q = self._waiting.get(key)
         return bool(q) and any(m == n for m, _ in q)
@@ -219,6 +249,7 @@ class AutoTeacher(Teacher[Any]):
             self._lo = s if self._lo is None else min(self._lo, s)
             self._hi = s if self._hi is None else max(self._hi, s)
             i = self._credit(t)
+            before = self._remember(t, s) if self.options["reward"] == "task" else None
             if i is None:
                 continue
             f, sl = self._ema_fast[i], self._ema_slow[i]
@@ -226,8 +257,13 @@ class AutoTeacher(Teacher[Any]):
             sl = s if sl is None else sl + sa * (s - sl)
             self._ema_fast[i], self._ema_slow[i] = f, sl
             scale = self._hi - self._lo
-            progress = abs(f - sl) if self.options["reward"] == "absolute" else max(0.0, f - sl)
-            reward = progress / scale if scale > 0 else 0.0
+            mode = self.options["reward"]
+            if mode == "task":
+                # learning progress on the task itself: did it score better than the last time it was practised?
+                reward = 0.5 if before is None or scale <= 0 else 0.5 + 0.5 * (s - before) / scale
+            else:
+                progress = abs(f - sl) if mode == "absolute" else max(0.0, f - sl)
+                reward = progress / scale if scale > 0 else 0.0
             for j in range(len(self._n)):
                 self._n[j] *= g
                 self._x[j] *= g
@@ -240,7 +276,7 @@ class AutoTeacher(Teacher[Any]):
             "members": [m.state_dict() for m in self._members],
             "n": list(self._n), "x": list(self._x), "choices": list(self._choices),
             "ema_fast": list(self._ema_fast), "ema_slow": list(self._ema_slow),
-            "lo": self._lo, "hi": self._hi,
+            "lo": self._lo, "hi": self._hi, "last_score": [[k, v] for k, v in self._last_score.items()],
             "seq": self._seq,
             "pending": sorted([n, list(k) if isinstance(k, tuple) else k, i] for k, q in self._waiting.items() for n, i in q),
         }
@@ -256,6 +292,7 @@ class AutoTeacher(Teacher[Any]):
         self._choices = [int(v) for v in state["choices"]]
         self._ema_fast = [None if v is None else float(v) for v in state["ema_fast"]]
         self._ema_slow = [None if v is None else float(v) for v in state["ema_slow"]]
+        self._last_score = {str(k): float(v) for k, v in state["last_score"]}
         self._lo = None if state["lo"] is None else float(state["lo"])
         self._hi = None if state["hi"] is None else float(state["hi"])
         self._init_pending([(int(n), tuple(kk) if isinstance(kk, list) else kk, int(i)) for n, kk, i in state["pending"]], int(state["seq"]))
