@@ -7,6 +7,7 @@ rest of the library works without it.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -162,6 +163,7 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
         self._max_remediations = int(o["max_remediations"])
         self._demote_to = float(o["demote_to"])
         self._cards: list[Any] = [None] * n  # fsrs.Card once practised
+        self._r_cache: list[tuple[int, float] | None] = [None] * n  # (whole elapsed days, retrievability): derived, not saved
         self._last = [0] * n  # answer count at each card's last review
         self._clock = 0
         self._days_per_answer = 1.0 / float(o["answers_per_day"])
@@ -171,10 +173,17 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
         return (self._clock - self._last[s]) * self._days_per_answer
 
     def _retrievability(self, s: int) -> float:
+        """FSRS' retrievability of skill ``s`` now (FSRS counts whole elapsed days, so it is cached per day)."""
         card = self._cards[s]
         if card is None or card.last_review is None:
             return 0.0
-        return float(self._scheduler.get_card_retrievability(card, card.last_review + timedelta(days=self._elapsed_days(s))))
+        elapsed = timedelta(days=self._elapsed_days(s))
+        cached = self._r_cache[s]
+        if cached is not None and cached[0] == elapsed.days:
+            return cached[1]
+        r = float(self._scheduler.get_card_retrievability(card, card.last_review + elapsed))
+        self._r_cache[s] = (elapsed.days, r)
+        return r
 
     def _most_forgotten(self, candidates: list[int]) -> int:
         """The candidate with the lowest retrievability: the largest elapsed time per unit of stability."""
@@ -188,6 +197,7 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
         else:
             when = card.last_review + timedelta(days=self._elapsed_days(s))
         self._cards[s], _ = self._scheduler.review_card(card, self._good if correct else self._again, when)
+        self._r_cache[s] = None
         self._last[s] = self._clock
 
     # ---------------------------------------------------------- selection
@@ -240,7 +250,7 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
             was = self._mastered(s)
             if was and self._cal > 0.0 and self._cards[s] is not None:
                 predicted = self._G + (1.0 - self._G) * self._retrievability(s)
-                self._days_per_answer = min(1.0, max(1e-5, self._days_per_answer * 2.718281828459045 ** (self._cal * (predicted - score))))
+                self._days_per_answer = min(1.0, max(1e-5, self._days_per_answer * math.exp(self._cal * (predicted - score))))
             self._review(s, correct)
             self._L[s] = bkt_update(self._L[s], self._T, 0.0, self._G, self._S, score)
             if self._mastered(s):
@@ -280,6 +290,7 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
         self._turns = [int(x) for x in state["turns"]]
         self._remediations = [int(x) for x in state["remediations"]]
         self._cards = [None if c is None else self._fsrs.Card.from_dict(c) for c in state["cards"]]
+        self._r_cache = [None] * n
         self._last = [int(x) for x in state["last"]]
         self._clock = int(state["clock"])
         self._days_per_answer = float(state["days_per_answer"])
