@@ -116,6 +116,7 @@ class MemoryStudent(Learner):
         Any of :data:`MEMORY_DEFAULTS` (see there for the values and why).
     """
 
+    space: SkillGraph
     parameters: ClassVar[Mapping[str, Rule]] = {
         "learn": Interval(Real, 0, 1, closed="right"),
         "half_life": Interval(Real, 0, None, closed="neither"),
@@ -148,7 +149,7 @@ class MemoryStudent(Learner):
         self.memory = float(np.exp(sigma * z[1]))  # memory (half-life multiplier)
         tasks = self.space.tasks  # skills in topological order
         n = len(tasks)
-        self._prereq = [[self.space.index(q) for q in self.space.prerequisites[s]] for s in tasks]
+        self._prereq = [[self.space.index(q) for q in self.space.prerequisites[str(s)]] for s in tasks]
         self._learn = 1.0 - (1.0 - self.params["learn"]) ** self.trait
         self._guess = self.params["guess"]
         self._gate = self.params["gate"]

@@ -140,7 +140,8 @@ class AutoTeacher(Teacher[Any]):
         self._names = kept
         lows = [m.score_range[0] for m in members if m.score_range[0] is not None]
         highs = [m.score_range[1] for m in members if m.score_range[1] is not None]
-        self.score_range = (max(lows) if lows else None, min(highs) if highs else None)
+        # per instance: the members decide what a valid score is
+        self.score_range = (max(lows) if lows else None, min(highs) if highs else None)  # type: ignore[misc]
         k = len(members)
         self._n = [0.0] * k  # discounted counts
         self._x = [0.0] * k  # discounted reward sums
@@ -234,7 +235,7 @@ class AutoTeacher(Teacher[Any]):
 
     def _live(self, n: int, key: Any) -> bool:
         q = self._waiting.get(key)
-        return bool(q) and any(m == n for m, _ in q)
+        return q is not None and any(m == n for m, _ in q)
 
     def _observe(self, task: Any, score: float) -> None:
         self._observe_many([task], [score])
