@@ -82,6 +82,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html then has the tables only)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--list", action="store_true", help="list the registered scenarios and exit")
+    p.add_argument("--students-from", default=None, metavar="MODEL",
+                   help="a BKT model saved by `pedagogy kt fit`: add the scenario students-twin, simulated twins of its "
+                        "population on --graph (and run only it unless --scenarios says otherwise)")
+    p.add_argument("--graph", default=None, metavar="JSON", help='the twins\' skill graph: {"skill": ["prerequisite", ...]}')
+    p.add_argument("--trait-sigma", type=float, default=0.5, metavar="S",
+                   help="spread of the twins' learning speed (log-normal sigma; BKT does not fit it; default 0.5)")
     setattr(p, "error", _one_line_error(p.prog))  # argparse has no hook for a one-line error
     p.set_defaults(func=main)
     return p
@@ -115,6 +121,22 @@ def main(args: argparse.Namespace) -> int:
         return _fail(f"needs {exc.name} (install the benchmark extra: pip install 'pedagogy[bench]')")
 
     from pedagogy import bench
+
+    students_from, graph = getattr(args, "students_from", None), getattr(args, "graph", None)
+    if students_from is not None or graph is not None:
+        if students_from is None or graph is None:
+            return _fail("--students-from and --graph go together")
+        from pedagogy import sim
+        from pedagogy.sim.twin import read_graph, twin_scenario
+
+        try:
+            twin = twin_scenario(students_from, read_graph(graph), trait_sigma=getattr(args, "trait_sigma", 0.5))
+        except (OSError, ValueError) as exc:
+            return _fail(f"cannot build the twin scenario: {exc}")
+        sim.base._SCENARIOS.unregister(twin.name)  # a second run in the same process replaces it
+        sim.register_scenario(twin)
+        if args.scenarios is None:
+            args.scenarios = [twin.name]
 
     command = "pedagogy " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv and sys.argv[0].endswith("pedagogy") else None
     try:
@@ -153,6 +175,8 @@ def _rebuild_command(args: argparse.Namespace) -> str:
         v = getattr(args, opt)
         if v is not None:
             parts += [f"--{opt}", str(v)]
+    if getattr(args, "students_from", None) is not None:
+        parts += ["--students-from", args.students_from, "--graph", args.graph, "--trait-sigma", str(args.trait_sigma)]
     parts += ["--out", args.out]
     if args.no_plots:
         parts.append("--no-plots")
