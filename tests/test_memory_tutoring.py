@@ -244,6 +244,7 @@ def test_bench_students_from_cli(tmp_path, capsys):
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     assert list(results["scenarios"]) == ["students-twin"]
-    assert set(results["scenarios"]["students-twin"]["teachers"]) == {"mastery", "random"}
+    # the twins are students learners, so the oracle reference row runs too
+    assert set(results["scenarios"]["students-twin"]["teachers"]) == {"mastery", "random", "oracle"}
     assert main(["bench", "--graph", str(graph)]) == 2
     assert "go together" in capsys.readouterr().err
