@@ -12,8 +12,12 @@ class MLP:
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int, seed: int, lr: float = 0.01):
         rng = np.random.default_rng(seed)
-        self.p = [rng.normal(0, np.sqrt(2.0 / n_in), (n_in, n_hidden)), np.zeros(n_hidden),
-                  rng.normal(0, np.sqrt(1.0 / n_hidden), (n_hidden, n_out)), np.zeros(n_out)]
+        self.p = [
+            rng.normal(0, np.sqrt(2.0 / n_in), (n_in, n_hidden)),
+            np.zeros(n_hidden),
+            rng.normal(0, np.sqrt(1.0 / n_hidden), (n_hidden, n_out)),
+            np.zeros(n_out),
+        ]
         self.m = [np.zeros_like(w) for w in self.p]
         self.v = [np.zeros_like(w) for w in self.p]
         self.t = 0
@@ -38,8 +42,8 @@ class MLP:
         for i, g in enumerate(grads):
             self.m[i] = b1 * self.m[i] + (1 - b1) * g
             self.v[i] = b2 * self.v[i] + (1 - b2) * g * g
-            mh = self.m[i] / (1 - b1 ** self.t)
-            vh = self.v[i] / (1 - b2 ** self.t)
+            mh = self.m[i] / (1 - b1**self.t)
+            vh = self.v[i] / (1 - b2**self.t)
             self.p[i] -= self.lr * mh / (np.sqrt(vh) + 1e-8)
 
     def predict(self, x: np.ndarray) -> np.ndarray:

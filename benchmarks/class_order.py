@@ -90,7 +90,7 @@ def stream(order: list[int], data: dict[str, np.ndarray], seed: int, replay: int
         idx = np.flatnonzero(y == c)
         rng.shuffle(idx)
         for start in range(0, len(idx), batch):
-            b = idx[start:start + batch]
+            b = idx[start : start + batch]
             bx, by = x[b], y[b]
             if replay and buf_x:
                 r = rng.choice(len(buf_x), size=min(replay, len(buf_x)), replace=False)
@@ -139,8 +139,14 @@ def run(seeds: int, n_orders: int, top: int) -> dict[str, Any]:
                 acc_worst = [stream([int(x) for x in o], data, seed, replay) for o, _ in worst]
                 scores = [cd.score(o) for o in rand]
                 rho = float(spearmanr(scores, acc_rand).statistic)
-                rec[cond][c] = {"best": acc_best, "worst": acc_worst, "random_scores": scores, "spearman": rho,
-                                "best_orders": [[o, sc] for o, sc in best], "worst_orders": [[o, sc] for o, sc in worst]}
+                rec[cond][c] = {
+                    "best": acc_best,
+                    "worst": acc_worst,
+                    "random_scores": scores,
+                    "spearman": rho,
+                    "best_orders": [[o, sc] for o, sc in best],
+                    "worst_orders": [[o, sc] for o, sc in worst],
+                }
                 g = agg.setdefault((cond, c), {"best": [], "worst": [], "random": [], "spearman": [], "scores": [], "accs": []})
                 g["best"].append(float(np.mean(acc_best)))
                 g["worst"].append(float(np.mean(acc_worst)))
@@ -148,16 +154,24 @@ def run(seeds: int, n_orders: int, top: int) -> dict[str, Any]:
                 g["spearman"].append(rho)
                 g["scores"].extend(scores)
                 g["accs"].extend(acc_rand)
-                print(f"seed {seed} {cond:9s} {c:5s}: best {np.mean(acc_best):.3f}  random {np.mean(acc_rand):.3f}  "
-                      f"worst {np.mean(acc_worst):.3f}  spearman {rho:+.3f}", flush=True)
+                print(
+                    f"seed {seed} {cond:9s} {c:5s}: best {np.mean(acc_best):.3f}  random {np.mean(acc_rand):.3f}  "
+                    f"worst {np.mean(acc_worst):.3f}  spearman {rho:+.3f}",
+                    flush=True,
+                )
         out["seeds"].append(rec)
     for (cond, c), g in agg.items():
         out["results"].setdefault(cond, {})[c] = {
-            "best_mean": float(np.mean(g["best"])), "best_std": float(np.std(g["best"])),
-            "random_mean": float(np.mean(g["random"])), "random_std": float(np.std(g["random"])),
-            "worst_mean": float(np.mean(g["worst"])), "worst_std": float(np.std(g["worst"])),
-            "spearman_per_seed": g["spearman"], "spearman_mean": float(np.mean(g["spearman"])),
-            "spearman_pooled": float(spearmanr(g["scores"], g["accs"]).statistic), "n_random_orders": len(g["accs"]),
+            "best_mean": float(np.mean(g["best"])),
+            "best_std": float(np.std(g["best"])),
+            "random_mean": float(np.mean(g["random"])),
+            "random_std": float(np.std(g["random"])),
+            "worst_mean": float(np.mean(g["worst"])),
+            "worst_std": float(np.std(g["worst"])),
+            "spearman_per_seed": g["spearman"],
+            "spearman_mean": float(np.mean(g["spearman"])),
+            "spearman_pooled": float(spearmanr(g["scores"], g["accs"]).statistic),
+            "n_random_orders": len(g["accs"]),
         }
     return out
 
@@ -210,12 +224,16 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "class_order.json").write_text(json.dumps(res, indent=1))
     plot(res, out / "class_order.png")
-    print(f"\n| learner | criterion | designer best {a.top} | random | designer worst {a.top} | Spearman (mean over seeds) | Spearman (pooled) |")
+    print(
+        f"\n| learner | criterion | designer best {a.top} | random | designer worst {a.top} | Spearman (mean over seeds) | Spearman (pooled) |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|")
     for cond, by in res["results"].items():
         for crit, c in by.items():
-            print(f"| {cond} | {crit} | {c['best_mean']:.3f} ± {c['best_std']:.3f} | {c['random_mean']:.3f} ± {c['random_std']:.3f} | "
-                  f"{c['worst_mean']:.3f} ± {c['worst_std']:.3f} | {c['spearman_mean']:+.3f} | {c['spearman_pooled']:+.3f} |")
+            print(
+                f"| {cond} | {crit} | {c['best_mean']:.3f} ± {c['best_std']:.3f} | {c['random_mean']:.3f} ± {c['random_std']:.3f} | "
+                f"{c['worst_mean']:.3f} ± {c['worst_std']:.3f} | {c['spearman_mean']:+.3f} | {c['spearman_pooled']:+.3f} |"
+            )
     print(f"\nwall time {res['wall_time_s']:.0f} s; wrote {out / 'class_order.json'} and {out / 'class_order.png'}")
     return 0
 

@@ -89,7 +89,7 @@ def train(schedule: CyclicalSchedule, data: tuple[np.ndarray, ...], seed: int, e
         idx = schedule.subset(epoch)
         idx = idx[rng.permutation(len(idx))]
         for s in range(0, len(idx), batch):
-            b = idx[s:s + batch]
+            b = idx[s : s + batch]
             net.step(x_tr[b], y_tr[b])
         total += len(idx)
         acc.append(float(np.mean(net.predict(x_te) == y_te)))
@@ -112,9 +112,12 @@ def run(seeds: int, epochs: int) -> dict[str, Any]:
     for name, runs in out["runs"].items():
         acc = np.array([r["accuracy"] for r in runs])
         summary[name] = {
-            "final_mean": float(acc[:, -1].mean()), "final_std": float(acc[:, -1].std()),
-            "best_mean": float(acc.max(axis=1).mean()), "best_std": float(acc.max(axis=1).std()),
-            "mean_curve": acc.mean(axis=0).tolist(), "examples_seen": runs[0]["examples_seen"][-1],
+            "final_mean": float(acc[:, -1].mean()),
+            "final_std": float(acc[:, -1].std()),
+            "best_mean": float(acc.max(axis=1).mean()),
+            "best_std": float(acc.max(axis=1).std()),
+            "mean_curve": acc.mean(axis=0).tolist(),
+            "examples_seen": runs[0]["examples_seen"][-1],
         }
     # the same amount of training for all: each schedule's accuracy after the last epoch within the smallest total
     budget = min(s["examples_seen"] for s in summary.values())
@@ -122,8 +125,9 @@ def run(seeds: int, epochs: int) -> dict[str, Any]:
         seen = runs[0]["examples_seen"]
         e = max(i for i, n in enumerate(seen) if n <= budget)
         acc = np.array([r["accuracy"][e] for r in runs])
-        summary[name].update(same_budget_epoch=e + 1, same_budget_examples=seen[e],
-                             same_budget_mean=float(acc.mean()), same_budget_std=float(acc.std()))
+        summary[name].update(
+            same_budget_epoch=e + 1, same_budget_examples=seen[e], same_budget_mean=float(acc.mean()), same_budget_std=float(acc.std())
+        )
     out["summary"] = summary
     out["same_budget"] = budget
     return out
@@ -170,13 +174,17 @@ def main(argv: list[str] | None = None) -> int:
     plot(res, out / "cyclical_digits.png")
     marks = [e for e in (5, 10, 20, 50) if e < a.epochs]
     head = "".join(f" epoch {e} |" for e in marks)
-    print(f"\n| schedule |{head} final (epoch {a.epochs}) | best epoch | examples trained on | "
-          f"at <= {res['same_budget']:,} examples (epoch) |")
+    print(
+        f"\n| schedule |{head} final (epoch {a.epochs}) | best epoch | examples trained on | "
+        f"at <= {res['same_budget']:,} examples (epoch) |"
+    )
     print("|---|" + "---:|" * (len(marks) + 4))
     for name, s in res["summary"].items():
         at = "".join(f" {s['mean_curve'][e - 1]:.4f} |" for e in marks)
-        print(f"| {name} |{at} {s['final_mean']:.4f} ± {s['final_std']:.4f} | {s['best_mean']:.4f} ± {s['best_std']:.4f} | "
-              f"{s['examples_seen']:,} | {s['same_budget_mean']:.4f} ± {s['same_budget_std']:.4f} ({s['same_budget_epoch']}) |")
+        print(
+            f"| {name} |{at} {s['final_mean']:.4f} ± {s['final_std']:.4f} | {s['best_mean']:.4f} ± {s['best_std']:.4f} | "
+            f"{s['examples_seen']:,} | {s['same_budget_mean']:.4f} ± {s['same_budget_std']:.4f} ({s['same_budget_epoch']}) |"
+        )
     print(f"\nwall time {res['wall_time_s']:.0f} s; wrote {out / 'cyclical_digits.json'} and {out / 'cyclical_digits.png'}")
     return 0
 

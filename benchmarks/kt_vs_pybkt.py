@@ -44,7 +44,7 @@ SETS = {
 }
 
 # The driver runs inside pyBKT's environment: fit, predict, check the protocol, dump parameters.
-DRIVER = r'''
+DRIVER = r"""
 import json, sys, time
 import numpy as np, pandas as pd
 from pyBKT.models import Model
@@ -79,7 +79,7 @@ for i in rng.choice(cand, size=min(5, len(cand)), replace=False):
 params = m.params().reset_index()
 rows = [[str(s), str(pa), str(c), float(v)] for s, pa, c, v in params[["skill", "param", "class", "value"]].itertuples(index=False)]
 json.dump({"fit_s": fit_s, "pred_s": pred_s, "p": p.tolist(), "checks": checks, "params": rows}, open(out, "w"))
-'''
+"""
 
 
 def to_frame_csv(data: Responses, path: Path) -> None:
@@ -143,9 +143,17 @@ def run_set(name: str, restarts: int, seed: int, pybkt_python: str | None, cache
             to_frame_csv(te, tmp / "test.csv")
             (tmp / "driver.py").write_text(DRIVER)
             res = subprocess.run(
-                [pybkt_python, str(tmp / "driver.py"), str(tmp / "train.csv"), str(tmp / "test.csv"),
-                 str(tmp / "out.json"), str(restarts), str(seed)],
-                capture_output=True, text=True,
+                [
+                    pybkt_python,
+                    str(tmp / "driver.py"),
+                    str(tmp / "train.csv"),
+                    str(tmp / "test.csv"),
+                    str(tmp / "out.json"),
+                    str(restarts),
+                    str(seed),
+                ],
+                capture_output=True,
+                text=True,
             )
             if res.returncode != 0:
                 raise RuntimeError(f"pyBKT driver failed:\n{res.stderr[-3000:]}")

@@ -54,6 +54,7 @@ def _install_gym_stub() -> None:
     """Register a tiny ``gym.spaces.Box`` if gym is absent (the reference needs only these members)."""
     try:
         import gym.spaces
+
         return
     except ImportError:
         pass

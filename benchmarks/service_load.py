@@ -42,8 +42,23 @@ def _free_port() -> int:
 
 def start_server(db: str, workers: int, extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    cmd = [sys.executable, "-m", "pedagogy.cli", "serve", "--db", db, "--port", str(port), "--admin-key", ADMIN,
-           "--workers", str(workers), "--log-level", "error", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pedagogy.cli",
+        "serve",
+        "--db",
+        db,
+        "--port",
+        str(port),
+        "--admin-key",
+        ADMIN,
+        "--workers",
+        str(workers),
+        "--log-level",
+        "error",
+        *extra,
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -85,8 +100,7 @@ def _pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
 
 
-async def cycles(url: str, key: str, items: list[str], n_learners: int, n_cycles: int, concurrency: int,
-                 seed: int = 0) -> dict[str, Any]:
+async def cycles(url: str, key: str, items: list[str], n_learners: int, n_cycles: int, concurrency: int, seed: int = 0) -> dict[str, Any]:
     rng = random.Random(seed)
     h = {"Authorization": f"Bearer {key}"}
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -113,8 +127,9 @@ async def cycles(url: str, key: str, items: list[str], n_learners: int, n_cycles
             busy.add(learner)
             item = last_item.get(learner) or rng.choice(items)
             t0 = time.perf_counter()
-            r1 = await client.post(f"/v1/courses/fractions/learners/b{learner}/answers",
-                                   json={"item": item, "correct": rng.random() < 0.7}, headers=h)
+            r1 = await client.post(
+                f"/v1/courses/fractions/learners/b{learner}/answers", json={"item": item, "correct": rng.random() < 0.7}, headers=h
+            )
             t1 = time.perf_counter()
             r2 = await client.get(f"/v1/courses/fractions/learners/b{learner}/next", headers=h)
             t2 = time.perf_counter()
@@ -133,10 +148,16 @@ async def cycles(url: str, key: str, items: list[str], n_learners: int, n_cycles
         await asyncio.gather(*(worker(client, w) for w in range(concurrency)))
         wall = time.perf_counter() - t_start
     return {
-        "cycles": n_cycles, "errors": errors, "seconds": wall, "cycles_per_s": n_cycles / wall,
-        "cycle_p50_ms": _pct(lat_cycle, 0.5), "cycle_p99_ms": _pct(lat_cycle, 0.99),
-        "request_p50_ms": _pct(lat_answer + lat_next, 0.5), "request_p99_ms": _pct(lat_answer + lat_next, 0.99),
-        "answer_p50_ms": _pct(lat_answer, 0.5), "next_p50_ms": _pct(lat_next, 0.5),
+        "cycles": n_cycles,
+        "errors": errors,
+        "seconds": wall,
+        "cycles_per_s": n_cycles / wall,
+        "cycle_p50_ms": _pct(lat_cycle, 0.5),
+        "cycle_p99_ms": _pct(lat_cycle, 0.99),
+        "request_p50_ms": _pct(lat_answer + lat_next, 0.5),
+        "request_p99_ms": _pct(lat_answer + lat_next, 0.99),
+        "answer_p50_ms": _pct(lat_answer, 0.5),
+        "next_p50_ms": _pct(lat_next, 0.5),
     }
 
 
@@ -158,8 +179,14 @@ async def ingest(url: str, key: str, items: list[str], n_batches: int, batch: in
         t0 = time.perf_counter()
         codes = await asyncio.gather(*(one(client, k) for k in range(n_batches)))
         wall = time.perf_counter() - t0
-    return {"answers": n_batches * batch, "batch": batch, "errors": sum(c != 200 for c in codes), "seconds": wall,
-            "answers_per_s": n_batches * batch / wall, "batch_p50_ms": _pct(lat, 0.5)}
+    return {
+        "answers": n_batches * batch,
+        "batch": batch,
+        "errors": sum(c != 200 for c in codes),
+        "seconds": wall,
+        "answers_per_s": n_batches * batch / wall,
+        "batch_p50_ms": _pct(lat, 0.5),
+    }
 
 
 def run_backend(name: str, db: str, args: argparse.Namespace, workers: int, extra: list[str]) -> dict[str, Any]:
@@ -193,8 +220,11 @@ def _pg_database(server_url: str) -> tuple[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--postgres", default=os.environ.get("PEDAGOGY_BENCH_POSTGRES_URL"),
-                   help="PostgreSQL server URL (a database is created on it); default env PEDAGOGY_BENCH_POSTGRES_URL")
+    p.add_argument(
+        "--postgres",
+        default=os.environ.get("PEDAGOGY_BENCH_POSTGRES_URL"),
+        help="PostgreSQL server URL (a database is created on it); default env PEDAGOGY_BENCH_POSTGRES_URL",
+    )
     p.add_argument("--cycles", type=int, default=3000, help="answer+next cycles measured per backend (default 3000)")
     p.add_argument("--learners", type=int, default=500, help="distinct learners (default 500)")
     p.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")
@@ -209,22 +239,33 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            results.append(run_backend(f"SQLite (synchronous={args.sqlite_synchronous})", os.path.join(tmp, "bench.db"),
-                                       args, args.sqlite_workers, ["--sqlite-synchronous", args.sqlite_synchronous]))
+            results.append(
+                run_backend(
+                    f"SQLite (synchronous={args.sqlite_synchronous})",
+                    os.path.join(tmp, "bench.db"),
+                    args,
+                    args.sqlite_workers,
+                    ["--sqlite-synchronous", args.sqlite_synchronous],
+                )
+            )
     if args.postgres:
         db, drop = _pg_database(args.postgres)
         try:
             results.append(run_backend("PostgreSQL", db, args, args.postgres_workers, []))
         finally:
             drop()
-    print(f"pedagogy service load: {args.cycles} answer+next cycles, {args.learners} learners, {args.concurrency} in "
-          f"flight; ingest {args.batches} x {args.batch_size} answers; {os.cpu_count()} CPUs; teacher {args.teacher}")
+    print(
+        f"pedagogy service load: {args.cycles} answer+next cycles, {args.learners} learners, {args.concurrency} in "
+        f"flight; ingest {args.batches} x {args.batch_size} answers; {os.cpu_count()} CPUs; teacher {args.teacher}"
+    )
     print("| backend | workers | cycles/s | cycle p50 ms | cycle p99 ms | request p50 ms | request p99 ms | errors | ingest answers/s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['backend']} | {r['workers']} | {r['cycles_per_s']:.0f} | {r['cycle_p50_ms']:.1f} | {r['cycle_p99_ms']:.1f} | "
-              f"{r['request_p50_ms']:.1f} | {r['request_p99_ms']:.1f} | {r['errors'] + r['ingest']['errors']} | "
-              f"{r['ingest']['answers_per_s']:.0f} |")
+        print(
+            f"| {r['backend']} | {r['workers']} | {r['cycles_per_s']:.0f} | {r['cycle_p50_ms']:.1f} | {r['cycle_p99_ms']:.1f} | "
+            f"{r['request_p50_ms']:.1f} | {r['request_p99_ms']:.1f} | {r['errors'] + r['ingest']['errors']} | "
+            f"{r['ingest']['answers_per_s']:.0f} |"
+        )
     return 0
 
 

@@ -35,7 +35,7 @@ def single_pass(order: list[int], x: np.ndarray, y: np.ndarray, seed: int = 0, r
     for c in order:
         idx = rng.permutation(np.flatnonzero(y == c))
         for start in range(0, len(idx), 10):
-            batch = list(idx[start:start + 10])
+            batch = list(idx[start : start + 10])
             extra = list(rng.choice(memory, size=min(replay, len(memory)), replace=False)) if memory else []
             net.partial_fit(x[batch + extra], y[batch + extra], classes=np.arange(10))
         memory += list(idx[:5])

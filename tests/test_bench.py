@@ -104,9 +104,21 @@ class GreedyTeacher(Teacher):
 @pytest.fixture(scope="module", autouse=True)
 def tiny_registry():
     """Register the tiny scenarios and the test teacher for this module only."""
-    sim_base.register_scenario(Scenario(DISC, "tiny discrete test scenario", TinyDiscreteLearner, budget_quick=60, budget_full=120, evaluations=6, batch=4))
-    sim_base.register_scenario(Scenario(BOX, "tiny box test scenario", TinyBoxLearner, budget_quick=50, budget_full=100, evaluations=5,
-                                        metric="error", lower_is_better=True))
+    sim_base.register_scenario(
+        Scenario(DISC, "tiny discrete test scenario", TinyDiscreteLearner, budget_quick=60, budget_full=120, evaluations=6, batch=4)
+    )
+    sim_base.register_scenario(
+        Scenario(
+            BOX,
+            "tiny box test scenario",
+            TinyBoxLearner,
+            budget_quick=50,
+            budget_full=100,
+            evaluations=5,
+            metric="error",
+            lower_is_better=True,
+        )
+    )
     teachers.register(GreedyTeacher)
     yield
     _unregister(DISC, BOX)
@@ -254,7 +266,10 @@ def test_reproducible_bit_for_bit_across_jobs(results):
 def _info(finals: dict[str, float], budget: int = 100, **extra: Any) -> dict[str, Any]:
     """A scenario summary with the given final values (curves from 0), for judging targets without running."""
     return {
-        "metric": "mastered_fraction", "budget": budget, "lower_is_better": False, "episodes": [0, budget],
+        "metric": "mastered_fraction",
+        "budget": budget,
+        "lower_is_better": False,
+        "episodes": [0, budget],
         "teachers": {n: {"final_mean": v, "curve_mean": {"mastered_fraction": [0.0, v]}, **extra.get(n, {})} for n, v in finals.items()},
     }
 
@@ -280,14 +295,25 @@ def test_target_checks_are_honest():
         return {"runs": [{"mastery_episode": e} for e in eps]}
 
     # medians: x 60, y 80, the baseline 100 with one seed that never got there (sorted last, not dropped)
-    st = judge("s", saving, _info({"seq (test)": 1.0, "x": 1.0, "y": 1.0},
-                                  **{"seq (test)": {"baseline": {}, **runs(90, 100, None)}, "x": runs(50, 60, 70), "y": runs(80, 80, 80)}))
+    st = judge(
+        "s",
+        saving,
+        _info(
+            {"seq (test)": 1.0, "x": 1.0, "y": 1.0},
+            **{"seq (test)": {"baseline": {}, **runs(90, 100, None)}, "x": runs(50, 60, 70), "y": runs(80, 80, 80)},
+        ),
+    )
     assert st["met"] is True and st["value"] == pytest.approx(0.4)
     assert "best x 60 (3/3 seeds got there) vs seq (test) 100 (2/3)" in st["detail"]
-    close = judge("s", saving, _info({"seq (test)": 1.0, "x": 1.0}, **{"seq (test)": {"baseline": {}, **runs(60, 70, 80)}, "x": runs(10, 50, 900)}))
+    close = judge(
+        "s", saving, _info({"seq (test)": 1.0, "x": 1.0}, **{"seq (test)": {"baseline": {}, **runs(60, 70, 80)}, "x": runs(10, 50, 900)})
+    )
     assert close["met"] is False and close["value"] == pytest.approx(1 - 50 / 70)  # one fast seed does not make a saving
-    never = judge("s", saving, _info({"seq (test)": 0.5, "x": 1.0}, budget=1000,
-                                     **{"seq (test)": {"baseline": {}, **runs(100, None)}, "x": runs(600, 600)}))
+    never = judge(
+        "s",
+        saving,
+        _info({"seq (test)": 0.5, "x": 1.0}, budget=1000, **{"seq (test)": {"baseline": {}, **runs(100, None)}, "x": runs(600, 600)}),
+    )
     assert never["value"] == pytest.approx(0.4) and never["met"] is True and "lower bound" in never["detail"] and "1/2" in never["detail"]
     half = judge("s", saving, _info({"seq (test)": 1.0, "x": 1.0}, **{"seq (test)": {"baseline": {}, **runs(10, 20)}, "x": runs(5, None)}))
     assert half["met"] is None and "more than half" in half["detail"]  # x got there on half the seeds only: no median
@@ -308,8 +334,10 @@ def test_targets_validate_their_declaration():
         Target("x", Final(), float("nan"))
     with pytest.raises(ValueError, match="Baseline: field 'options' must be a dict"):
         Baseline("b", "sequential", [("window", 3)])  # type: ignore[arg-type]
-    twins = (Target("a", Saving(Baseline("b", "sequential", {"window": 3})), 0.3),
-             Target("c", Saving(Baseline("b", "sequential", {"window": 4})), 0.3))
+    twins = (
+        Target("a", Saving(Baseline("b", "sequential", {"window": 3})), 0.3),
+        Target("c", Saving(Baseline("b", "sequential", {"window": 4})), 0.3),
+    )
     with pytest.raises(ValueError, match="two different baselines are named 'b'"):
         Scenario("bench-test-twins", "x", TinyDiscreteLearner, 10, 10, targets=twins)
     with pytest.raises(ValueError, match="Scenario 'bench-test-bad': field 'judged_budget' must be None or an integer >= 1, got 0"):
@@ -325,9 +353,17 @@ SEQ2 = Baseline("sequential (learnable only)", "sequential", {"curriculum": [["t
 def judged_scenario():
     """A scenario registered by this test with its own targets, a baseline and a judged budget of 100 episodes."""
     sc = Scenario(
-        JUDGED, "tiny scenario with declared targets", TinyDiscreteLearner, budget_quick=60, budget_full=120, evaluations=6, batch=4,
-        targets=(Target("random masters something", Final(teacher="random"), 0.0, ">"),
-                 Target("best saves >= 10 % of the answers", Saving(SEQ2), 0.10)),
+        JUDGED,
+        "tiny scenario with declared targets",
+        TinyDiscreteLearner,
+        budget_quick=60,
+        budget_full=120,
+        evaluations=6,
+        batch=4,
+        targets=(
+            Target("random masters something", Final(teacher="random"), 0.0, ">"),
+            Target("best saves >= 10 % of the answers", Saving(SEQ2), 0.10),
+        ),
         judged_budget=100,
     )
     sim_base.register_scenario(sc)
@@ -349,8 +385,9 @@ def test_registered_scenario_targets_are_judged_with_its_baseline(judged_scenari
     first, saving = res["targets"]
     assert first["scenario"] == JUDGED and first["met"] is True and first["value"] == info["teachers"]["random"]["final_mean"]
     medians = {t: float(np.median([r["mastery_episode"] for r in info["teachers"][t]["runs"]])) for t in ("random", GREEDY, SEQ2.name)}
-    assert all(r["mastery_episode"] is not None for t in info["teachers"].values() for r in t["runs"]), \
+    assert all(r["mastery_episode"] is not None for t in info["teachers"].values() for r in t["runs"]), (
         "every teacher and the baseline master the three learnable tasks well within 400 episodes"
+    )
     best = min(medians["random"], medians[GREEDY])
     assert saving["value"] == pytest.approx(1.0 - best / medians[SEQ2.name])
     assert saving["met"] is (saving["value"] >= 0.10) and SEQ2.name in saving["detail"]
@@ -363,10 +400,17 @@ def test_targets_below_the_judged_budget_are_not_judged(judged_scenario):
 
 
 def test_a_baseline_that_cannot_be_built_is_a_bench_error():
-    bad = Scenario("bench-test-badbase", "x", TinyDiscreteLearner, 20, 20,
-                   targets=(Target("t", Saving(Baseline("seq (bad)", "sequential", {"window": 0})), 0.3),))
-    shadow = Scenario("bench-test-shadow", "x", TinyDiscreteLearner, 20, 20,
-                      targets=(Target("t", Saving(Baseline("random", "sequential", {})), 0.3),))
+    bad = Scenario(
+        "bench-test-badbase",
+        "x",
+        TinyDiscreteLearner,
+        20,
+        20,
+        targets=(Target("t", Saving(Baseline("seq (bad)", "sequential", {"window": 0})), 0.3),),
+    )
+    shadow = Scenario(
+        "bench-test-shadow", "x", TinyDiscreteLearner, 20, 20, targets=(Target("t", Saving(Baseline("random", "sequential", {})), 0.3),)
+    )
     sim_base.register_scenario(bad)
     sim_base.register_scenario(shadow)
     try:
@@ -452,8 +496,24 @@ def bench_only_cli(monkeypatch):
 
 def test_cli_runs_and_writes(tmp_path, capsys, bench_only_cli):
     out = tmp_path / "cli"
-    code = cli.main(["bench", "--scenarios", f"{DISC},{BOX}", "--teachers", f"random,{GREEDY}", "--seeds", "2",
-                     "--budget", "20", "--jobs", "1", "--out", str(out), "--no-plots"])
+    code = cli.main(
+        [
+            "bench",
+            "--scenarios",
+            f"{DISC},{BOX}",
+            "--teachers",
+            f"random,{GREEDY}",
+            "--seeds",
+            "2",
+            "--budget",
+            "20",
+            "--jobs",
+            "1",
+            "--out",
+            str(out),
+            "--no-plots",
+        ]
+    )
     assert code == 0
     captured = capsys.readouterr()
     assert DISC in captured.out and "overall" in captured.out
@@ -501,8 +561,15 @@ def test_cli_help_and_list(capsys, bench_only_cli):
 
 
 def test_library_rejects_bad_values():
-    for kw, msg in (({"seeds": 0}, "seeds"), ({"budget": 1.5}, "budget"), ({"jobs": -1}, "jobs"), ({"suite": "x"}, "suite"),
-                    ({"mastery_probes": -1}, "mastery_probes"), ({"base_seed": True}, "base_seed"), ({"on_error": "ignore"}, "on_error")):
+    for kw, msg in (
+        ({"seeds": 0}, "seeds"),
+        ({"budget": 1.5}, "budget"),
+        ({"jobs": -1}, "jobs"),
+        ({"suite": "x"}, "suite"),
+        ({"mastery_probes": -1}, "mastery_probes"),
+        ({"base_seed": True}, "base_seed"),
+        ({"on_error": "ignore"}, "on_error"),
+    ):
         with pytest.raises(bench.BenchError, match=f"bench.run: argument '{msg}' must be"):
             _run(**kw)
     assert math.isclose(stats.auc([0, 50, 100], [0.0, 1.0, 1.0], 100), 0.75)

@@ -18,12 +18,14 @@ from pedagogy.class_order import (
 
 def _toy() -> np.ndarray:
     """Class 0 is central (the lowest variance of its distances); class 3 is nearest to it, class 1 farthest."""
-    return np.array([
-        [0.0, 0.7, 0.5, 0.3],
-        [0.7, 0.0, 0.1, 0.9],
-        [0.5, 0.1, 0.0, 0.5],
-        [0.3, 0.9, 0.5, 0.0],
-    ])
+    return np.array(
+        [
+            [0.0, 0.7, 0.5, 0.3],
+            [0.7, 0.0, 0.1, 0.9],
+            [0.5, 0.1, 0.0, 0.5],
+            [0.3, 0.9, 0.5, 0.0],
+        ]
+    )
 
 
 def test_toy_geometry_gets_the_papers_order():
@@ -63,7 +65,7 @@ def test_ranking_is_invariant_to_relabelling():
     perm = rng.permutation(6)  # class c becomes perm[c]
     a = CurriculumDesigner(x, y)
     b = CurriculumDesigner(x, perm[y])
-    for (oa, sa), (ob, sb) in zip(a.best(10), b.best(10)):
+    for (_oa, sa), (_ob, sb) in zip(a.best(10), b.best(10)):
         assert sa == pytest.approx(sb)
     # the same orders, renamed (compare as sets of equally scored orders to allow ties)
     renamed = {tuple(int(perm[c]) for c in o) for o, _ in a.best(10)}

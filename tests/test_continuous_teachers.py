@@ -126,18 +126,37 @@ def test_bad_options_rejected_with_the_declared_message(name, options, message, 
 PAPER = {
     # teachDeepRL's teachers/algos/*.py defaults, the settings of Portelas et al. 2019
     "alp-gmm": {
-        "fit_rate": 250, "nb_bootstrap": None, "random_task_ratio": 0.2, "potential_ks": list(range(2, 11)),
-        "gmm_fitness": "aic", "nb_em_init": 1, "alp_max_size": None, "alp_buffer_size": 500,
+        "fit_rate": 250,
+        "nb_bootstrap": None,
+        "random_task_ratio": 0.2,
+        "potential_ks": list(range(2, 11)),
+        "gmm_fitness": "aic",
+        "nb_em_init": 1,
+        "alp_max_size": None,
+        "alp_buffer_size": 500,
         "alp_recent_size": None,
     },
     "covar-gmm": {
-        "fit_rate": 250, "nb_bootstrap": None, "random_task_ratio": 0.2, "potential_ks": list(range(2, 11)),
-        "gmm_fitness": "aic", "nb_em_init": 1, "absolute_lp": False,
+        "fit_rate": 250,
+        "nb_bootstrap": None,
+        "random_task_ratio": 0.2,
+        "potential_ks": list(range(2, 11)),
+        "gmm_fitness": "aic",
+        "nb_em_init": 1,
+        "absolute_lp": False,
     },
     "riac": {
-        "max_region_size": 200, "alp_window_size": None, "nb_split_attempts": 50, "min_reg_size": None,
-        "min_dims_range_ratio": 1.0 / 15.0, "discard_ratio": 0.25, "sampling_in_leaves_only": False,
-        "random_task_ratio": 0.2, "mutation_ratio": 0.1, "mutation_std": 0.1, "max_regions": None,
+        "max_region_size": 200,
+        "alp_window_size": None,
+        "nb_split_attempts": 50,
+        "min_reg_size": None,
+        "min_dims_range_ratio": 1.0 / 15.0,
+        "discard_ratio": 0.25,
+        "sampling_in_leaves_only": False,
+        "random_task_ratio": 0.2,
+        "mutation_ratio": 0.1,
+        "mutation_std": 0.1,
+        "max_regions": None,
     },
 }
 DEPARTURES = {"alp-gmm": {"alp_max_size", "alp_recent_size"}, "covar-gmm": set(), "riac": {"max_regions"}}
@@ -171,7 +190,9 @@ def test_gmm_teachers_share_one_base_class():
     assert shared <= set(a.params) and shared <= set(c.params)
     assert all(a.params[k] is GMMTeacher.params[k] is c.params[k] for k in shared)
     # covar-gmm does not borrow private names from alp-gmm.
-    assert not any(getattr(covar_gmm, n, None) is getattr(alp_gmm, n) for n in vars(alp_gmm) if n.startswith("_") and not n.startswith("__"))
+    assert not any(
+        getattr(covar_gmm, n, None) is getattr(alp_gmm, n) for n in vars(alp_gmm) if n.startswith("_") and not n.startswith("__")
+    )
 
 
 def _history_len(t: teachers.Teacher) -> int:
@@ -273,7 +294,7 @@ def test_alp_is_against_nearest_previous_task():
     # Six far-away tasks first (the reference gives ALP 0 until 6 are stored).
     for i in range(6):
         t.observe([0.9, 0.1 * i], 0.0)
-    t.observe([0.1, 0.1], 0.2)   # nearest previous: (0.9, 0.1), score 0.0 -> ALP 0.2
+    t.observe([0.1, 0.1], 0.2)  # nearest previous: (0.9, 0.1), score 0.0 -> ALP 0.2
     t.observe([0.12, 0.1], 0.7)  # nearest previous: (0.1, 0.1), score 0.2 -> ALP 0.5
     t.observe([0.9, 0.49], 0.1)  # nearest previous: (0.9, 0.5), score 0.0 -> ALP 0.1
     alps = np.array(t.state_dict()["state"]["window"])[6:9, -1]

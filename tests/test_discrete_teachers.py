@@ -217,8 +217,18 @@ def test_sec_td0_update_per_call():
         teachers.make("sec", D10, alpha=0.0)
 
 
-@pytest.mark.parametrize("name,opts", [("sequential", {}), ("lp", {}), ("tscl", {}), ("tscl", {"algorithm": "thompson"}),
-                                       ("tscl", {"algorithm": "exp3"}), ("dump", {"window": 50}), ("sec", {})])
+@pytest.mark.parametrize(
+    "name,opts",
+    [
+        ("sequential", {}),
+        ("lp", {}),
+        ("tscl", {}),
+        ("tscl", {"algorithm": "thompson"}),
+        ("tscl", {"algorithm": "exp3"}),
+        ("dump", {"window": 50}),
+        ("sec", {}),
+    ],
+)
 def test_state_size_bounded(name, opts):
     t = teachers.make(name, D10, seed=0, **opts)
     rng = np.random.default_rng(0)

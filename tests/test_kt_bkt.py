@@ -14,8 +14,13 @@ FIX = Path(__file__).parent / "fixtures" / "kt"
 DATA = Path("/work/shared/data/kt")
 
 
-def simulate(params: dict[str, dict[str, float]], n_students: int, n_per_skill: int, seed: int,
-             items: dict[str, list[tuple[float, float]]] | None = None) -> Responses:
+def simulate(
+    params: dict[str, dict[str, float]],
+    n_students: int,
+    n_per_skill: int,
+    seed: int,
+    items: dict[str, list[tuple[float, float]]] | None = None,
+) -> Responses:
     """Students answering each skill ``n_per_skill`` times (skills interleaved at random) under BKT."""
     rng = np.random.default_rng(seed)
     users, skills, correct, item_ids = [], [], [], []
@@ -123,7 +128,7 @@ def test_no_leakage_one_step_ahead():
         assert q[t] == p[t]  # answer t does not inform its own prediction
         u = te.user[t]
         # earlier answers and other students are untouched
-        assert np.array_equal(q[:t + 1], p[:t + 1])
+        assert np.array_equal(q[: t + 1], p[: t + 1])
         assert np.array_equal(q[te.user != u], p[te.user != u])
         later = np.flatnonzero((te.user == u) & (te.skill == te.skill[t]) & (np.arange(te.n_answers) > t))
         if later.size:  # the next answer on the same skill usually changes (not when P(known) saturates)
@@ -162,7 +167,7 @@ def test_tracker_multi_skill_and_items():
         names, inames = np.array(data.skill_names), np.array(data.item_names)
         out = []
         for i in range(data.n_answers):
-            sk = names[data.skill_idx[data.skill_ptr[i]:data.skill_ptr[i + 1]]].tolist()
+            sk = names[data.skill_idx[data.skill_ptr[i] : data.skill_ptr[i + 1]]].tolist()
             out.append(live.update(data.user_names[data.user[i]], sk, int(data.correct[i]), item=inames[data.item[i]]))
         assert np.max(np.abs(np.array(out) - batch)) <= 1e-12
 
@@ -186,11 +191,15 @@ def test_tracker_learns_and_predicts():
 def test_save_load_round_trip(tmp_path, suffix, multigs):
     tr, te = _train_test()
     if multigs:  # give the answers items: the skill id plus the answer's parity as a pseudo item
+
         def with_items(d):
             return Responses.from_arrays(
-                np.array(d.user_names)[d.user], np.array(d.skill_names)[d.skill], d.correct,
+                np.array(d.user_names)[d.user],
+                np.array(d.skill_names)[d.skill],
+                d.correct,
                 item=[f"i{i % 3}" for i in range(d.n_answers)],
             )
+
         tr, te = with_items(tr), with_items(te)
     m = BKT(seed=0, multigs=multigs, forgets=True, n_restarts=2).fit(tr)
     path = tmp_path / f"bkt{suffix}"

@@ -128,8 +128,18 @@ class _FitsEmptyElo(Elo):
         (_FitReturnsNone(), r"check_model\(pfa\): fit and predict: fit does not return self"),
         (_FitsEmptyElo(), r"check_model\(elo\): empty data: fit on empty data: (nothing was raised|raised)"),
     ],
-    ids=["leaky", "cross-student", "elo-update-items", "no-history", "tracker-drift", "undeclared", "invalid-given",
-         "unchecked", "fit-returns-none", "fits-empty"],
+    ids=[
+        "leaky",
+        "cross-student",
+        "elo-update-items",
+        "no-history",
+        "tracker-drift",
+        "undeclared",
+        "invalid-given",
+        "unchecked",
+        "fit-returns-none",
+        "fits-empty",
+    ],
 )
 def test_broken_models_fail_with_a_clear_message(model: kt.KTModel, message: str) -> None:
     with pytest.raises(AssertionError, match=message):

@@ -70,7 +70,10 @@ def test_fit_dkt_npz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         (["kt", "fit", "--model", "nope", TRAIN, "-o", "{tmp}/m.json"], "unknown KT model 'nope'"),
         (["kt", "fit", "--model", "pfa", "{tmp}/missing.csv", "-o", "{tmp}/m.json"], "missing.csv: no such file"),
         (["kt", "fit", "--model", "pfa", "{tmp}/bad.csv", "-o", "{tmp}/m.json"], "bad.csv, line 3"),
-        (["kt", "fit", "--model", "pfa", TRAIN, "-o", "{tmp}/m.json", "--param", "C=-1"], "pfa: parameter 'C' must be a number > 0, got -1"),
+        (
+            ["kt", "fit", "--model", "pfa", TRAIN, "-o", "{tmp}/m.json", "--param", "C=-1"],
+            "pfa: parameter 'C' must be a number > 0, got -1",
+        ),
         (["kt", "fit", "--model", "pfa", TRAIN, "-o", "{tmp}/m.json", "--param", "nope=1"], "unknown parameter(s) ['nope']"),
         (["kt", "eval", "--model", "{tmp}/bad.csv", TEST], "not a saved pedagogy.kt model"),
         (["kt", "eval", "--model", "{tmp}/missing.json", TEST], "missing.json: no such file"),
@@ -93,9 +96,22 @@ def test_errors_exit_2_with_one_line(
 def test_bench_on_tiny_data(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bench.json"
     argv = [
-        "kt", "bench", "--data-dir", str(data_dir), "--models", "pfa,elo,irt1pl,dkt", "--json", str(out),
-        "--param", "dkt.hidden_size=8", "--param", "dkt.epochs=1", "--param", "dkt.validation=0",
-        "--param", "dkt.threads=1",
+        "kt",
+        "bench",
+        "--data-dir",
+        str(data_dir),
+        "--models",
+        "pfa,elo,irt1pl,dkt",
+        "--json",
+        str(out),
+        "--param",
+        "dkt.hidden_size=8",
+        "--param",
+        "dkt.epochs=1",
+        "--param",
+        "dkt.validation=0",
+        "--param",
+        "dkt.threads=1",
     ]
     assert main(argv) == 0
     text = capsys.readouterr().out

@@ -99,9 +99,7 @@ def test_tracker_equals_batch(name: str, fitted: dict, sim_test: Responses) -> N
     batch = model.predict_proba(data)
     tr = model.tracker()
     skills = np.asarray(data.skill_names)[data.skill]
-    live = np.array([
-        tr.update(data.user_names[u], s, int(c)) for u, s, c in zip(data.user, skills, data.correct, strict=True)
-    ])
+    live = np.array([tr.update(data.user_names[u], s, int(c)) for u, s, c in zip(data.user, skills, data.correct, strict=True)])
     np.testing.assert_allclose(live, batch, rtol=0, atol=1e-9)
     # the tracker's next prediction is the batch prediction of one more answer of that student
     last = data.user_names[-1]

@@ -239,8 +239,27 @@ def test_bench_students_from_cli(tmp_path, capsys):
     graph = tmp_path / "course.json"
     graph.write_text(json.dumps({"a": [], "b": ["a"], "c": ["a", "b"]}))
     out = tmp_path / "out"
-    code = main(["bench", "--students-from", model, "--graph", str(graph), "--teachers", "mastery,random",
-                 "--seeds", "2", "--budget", "150", "--jobs", "1", "--no-plots", "--no-progress", "--out", str(out)])
+    code = main(
+        [
+            "bench",
+            "--students-from",
+            model,
+            "--graph",
+            str(graph),
+            "--teachers",
+            "mastery,random",
+            "--seeds",
+            "2",
+            "--budget",
+            "150",
+            "--jobs",
+            "1",
+            "--no-plots",
+            "--no-progress",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     assert list(results["scenarios"]) == ["students-twin"]

@@ -19,8 +19,18 @@ from pedagogy.sim.skills import SKILLS_GRAPH, SKILLS_UNLEARNABLE, SkillsLearner
 from pedagogy.sim.students import StudentsLearner
 
 #: a learner of every kind implements the oracle (each scenario's factory, seed 3)
-ORACLE_SCENARIOS = ["grid-2d", "forgetting", "rugged", "mostly-trivial", "mostly-unlearnable", "high-dim", "skills", "students",
-                    "llm-mix", "llm-mix-noisy"]
+ORACLE_SCENARIOS = [
+    "grid-2d",
+    "forgetting",
+    "rugged",
+    "mostly-trivial",
+    "mostly-unlearnable",
+    "high-dim",
+    "skills",
+    "students",
+    "llm-mix",
+    "llm-mix-noisy",
+]
 
 
 def _state(learner: Any) -> str:
@@ -48,8 +58,10 @@ def _final(scenario: str, oracle: bool, budget: int, seed: int, key: str | None 
     return out["curve"][key or sc.metric][-1]
 
 
-@pytest.mark.parametrize("scenario, budget", [("grid-2d", 600), ("forgetting", 600), ("rugged", 600), ("skills", 400),
-                                              ("students", 120), ("llm-mix", 800), ("llm-mix-noisy", 800)])
+@pytest.mark.parametrize(
+    "scenario, budget",
+    [("grid-2d", 600), ("forgetting", 600), ("rugged", 600), ("skills", 400), ("students", 120), ("llm-mix", 800), ("llm-mix-noisy", 800)],
+)
 def test_oracle_beats_random_on_a_tiny_budget(scenario, budget):
     for seed in (0, 1):
         assert _final(scenario, True, budget, seed) > _final(scenario, False, budget, seed), seed
@@ -90,8 +102,9 @@ def test_bench_oracle_row_is_shown_never_ranked():
         bench.run(scenarios=["students"], teachers=[ORACLE], seeds=1, budget=10)
     again = bench.run(scenarios=["students", "llm-mix"], teachers=["random", "sec"], seeds=2, budget=80, jobs=2)
     key = ("final_mean", "ratio_to_oracle", "budget_ratio_to_oracle")
-    assert [[t.get(k) for k in key] for t in again["scenarios"]["llm-mix"]["teachers"].values()] == \
-        [[t.get(k) for k in key] for t in res["scenarios"]["llm-mix"]["teachers"].values()]  # seeded: same numbers
+    assert [[t.get(k) for k in key] for t in again["scenarios"]["llm-mix"]["teachers"].values()] == [
+        [t.get(k) for k in key] for t in res["scenarios"]["llm-mix"]["teachers"].values()
+    ]  # seeded: same numbers
 
 
 def test_oracle_in_reports_and_excluded_from_targets(tmp_path):

@@ -82,8 +82,18 @@ def test_bad_inputs_are_value_errors():
 
 
 def test_plan_items_is_a_greedy_cover_inside_the_closure():
-    items = {"i_ab": ["a", "b"], "i_a": "a", "i_b": "b", "i_c": "c", "i_d": "d", "i_cd": ["c", "d"],
-             "i_g1": "g1", "i_g2": "g2", "i_xy": ["x", "y"], "i_dx": ["d", "x"]}
+    items = {
+        "i_ab": ["a", "b"],
+        "i_a": "a",
+        "i_b": "b",
+        "i_c": "c",
+        "i_d": "d",
+        "i_cd": ["c", "d"],
+        "i_g1": "g1",
+        "i_g2": "g2",
+        "i_xy": ["x", "y"],
+        "i_dx": ["d", "x"],
+    }
     g = spaces.SkillGraph(PRE, items=items)
     picks = plan_items(g, {}, GOALS)
     covered = {s for it in picks for s in g.items[it]}

@@ -218,8 +218,17 @@ def test_teachers_accept_scenario_spaces():
 
 def test_all_scenarios_registered():
     expected = {
-        "grid-2d", "mostly-unlearnable", "mostly-trivial", "rugged", "high-dim", "forgetting",
-        "slow-learner", "fast-learner", "skills", "students", "llm-mix",
+        "grid-2d",
+        "mostly-unlearnable",
+        "mostly-trivial",
+        "rugged",
+        "high-dim",
+        "forgetting",
+        "slow-learner",
+        "fast-learner",
+        "skills",
+        "students",
+        "llm-mix",
     }
     assert expected <= set(sim.scenarios())
 
@@ -231,17 +240,25 @@ def test_all_scenarios_registered():
         (lambda: StudentsLearner(trait_sigma=5), "StudentsLearner: parameter 'trait_sigma' must be a number in [0, 3], got 5"),
         (lambda: StudentsLearner(seed=-1), "StudentsLearner: parameter 'seed' must be an integer >= 0, got -1"),
         (lambda: StudentsLearner(params=[0.1]), "StudentsLearner: parameter 'params' must be None or a dict of BKT parameters"),
-        (lambda: StudentsLearner(CHAIN, params={"b": {"slip": 1.5}}),
-         "StudentsLearner: BKT parameter 'slip' of skill 'b' must be a probability in [0, 1], got 1.5"),
+        (
+            lambda: StudentsLearner(CHAIN, params={"b": {"slip": 1.5}}),
+            "StudentsLearner: BKT parameter 'slip' of skill 'b' must be a probability in [0, 1], got 1.5",
+        ),
         (lambda: GridLearner(noise=-1), "GridLearner: parameter 'noise' must be a number >= 0, got -1"),
         (lambda: GridLearner(increment=0), "GridLearner: parameter 'increment' must be a number > 0, got 0"),
         (lambda: GridLearner(difficulty="hard"), "GridLearner: parameter 'difficulty' must be one of 'monotone', 'rugged', got 'hard'"),
         (lambda: GridLearner(seed=True), "GridLearner: parameter 'seed' must be an integer >= 0, got True"),
         (lambda: SkillsLearner(CHAIN, trials=0), "SkillsLearner: parameter 'trials' must be an integer >= 1, got 0"),
         (lambda: SkillsLearner(CHAIN, rate=0), "SkillsLearner: parameter 'rate' must be a number in (0, 1], got 0"),
-        (lambda: SkillsLearner(CHAIN, unlearnable="a"), "SkillsLearner: parameter 'unlearnable' must be a list of task names, not a string"),
+        (
+            lambda: SkillsLearner(CHAIN, unlearnable="a"),
+            "SkillsLearner: parameter 'unlearnable' must be a list of task names, not a string",
+        ),
         (lambda: LLMMixLearner(levels=30), "LLMMixLearner: parameter 'levels' must be an integer in [1, 20], got 30"),
-        (lambda: LLMMixLearner(sources=["a", "a"]), "LLMMixLearner: parameter 'sources' must be a non-empty list of unique names without '/'"),
+        (
+            lambda: LLMMixLearner(sources=["a", "a"]),
+            "LLMMixLearner: parameter 'sources' must be a non-empty list of unique names without '/'",
+        ),
         (lambda: LLMMixLearner(rate=float("inf")), "LLMMixLearner: parameter 'rate' must be a number >= 0, got inf"),
     ],
 )

@@ -9,7 +9,6 @@ import pkgutil
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 import pedagogy.teachers as teachers_pkg
@@ -183,7 +182,9 @@ def test_stable_scorer_is_the_same_in_every_process():
     """Python salts str hashes per process; the contract scorer must not depend on that."""
     code = "from pedagogy.teachers.checks import stable_scorer; s = stable_scorer(0); print([s(f'task{i}') for i in range(5)])"
     outs = {
-        subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True).stdout
+        subprocess.run(
+            [sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True
+        ).stdout
         for seed in ("1", "2")
     }
     assert len(outs) == 1

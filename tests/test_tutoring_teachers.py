@@ -169,9 +169,18 @@ def test_zpdes_memory_is_bounded():
 @pytest.mark.parametrize(
     "opts",
     [
-        {"gamma": 1.0}, {"gamma": -0.1}, {"beta": 1.5}, {"eta": 0}, {"window": 5}, {"window": 0},
-        {"success_window": 0}, {"mastery_threshold": 0.0}, {"activation_threshold": 0.95, "mastery_threshold": 0.9},
-        {"initial_weight": -1}, {"review_skills": 0}, {"window": True},
+        {"gamma": 1.0},
+        {"gamma": -0.1},
+        {"beta": 1.5},
+        {"eta": 0},
+        {"window": 5},
+        {"window": 0},
+        {"success_window": 0},
+        {"mastery_threshold": 0.0},
+        {"activation_threshold": 0.95, "mastery_threshold": 0.9},
+        {"initial_weight": -1},
+        {"review_skills": 0},
+        {"window": True},
     ],
 )
 def test_zpdes_bad_options(opts):
@@ -293,8 +302,16 @@ def test_ability_matched_skill_graph_and_batches():
 @pytest.mark.parametrize(
     "opts",
     [
-        {"prior_sd": 0}, {"window": 0}, {"newton_steps": 0}, {"refit_every": 1.5}, {"margin": float("nan")},
-        {"margin": "x"}, {"min_eligible": 0}, {"min_eligible": 11}, {"difficulty_lr": -1}, {"difficulty_decay": -0.1},
+        {"prior_sd": 0},
+        {"window": 0},
+        {"newton_steps": 0},
+        {"refit_every": 1.5},
+        {"margin": float("nan")},
+        {"margin": "x"},
+        {"min_eligible": 0},
+        {"min_eligible": 11},
+        {"difficulty_lr": -1},
+        {"difficulty_decay": -0.1},
     ],
 )
 def test_ability_matched_bad_options(opts):

@@ -156,16 +156,23 @@ def _all_permutations(k: int) -> np.ndarray:
         rows = len(perms)
         out = np.empty((rows * (n + 1), n + 1), dtype=np.int8)
         for pos in range(n + 1):
-            block = out[pos * rows:(pos + 1) * rows]
+            block = out[pos * rows : (pos + 1) * rows]
             block[:, :pos] = perms[:, :pos]
             block[:, pos] = n
-            block[:, pos + 1:] = perms[:, pos:]
+            block[:, pos + 1 :] = perms[:, pos:]
         perms = out
     return perms
 
 
-def rank_orders(distances: Any, top: int = 10, worst: bool = False, criterion: str = "paper",
-                exhaustive_up_to: int = 9, restarts: int = 20, seed: int = 0) -> list[tuple[list[int], float]]:
+def rank_orders(
+    distances: Any,
+    top: int = 10,
+    worst: bool = False,
+    criterion: str = "paper",
+    exhaustive_up_to: int = 9,
+    restarts: int = 20,
+    seed: int = 0,
+) -> list[tuple[list[int], float]]:
     """The ``top`` best orders (``worst=True``: the lowest-scored) with their scores, best first (worst: lowest first).
 
     Every order is scored when there are at most ``exhaustive_up_to`` classes
@@ -178,8 +185,9 @@ def rank_orders(distances: Any, top: int = 10, worst: bool = False, criterion: s
     return _rank(distances, top, criterion, exhaustive_up_to, restarts, seed)[1 if worst else 0]
 
 
-def _rank(distances: Any, top: int, criterion: str, exhaustive_up_to: int, restarts: int,
-          seed: int) -> tuple[list[tuple[list[int], float]], list[tuple[list[int], float]]]:
+def _rank(
+    distances: Any, top: int, criterion: str, exhaustive_up_to: int, restarts: int, seed: int
+) -> tuple[list[tuple[list[int], float]], list[tuple[list[int], float]]]:
     """(best ``top`` orders, worst ``top`` orders) from one search."""
     _check_criterion(criterion)
     d = _check_distances(distances)
@@ -202,12 +210,12 @@ def _rank(distances: Any, top: int, criterion: str, exhaustive_up_to: int, resta
             order = keep[np.lexsort((keep, -sign * scores[keep]))][:top]
             out.append([(perms[i].astype(int).tolist(), float(scores[i])) for i in order])
         return out[0], out[1]
-    return (_local_search(v, dn, k, top, criterion, restarts, seed, 1.0),
-            _local_search(v, dn, k, top, criterion, restarts, seed, -1.0))
+    return (_local_search(v, dn, k, top, criterion, restarts, seed, 1.0), _local_search(v, dn, k, top, criterion, restarts, seed, -1.0))
 
 
-def _local_search(v: np.ndarray, dn: np.ndarray, k: int, top: int, criterion: str, restarts: int, seed: int,
-                  sign: float) -> list[tuple[list[int], float]]:
+def _local_search(
+    v: np.ndarray, dn: np.ndarray, k: int, top: int, criterion: str, restarts: int, seed: int, sign: float
+) -> list[tuple[list[int], float]]:
     rng = np.random.default_rng(seed)
     starts = [[c, *[x for x in range(k) if x != c]] for c in range(k)]
     starts += [rng.permutation(k).tolist() for _ in range(restarts)]
@@ -264,8 +272,9 @@ class CurriculumDesigner:
         """The ``top`` lowest-scored orders, lowest first."""
         return [([self.classes[i] for i in o], s) for o, s in rank_orders(self.distances, top, worst=True, criterion=self.criterion, **kw)]
 
-    def ranking(self, top: int = 10, exhaustive_up_to: int = 9, restarts: int = 20,
-                seed: int = 0) -> tuple[list[tuple[list[Any], float]], list[tuple[list[Any], float]]]:
+    def ranking(
+        self, top: int = 10, exhaustive_up_to: int = 9, restarts: int = 20, seed: int = 0
+    ) -> tuple[list[tuple[list[Any], float]], list[tuple[list[Any], float]]]:
         """(the ``top`` best orders, the ``top`` worst) from a single search (see :func:`rank_orders`)."""
         best, worst = _rank(self.distances, top, self.criterion, exhaustive_up_to, restarts, seed)
         name = self.classes.__getitem__

@@ -57,8 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"pedagogy {pedagogy.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser("teachers", help="list the registered teachers", description="List every registered teacher with a one-line description, the spaces it accepts and its paper.")
-    p.add_argument("-v", "--verbose", action="store_true", help="also show each teacher's score scale, options (default, rule, meaning) and where a default is not the paper's")
+    p = sub.add_parser(
+        "teachers",
+        help="list the registered teachers",
+        description="List every registered teacher with a one-line description, the spaces it accepts and its paper.",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show each teacher's score scale, options (default, rule, meaning) and where a default is not the paper's",
+    )
     p.set_defaults(func=_cmd_teachers)
     for mod_name in _COMMAND_MODULES:
         try:

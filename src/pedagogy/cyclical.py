@@ -94,8 +94,13 @@ class CyclicalSchedule:
         seed: int = 0,
     ):
         self._config = {
-            "n_examples": n_examples, "start_fraction": start_fraction, "end_fraction": end_fraction,
-            "multiplier": multiplier, "strategy": strategy, "selection": selection, "seed": seed,
+            "n_examples": n_examples,
+            "start_fraction": start_fraction,
+            "end_fraction": end_fraction,
+            "multiplier": multiplier,
+            "strategy": strategy,
+            "selection": selection,
+            "seed": seed,
         }
         validate(self._config, _RULES, "CyclicalSchedule")
         if start_fraction > end_fraction:
@@ -192,5 +197,7 @@ class CyclicalSchedule:
         self.epoch = epoch
 
     def __repr__(self) -> str:
-        return (f"CyclicalSchedule(n_examples={self.n_examples}, {self.start_fraction:g}..{self.end_fraction:g} "
-                f"x{1 / self.multiplier:g}, strategy={self.strategy!r}, selection={self.selection!r}, epoch={self.epoch})")
+        return (
+            f"CyclicalSchedule(n_examples={self.n_examples}, {self.start_fraction:g}..{self.end_fraction:g} "
+            f"x{1 / self.multiplier:g}, strategy={self.strategy!r}, selection={self.selection!r}, epoch={self.epoch})"
+        )

@@ -32,8 +32,22 @@ from typing import Any, cast
 import numpy as np
 
 __all__ = [
-    "Rule", "Interval", "OneOf", "Boolean", "Nullable", "InstanceOf", "ListOf", "Satisfies",
-    "Param", "validate", "PAPER_UNSET", "defaults_of", "rules_of", "paper_settings", "table", "options_doc",
+    "Rule",
+    "Interval",
+    "OneOf",
+    "Boolean",
+    "Nullable",
+    "InstanceOf",
+    "ListOf",
+    "Satisfies",
+    "Param",
+    "validate",
+    "PAPER_UNSET",
+    "defaults_of",
+    "rules_of",
+    "paper_settings",
+    "table",
+    "options_doc",
 ]
 
 
@@ -171,11 +185,7 @@ class ListOf(Rule):
     min_len: int = 1
 
     def accepts(self, value: Any) -> bool:
-        return (
-            isinstance(value, (list, tuple))
-            and len(value) >= self.min_len
-            and all(self.rule.accepts(v) for v in value)
-        )
+        return isinstance(value, (list, tuple)) and len(value) >= self.min_len and all(self.rule.accepts(v) for v in value)
 
     def describe(self) -> str:
         size = "a non-empty list" if self.min_len == 1 else f"a list of at least {self.min_len}" if self.min_len else "a list"
@@ -185,7 +195,7 @@ class ListOf(Rule):
 def _plural(phrase: str) -> str:
     for article in ("an ", "a "):
         if phrase.startswith(article):
-            head, _, rest = phrase[len(article):].partition(" ")
+            head, _, rest = phrase[len(article) :].partition(" ")
             return f"{head}s {rest}".rstrip()
     return phrase
 
@@ -292,5 +302,3 @@ def table(params: Mapping[str, Param]) -> list[tuple[str, str, str, str]]:
             doc = f"{doc} [paper: {p.paper!r}{'; ' + p.why if p.why else ''}]".strip()
         rows.append((name, repr(p.default), p.rule.describe(), doc))
     return rows
-
-

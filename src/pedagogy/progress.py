@@ -32,8 +32,15 @@ class ProgressBar:
         except ImportError:  # pragma: no cover - rich comes with the [bench] extra
             return
         self._p = Progress(
-            TextColumn(f"[bold]{self.title}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"),
-            TimeRemainingColumn(), TextColumn("{task.description}"), console=Console(stderr=True), transient=self.transient,
+            TextColumn(f"[bold]{self.title}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            TextColumn("{task.description}"),
+            console=Console(stderr=True),
+            transient=self.transient,
         )
         self._p.start()
         self._task = self._p.add_task("", total=self.total)

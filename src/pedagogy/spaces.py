@@ -16,11 +16,11 @@ Every space is JSON-serialisable with :meth:`Space.to_dict` and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Generic, TypeVar, Union, cast
+from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
 
-TaskName = Union[str, int]
+TaskName = str | int
 
 __all__ = ["Space", "Box", "Discrete", "SkillGraph", "from_dict", "TaskName"]
 
@@ -349,7 +349,7 @@ class SkillGraph(Discrete):
             while True:
                 nxt = next(p for p in prereq[path[-1]] if p in left)
                 if nxt in seen:
-                    cycle = path[seen[nxt]:] + [nxt]
+                    cycle = path[seen[nxt] :] + [nxt]
                     break
                 seen[nxt] = len(path)
                 path.append(nxt)
@@ -410,4 +410,3 @@ def from_dict(d: Mapping[str, Any]) -> Space:
             difficulty=d.get("difficulty"),
         )
     raise ValueError(f"spaces.from_dict: unknown space type {kind!r} (known: box, discrete, skill_graph)")
-

@@ -178,10 +178,23 @@ class Server:
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self, timeout: float = 90.0) -> Server:
-        cmd = [sys.executable, "-m", "pedagogy.cli", "serve", "--db", self.db, "--port", str(self.port),
-               "--admin-key", ADMIN, "--workers", str(self.workers), "--log-level", "error"]
-        self.proc = subprocess.Popen(cmd, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "pedagogy.cli",
+            "serve",
+            "--db",
+            self.db,
+            "--port",
+            str(self.port),
+            "--admin-key",
+            ADMIN,
+            "--workers",
+            str(self.workers),
+            "--log-level",
+            "error",
+        ]
+        self.proc = subprocess.Popen(cmd, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -74,8 +74,13 @@ def test_flow_answers_next_mastery_history(setup: tuple[Api, str]) -> None:
 
 def test_openapi_documents_the_resources(api: Api) -> None:
     spec = api.client.get("/openapi.json").json()
-    for path in ("/v1/courses", "/v1/courses/{course}/learners/{learner}/answers", "/v1/xapi/statements",
-                 "/v1/courses/{course}/learners/{learner}/next", "/v1/tenants"):
+    for path in (
+        "/v1/courses",
+        "/v1/courses/{course}/learners/{learner}/answers",
+        "/v1/xapi/statements",
+        "/v1/courses/{course}/learners/{learner}/next",
+        "/v1/tenants",
+    ):
         assert path in spec["paths"]
 
 
@@ -140,21 +145,24 @@ def test_other_tenants_data_is_invisible(setup: tuple[Api, str]) -> None:
     assert api.call(key, "GET", "/v1/courses").status_code == 200
 
 
-@pytest.mark.parametrize("body, status, words", [
-    (b'{"item": "a1", "correct": 1', 400, ["malformed JSON"]),
-    (b'{"item": "zz", "correct": 1}', 422, ["unknown item 'zz'"]),
-    (b'{"item": "a1", "correct": 1.5}', 422, ["correct"]),
-    (b'{"item": "a1", "correct": -0.1}', 422, ["correct"]),
-    (b'{"item": "a1", "score": "high"}', 422, ["score"]),
-    (b'{"item": "a1"}', 422, ["correct", "score"]),
-    (b'{"item": "a1", "correct": 1, "timestamp": "yesterday"}', 422, ["timestamp"]),
-    (b'{"item": "a1", "correct": 1, "timestamp": "2024-13-45T99:00:00Z"}', 422, ["timestamp"]),
-    (b'{"item": "a1", "correct": 1, "bogus": 2}', 422, ["bogus"]),
-    (b'[{"item": "a1", "correct": 1}, {"item": "a1", "correct": 7}]', 422, ["answer 1"]),
-    (b'[{"item": "a1", "correct": 1}, {"item": "nope", "correct": 1}]', 422, ["answer 1", "nope"]),
-    (b'[]', 422, ["empty"]),
-    (b'"a1"', 422, ["answer object"]),
-])
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        (b'{"item": "a1", "correct": 1', 400, ["malformed JSON"]),
+        (b'{"item": "zz", "correct": 1}', 422, ["unknown item 'zz'"]),
+        (b'{"item": "a1", "correct": 1.5}', 422, ["correct"]),
+        (b'{"item": "a1", "correct": -0.1}', 422, ["correct"]),
+        (b'{"item": "a1", "score": "high"}', 422, ["score"]),
+        (b'{"item": "a1"}', 422, ["correct", "score"]),
+        (b'{"item": "a1", "correct": 1, "timestamp": "yesterday"}', 422, ["timestamp"]),
+        (b'{"item": "a1", "correct": 1, "timestamp": "2024-13-45T99:00:00Z"}', 422, ["timestamp"]),
+        (b'{"item": "a1", "correct": 1, "bogus": 2}', 422, ["bogus"]),
+        (b'[{"item": "a1", "correct": 1}, {"item": "a1", "correct": 7}]', 422, ["answer 1"]),
+        (b'[{"item": "a1", "correct": 1}, {"item": "nope", "correct": 1}]', 422, ["answer 1", "nope"]),
+        (b"[]", 422, ["empty"]),
+        (b'"a1"', 422, ["answer object"]),
+    ],
+)
 def test_bad_answers_store_nothing(setup: tuple[Api, str], body: bytes, status: int, words: list[str]) -> None:
     api, key = setup
     path = "/v1/courses/arith/learners/ann/answers"
@@ -171,24 +179,26 @@ def test_oversized_body_is_refused(setup: tuple[Api, str]) -> None:
     _problem(api.call(key, "POST", "/v1/courses/arith/learners/ann/answers", json=big), 413, "64000 bytes")
     assert _n_stored(api) == 0
     # also without a Content-Length (chunked)
-    chunks = (json.dumps(big)[i:i + 4096].encode() for i in range(0, 90_000, 4096))
-    r = api.call(key, "POST", "/v1/courses/arith/learners/ann/answers", content=chunks,
-                 headers={"Content-Type": "application/json"})
+    chunks = (json.dumps(big)[i : i + 4096].encode() for i in range(0, 90_000, 4096))
+    r = api.call(key, "POST", "/v1/courses/arith/learners/ann/answers", content=chunks, headers={"Content-Type": "application/json"})
     _problem(r, 413)
     assert _n_stored(api) == 0
 
 
-@pytest.mark.parametrize("doc, words", [
-    ({"name": "c", "skills": {"a": ["c"], "b": ["a"], "c": ["b"]}}, ["cycle", "a", "b", "c"]),
-    ({"name": "c", "skills": {"a": ["ghost"]}}, ["unknown prerequisite 'ghost'"]),
-    ({"name": "c", "skills": {"a": []}, "items": {"i1": "ghost"}}, ["unknown skill 'ghost'"]),
-    ({"name": "c", "skills": {"a": []}, "teacher": "nosuch"}, ["unknown teacher 'nosuch'"]),
-    ({"name": "c", "skills": {"a": []}, "teacher_options": {"threshold": 7}}, ["threshold"]),
-    ({"name": "c", "skills": {"a": []}, "model": {"model": "pfa"}}, ["BKT"]),
-    ({"name": "c"}, ["skills"]),
-    ({"skills": {"a": []}}, ["name"]),
-    ({"name": "c", "skills": {"a": []}, "colour": "red"}, ["colour"]),
-])
+@pytest.mark.parametrize(
+    "doc, words",
+    [
+        ({"name": "c", "skills": {"a": ["c"], "b": ["a"], "c": ["b"]}}, ["cycle", "a", "b", "c"]),
+        ({"name": "c", "skills": {"a": ["ghost"]}}, ["unknown prerequisite 'ghost'"]),
+        ({"name": "c", "skills": {"a": []}, "items": {"i1": "ghost"}}, ["unknown skill 'ghost'"]),
+        ({"name": "c", "skills": {"a": []}, "teacher": "nosuch"}, ["unknown teacher 'nosuch'"]),
+        ({"name": "c", "skills": {"a": []}, "teacher_options": {"threshold": 7}}, ["threshold"]),
+        ({"name": "c", "skills": {"a": []}, "model": {"model": "pfa"}}, ["BKT"]),
+        ({"name": "c"}, ["skills"]),
+        ({"skills": {"a": []}}, ["name"]),
+        ({"name": "c", "skills": {"a": []}, "colour": "red"}, ["colour"]),
+    ],
+)
 def test_bad_courses_are_422_naming_the_problem(api: Api, doc: dict, words: list[str]) -> None:
     key = api.tenant("acme")
     _problem(api.call(key, "POST", "/v1/courses", json=doc), 422, *words)
@@ -225,8 +235,9 @@ def test_idempotency_key(setup: tuple[Api, str]) -> None:
     assert api.call(other, "POST", path, json=body, headers={"Idempotency-Key": "req-1"}).json()["answers"][0]["seq"] == 1
 
 
-def _statement(sid: str | None, learner: str, item: str, success: bool | None = None, scaled: float | None = None,
-               course: str = "arith") -> dict:
+def _statement(
+    sid: str | None, learner: str, item: str, success: bool | None = None, scaled: float | None = None, course: str = "arith"
+) -> dict:
     result: dict = {}
     if success is not None:
         result["success"] = success
@@ -248,8 +259,12 @@ def _statement(sid: str | None, learner: str, item: str, success: bool | None = 
 def test_xapi_statements(setup: tuple[Api, str]) -> None:
     api, key = setup
     ids = [f"6f1f8f6e-8f1e-4a3b-9c1d-0a1b2c3d4e{i:02d}" for i in range(4)]
-    batch = [_statement(ids[0], "ann", "a1", True), _statement(ids[1], "bob", "s1", scaled=0.5),
-             _statement(ids[2], "ann", "a2", False), _statement(None, "ann", "m1", True)]
+    batch = [
+        _statement(ids[0], "ann", "a1", True),
+        _statement(ids[1], "bob", "s1", scaled=0.5),
+        _statement(ids[2], "ann", "a2", False),
+        _statement(None, "ann", "m1", True),
+    ]
     r = api.call(key, "POST", "/v1/xapi/statements", json=batch)
     assert r.status_code == 200, r.text
     got = r.json()
@@ -265,17 +280,25 @@ def test_xapi_statements(setup: tuple[Api, str]) -> None:
     # same id, different content: 409; duplicate ids in one batch: 400; nothing stored either way
     _problem(api.call(key, "POST", "/v1/xapi/statements", json=_statement(ids[0], "ann", "a1", False)), 409, ids[0])
     fresh = "6f1f8f6e-8f1e-4a3b-9c1d-0a1b2c3d4eff"
-    _problem(api.call(key, "POST", "/v1/xapi/statements",
-                      json=[_statement(fresh, "ann", "a1", True), _statement(fresh, "ann", "a1", True)]), 400, fresh)
+    _problem(
+        api.call(key, "POST", "/v1/xapi/statements", json=[_statement(fresh, "ann", "a1", True), _statement(fresh, "ann", "a1", True)]),
+        400,
+        fresh,
+    )
     # a batch with one bad statement stores none of it
-    _problem(api.call(key, "POST", "/v1/xapi/statements",
-                      json=[_statement(fresh, "ann", "a1", True), _statement(None, "ann", "ghost", True)]), 400, "ghost")
-    for bad, word in [({**batch[0], "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"}}, "verb"),
-                      ({**batch[0], "actor": {"mbox": "mailto:a@b.c"}}, "actor.account.name"),
-                      ({**batch[0], "result": {}}, "result"),
-                      (_statement(None, "ann", "a1", scaled=1.5), "scaled"),
-                      ({**batch[0], "id": "not-a-uuid"}, "UUID"),
-                      ({**_statement(None, "ann", "a1", True), "context": {}}, "course")]:
+    _problem(
+        api.call(key, "POST", "/v1/xapi/statements", json=[_statement(fresh, "ann", "a1", True), _statement(None, "ann", "ghost", True)]),
+        400,
+        "ghost",
+    )
+    for bad, word in [
+        ({**batch[0], "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"}}, "verb"),
+        ({**batch[0], "actor": {"mbox": "mailto:a@b.c"}}, "actor.account.name"),
+        ({**batch[0], "result": {}}, "result"),
+        (_statement(None, "ann", "a1", scaled=1.5), "scaled"),
+        ({**batch[0], "id": "not-a-uuid"}, "UUID"),
+        ({**_statement(None, "ann", "a1", True), "context": {}}, "course"),
+    ]:
         _problem(api.call(key, "POST", "/v1/xapi/statements", json=bad), 400, word)
     assert api.call(key, "GET", "/v1/courses/arith/learners/ann").json() == state and _n_stored(api) == 4
     # the course can also be given on the request

@@ -32,8 +32,15 @@ def _serve(cwd: Path, port: int) -> subprocess.Popen[str]:
     env = {**os.environ, "PEDAGOGY_PORT": str(port)}  # configuration from the environment
     for var in ("PEDAGOGY_DB", "PEDAGOGY_ADMIN_KEY"):
         env.pop(var, None)
-    return subprocess.Popen([sys.executable, "-m", "pedagogy.cli", "serve"], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pedagogy.cli", "serve"],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _wait_line(proc: subprocess.Popen[str], pattern: str, timeout: float = 90) -> tuple[re.Match[str] | None, str]:
@@ -119,7 +126,9 @@ def test_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_the_cli_imports_no_service_dependency() -> None:
-    code = ("import sys, pedagogy.cli; pedagogy.cli.build_parser(); "
-            "print(sorted(m for m in ('fastapi', 'sqlalchemy', 'alembic', 'uvicorn', 'psycopg', 'httpx') if m in sys.modules))")
+    code = (
+        "import sys, pedagogy.cli; pedagogy.cli.build_parser(); "
+        "print(sorted(m for m in ('fastapi', 'sqlalchemy', 'alembic', 'uvicorn', 'psycopg', 'httpx') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"

@@ -39,7 +39,8 @@ def _check(url: str, key: str, learner: str, teacher: str) -> None:
     assert [a["seq"] for a in stored] == list(range(1, N + 1))
     assert sorted(json.dumps(a, sort_keys=True) for a in _answers(N)) == sorted(
         json.dumps({"item": a["item"], "correct": a["score"] if a["score"] not in (0.0, 1.0) else int(a["score"])}, sort_keys=True)
-        for a in stored)
+        for a in stored
+    )
     assert state["n_answers"] == N and state["version"] == N
     fields = core.parse_course({"name": "c", "skills": STUDENTS_GRAPH, "teacher": teacher})
     rt = core.CourseRuntime(0, "c", fields["space"], teacher, {}, 0, None)

@@ -25,8 +25,12 @@ def test_dashboard_in_chromium(db_url: str, tmp_path: Path) -> None:
     with ThreadServer(db_url) as srv:
         key = tenant_key(srv.url, "acme")
         h = {"Authorization": f"Bearer {key}"}
-        assert httpx.post(srv.url + "/v1/courses", json={"name": "arith", "title": "Arithmetic", "skills": GRAPH,
-                                                        "items": ITEMS}, headers=h).status_code == 201
+        assert (
+            httpx.post(
+                srv.url + "/v1/courses", json={"name": "arith", "title": "Arithmetic", "skills": GRAPH, "items": ITEMS}, headers=h
+            ).status_code
+            == 201
+        )
         answers = [{"item": "add1", "correct": 1}] * 6 + [{"item": "sub1", "correct": 0}, {"item": "mul2", "correct": 1}]
         assert httpx.post(srv.url + "/v1/courses/arith/learners/ann/answers", json=answers, headers=h).status_code == 200
         with sync_api.sync_playwright() as p:
@@ -49,9 +53,9 @@ def test_dashboard_in_chromium(db_url: str, tmp_path: Path) -> None:
                 fills = {n.get_attribute("data-skill"): n.query_selector("rect").get_attribute("fill") for n in nodes}
                 known = {n.get_attribute("data-skill"): float(n.get_attribute("data-p-known")) for n in nodes}
                 assert known["add"] > 0.95 > known["sub"]  # six right answers on add, a wrong one on sub
-                r, g, _ = (int(fills["add"][i:i + 2], 16) for i in (1, 3, 5))
+                r, g, _ = (int(fills["add"][i : i + 2], 16) for i in (1, 3, 5))
                 assert g > r  # mastered: green
-                r, g, _ = (int(fills["sub"][i:i + 2], 16) for i in (1, 3, 5))
+                r, g, _ = (int(fills["sub"][i : i + 2], 16) for i in (1, 3, 5))
                 assert r > g  # weak: red
                 rows = page.query_selector_all("#answers tr")
                 assert len(rows) == 1 + len(answers)

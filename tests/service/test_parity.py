@@ -42,14 +42,14 @@ def test_bkt_predictions_through_http_equal_the_library(api: Api, tmp_path: Path
 
     key = api.tenant("school")
     skills = sorted(set(model.skill_names_) | set(data.skill_names), key=int)
-    api.course(key, {"name": "a09", "skills": {s: [] for s in skills}, "teacher": "mastery",
-                     "model": json.loads(model_path.read_text())})
+    api.course(key, {"name": "a09", "skills": {s: [] for s in skills}, "teacher": "mastery", "model": json.loads(model_path.read_text())})
     got = []
     for student, sl in data.students():
-        rows = [{"item": data.skill_names[data.skill_idx[data.skill_ptr[i]]], "correct": int(data.correct[i])}
-                for i in range(sl.start, sl.stop)]
+        rows = [
+            {"item": data.skill_names[data.skill_idx[data.skill_ptr[i]]], "correct": int(data.correct[i])} for i in range(sl.start, sl.stop)
+        ]
         for start in range(0, len(rows), 150):  # several requests per student
-            r = api.call(key, "POST", f"/v1/courses/a09/learners/{student}/answers", json=rows[start:start + 150])
+            r = api.call(key, "POST", f"/v1/courses/a09/learners/{student}/answers", json=rows[start : start + 150])
             assert r.status_code == 200, r.text
             got += [a["predicted_success"] for a in r.json()["answers"]]
     got_arr = np.array(got)

@@ -64,31 +64,74 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "and report.html to --out. Same arguments give the same numbers."
         ),
     )
-    p.add_argument("--suite", choices=("quick", "full"), default="quick",
-                   help="quick (default): 3 seeds and each scenario's quick budget; full: 10 seeds and its full budget")
-    p.add_argument("--teachers", type=_names, default=None, metavar="A,B,...",
-                   help="comma-separated teachers to run (default: every registered teacher; see `pedagogy teachers`)")
-    p.add_argument("--scenarios", type=_names, default=None, metavar="A,B,...",
-                   help="comma-separated scenarios to run (default: every registered scenario; see --list)")
-    p.add_argument("--seeds", type=_declared_int("seeds", "--seeds"), default=None, metavar="N",
-                   help="seeds per (scenario, teacher), overriding the suite's 3 or 10")
-    p.add_argument("--budget", type=_declared_int("budget", "--budget"), default=None, metavar="N",
-                   help="practice calls per run for every scenario, overriding the suite's per-scenario budget")
-    p.add_argument("--jobs", type=_declared_int("jobs", "--jobs"), default=None, metavar="N",
-                   help="worker processes (default: number of CPUs; 1 runs in this process)")
-    p.add_argument("--seed", type=_declared_int("base_seed", "--seed"), default=0, metavar="BASE",
-                   help="base seed every learner and teacher seed is derived from (default: 0)")
+    p.add_argument(
+        "--suite",
+        choices=("quick", "full"),
+        default="quick",
+        help="quick (default): 3 seeds and each scenario's quick budget; full: 10 seeds and its full budget",
+    )
+    p.add_argument(
+        "--teachers",
+        type=_names,
+        default=None,
+        metavar="A,B,...",
+        help="comma-separated teachers to run (default: every registered teacher; see `pedagogy teachers`)",
+    )
+    p.add_argument(
+        "--scenarios",
+        type=_names,
+        default=None,
+        metavar="A,B,...",
+        help="comma-separated scenarios to run (default: every registered scenario; see --list)",
+    )
+    p.add_argument(
+        "--seeds",
+        type=_declared_int("seeds", "--seeds"),
+        default=None,
+        metavar="N",
+        help="seeds per (scenario, teacher), overriding the suite's 3 or 10",
+    )
+    p.add_argument(
+        "--budget",
+        type=_declared_int("budget", "--budget"),
+        default=None,
+        metavar="N",
+        help="practice calls per run for every scenario, overriding the suite's per-scenario budget",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_declared_int("jobs", "--jobs"),
+        default=None,
+        metavar="N",
+        help="worker processes (default: number of CPUs; 1 runs in this process)",
+    )
+    p.add_argument(
+        "--seed",
+        type=_declared_int("base_seed", "--seed"),
+        default=0,
+        metavar="BASE",
+        help="base seed every learner and teacher seed is derived from (default: 0)",
+    )
     p.add_argument("--out", default="bench-out", metavar="DIR", help="output folder (default: bench-out)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html then has the tables only)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--list", action="store_true", help="list the registered scenarios and exit")
-    p.add_argument("--students-from", default=None, metavar="MODEL",
-                   help="a BKT model saved by `pedagogy kt fit`: add the scenario students-twin, simulated twins of its "
-                        "population on --graph (and run only it unless --scenarios says otherwise)")
+    p.add_argument(
+        "--students-from",
+        default=None,
+        metavar="MODEL",
+        help="a BKT model saved by `pedagogy kt fit`: add the scenario students-twin, simulated twins of its "
+        "population on --graph (and run only it unless --scenarios says otherwise)",
+    )
     p.add_argument("--graph", default=None, metavar="JSON", help='the twins\' skill graph: {"skill": ["prerequisite", ...]}')
-    p.add_argument("--trait-sigma", type=float, default=0.5, metavar="S",
-                   help="spread of the twins' learning speed (log-normal sigma; BKT does not fit it; default 0.5)")
-    setattr(p, "error", _one_line_error(p.prog))  # argparse has no hook for a one-line error
+    p.add_argument(
+        "--trait-sigma",
+        type=float,
+        default=0.5,
+        metavar="S",
+        help="spread of the twins' learning speed (log-normal sigma; BKT does not fit it; default 0.5)",
+    )
+    p.error = _one_line_error(p.prog)  # argparse has no hook for a one-line error
     p.set_defaults(func=main)
     return p
 
@@ -115,6 +158,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     try:
         import rich  # noqa: F401
+
         if not args.no_plots:
             import matplotlib  # noqa: F401
     except ImportError as exc:

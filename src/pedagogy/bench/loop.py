@@ -178,8 +178,12 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
                     evaluate(done)
                     while nxt < len(points) and points[nxt] <= done:
                         nxt += 1
-                elif (mastery is None and next_probe is not None and next_probe <= done
-                      and float(learner.evaluate().get("mastered_fraction", 0.0)) >= 1.0):
+                elif (
+                    mastery is None
+                    and next_probe is not None
+                    and next_probe <= done
+                    and float(learner.evaluate().get("mastered_fraction", 0.0)) >= 1.0
+                ):
                     # a finer look for the first full mastery only (not part of the curve)
                     mastery = done
                 if next_probe is not None and probe_every is not None:

@@ -112,8 +112,14 @@ class RunSpec:
     oracle: bool = False
 
     RULES: ClassVar[dict[str, Rule]] = {
-        "scenario": _NAME, "teacher": _NAME, "seed_index": Interval(Integral, 0), "learner_seed": _SEED, "teacher_seed": _SEED,
-        "budget": Interval(Integral, 1), "record_tasks": Boolean(), "mastery_probes": Interval(Integral, 0),
+        "scenario": _NAME,
+        "teacher": _NAME,
+        "seed_index": Interval(Integral, 0),
+        "learner_seed": _SEED,
+        "teacher_seed": _SEED,
+        "budget": Interval(Integral, 1),
+        "record_tasks": Boolean(),
+        "mastery_probes": Interval(Integral, 0),
         "make": Satisfies(lambda v: isinstance(v, str), "a string"),
         "options": Satisfies(lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict option -> value"),
         "oracle": Boolean(),

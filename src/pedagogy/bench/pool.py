@@ -43,7 +43,9 @@ def execute(specs: Sequence[RunSpec], n_jobs: int, progress: bool, on_error: str
 
     def done(out: dict[str, Any]) -> None:
         if on_error == "raise" and "error" in out:
-            raise RuntimeError(f"{out['teacher']} on {out['scenario']} (seed {out['seed_index']}) failed: {out['error']}\n{out['traceback']}")
+            raise RuntimeError(
+                f"{out['teacher']} on {out['scenario']} (seed {out['seed_index']}) failed: {out['error']}\n{out['traceback']}"
+            )
         outputs.append(out)
         bar.advance(f"{out['scenario']} / {out['teacher']}")
 

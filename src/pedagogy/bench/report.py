@@ -52,24 +52,28 @@ def scenario_rows(info: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for name, t in info["teachers"].items():
         n = len(t["runs"])
-        rows.append({
-            "teacher": name,
-            "baseline": "baseline" in t,
-            "oracle": bool(t.get("oracle")),
-            "rank": t.get("rank"),
-            "final": t.get("final_mean"),
-            "final_std": t.get("final_std"),
-            "auc": t.get("auc_mean"),
-            "ratio": t.get("ratio_to_random"),
-            "to_random": t.get("budget_to_random_final"),
-            "vs_oracle": t.get("ratio_to_oracle"),
-            "budget_vs_oracle": t.get("budget_ratio_to_oracle"),
-            "mastery": t.get("mastery_episode_mean"),
-            "mastery_reached": f"{t.get('mastery_reached', 0)}/{n}",
-            "failed": t.get("failed_runs", 0),
-            "time": float(np.mean([r["wall_time_s"] for r in t["runs"]])),
-        })
-    rows.sort(key=lambda r: (not r["oracle"], r["rank"] is None, r["rank"] if r["rank"] is not None else 0, not r["baseline"], r["teacher"]))
+        rows.append(
+            {
+                "teacher": name,
+                "baseline": "baseline" in t,
+                "oracle": bool(t.get("oracle")),
+                "rank": t.get("rank"),
+                "final": t.get("final_mean"),
+                "final_std": t.get("final_std"),
+                "auc": t.get("auc_mean"),
+                "ratio": t.get("ratio_to_random"),
+                "to_random": t.get("budget_to_random_final"),
+                "vs_oracle": t.get("ratio_to_oracle"),
+                "budget_vs_oracle": t.get("budget_ratio_to_oracle"),
+                "mastery": t.get("mastery_episode_mean"),
+                "mastery_reached": f"{t.get('mastery_reached', 0)}/{n}",
+                "failed": t.get("failed_runs", 0),
+                "time": float(np.mean([r["wall_time_s"] for r in t["runs"]])),
+            }
+        )
+    rows.sort(
+        key=lambda r: (not r["oracle"], r["rank"] is None, r["rank"] if r["rank"] is not None else 0, not r["baseline"], r["teacher"])
+    )
     return rows
 
 
@@ -95,9 +99,11 @@ def _times(x: float | None) -> str:
 
 
 #: one line on the oracle reference, for every report
-ORACLE_NOTE = ("oracle: the learner's own oracle_task() — the task an all-seeing teacher that reads the ground truth would pick — "
-               "run through the same loop; the limit, not a teacher (never ranked). ÷orc: final / the oracle's final; "
-               "→rnd÷orc: budget to reach random's final / the oracle's (1 = as fast as the oracle).")
+ORACLE_NOTE = (
+    "oracle: the learner's own oracle_task() — the task an all-seeing teacher that reads the ground truth would pick — "
+    "run through the same loop; the limit, not a teacher (never ranked). ÷orc: final / the oracle's final; "
+    "→rnd÷orc: budget to reach random's final / the oracle's (1 = as fast as the oracle)."
+)
 
 
 # ------------------------------------------------------------------ figures
@@ -212,8 +218,15 @@ def _plot_task_counts(results: dict[str, Any], scenario: str, teachers: list[str
         tasks = info["teachers"][teachers[k]]["tasks"]
         c = np.asarray(tasks["counts"], dtype=float)
         share = c / np.maximum(c.sum(axis=1, keepdims=True), 1.0)
-        im = ax.imshow(share.T, aspect="auto", cmap="viridis", vmin=0, vmax=max(0.25, float(share.max())), interpolation="nearest",
-                       extent=(0, info["budget"], len(tasks["names"]) - 0.5, -0.5))
+        im = ax.imshow(
+            share.T,
+            aspect="auto",
+            cmap="viridis",
+            vmin=0,
+            vmax=max(0.25, float(share.max())),
+            interpolation="nearest",
+            extent=(0, info["budget"], len(tasks["names"]) - 0.5, -0.5),
+        )
         ax.set_title(teachers[k], fontsize=10)
         ax.set_xlabel("episode")
         if len(tasks["names"]) <= 30:
@@ -247,8 +260,11 @@ def print_leaderboard(results: dict[str, Any], console: Any = None) -> None:
             console = Console(width=max(console.width, 140))  # files and pipes: do not wrap at 80 columns
     for s, info in results["scenarios"].items():
         arrow = "↓" if info["lower_is_better"] else "↑"
-        table = Table(title=f"[bold]{s}[/] — {info['metric']} {arrow}, budget {info['budget']}, {results['meta']['seeds']} seeds",
-                      title_justify="left", header_style="bold")
+        table = Table(
+            title=f"[bold]{s}[/] — {info['metric']} {arrow}, budget {info['budget']}, {results['meta']['seeds']} seeds",
+            title_justify="left",
+            header_style="bold",
+        )
         for col in ("#", "teacher", "final", "± std", "AUC", "÷rnd", "→rnd", "÷orc", "→rnd÷orc", "mastery", "s/run"):
             table.add_column(col, justify="left" if col == "teacher" else "right")
         for r in scenario_rows(info):
@@ -256,16 +272,29 @@ def print_leaderboard(results: dict[str, Any], console: Any = None) -> None:
             to_rnd = f"{r['to_random']:.0%}" if r["to_random"] is not None else "–"
             name = r["teacher"] + (f" [red]({r['failed']} failed)[/]" if r["failed"] else "")
             final = fmt(r["final"]) if r["final"] is not None else "[red]failed[/]"
-            table.add_row(_rank_cell(r), name, final, fmt(r["final_std"]), fmt(r["auc"]), fmt(r["ratio"], 2), to_rnd,
-                          fmt(r["vs_oracle"], 2), _times(r["budget_vs_oracle"]), mastery, f"{r['time']:.2f}")
+            table.add_row(
+                _rank_cell(r),
+                name,
+                final,
+                fmt(r["final_std"]),
+                fmt(r["auc"]),
+                fmt(r["ratio"], 2),
+                to_rnd,
+                fmt(r["vs_oracle"], 2),
+                _times(r["budget_vs_oracle"]),
+                mastery,
+                f"{r['time']:.2f}",
+            )
         console.print(table)
         for line in _baseline_notes(info):
             console.print(f"  [dim]{line}[/]")
         if info["skipped"]:
             console.print(f"  [dim]not run (space): {', '.join(sorted(info['skipped']))}[/]")
-    console.print("[dim]final: mean of the last evaluation over seeds · AUC: area under the curve / budget · ÷rnd: final / random's · "
-                  "→rnd: share of the budget the mean curve needs to reach random's final · mastery: mean episodes until "
-                  "mastered_fraction = 1 when every seed got there (seeds that got there)[/]")
+    console.print(
+        "[dim]final: mean of the last evaluation over seeds · AUC: area under the curve / budget · ÷rnd: final / random's · "
+        "→rnd: share of the budget the mean curve needs to reach random's final · mastery: mean episodes until "
+        "mastered_fraction = 1 when every seed got there (seeds that got there)[/]"
+    )
     if any(t.get("oracle") for info in results["scenarios"].values() for t in info["teachers"].values()):
         console.print(f"[dim]{ORACLE_NOTE}[/]")
     board = Table(title="[bold]overall[/] — mean rank over scenarios (by final metric)", title_justify="left", header_style="bold")
@@ -283,8 +312,10 @@ def print_leaderboard(results: dict[str, Any], console: Any = None) -> None:
             tt.add_row(c["scenario"], c["target"], fmt(c["value"]), status, c["detail"])
         console.print(tt)
     if results.get("failures"):
-        console.print(f"[red]{len(results['failures'])} run(s) failed[/]; first: {results['failures'][0]['teacher']} on "
-                      f"{results['failures'][0]['scenario']}: {results['failures'][0]['error']}")
+        console.print(
+            f"[red]{len(results['failures'])} run(s) failed[/]; first: {results['failures'][0]['teacher']} on "
+            f"{results['failures'][0]['scenario']}: {results['failures'][0]['error']}"
+        )
     console.print(f"[dim]wall time {results['meta']['wall_time_s']:.1f} s[/]")
 
 
@@ -320,65 +351,93 @@ def write_html(results: dict[str, Any], path: Path, figures: dict[str, list[Path
     """One self-contained page (PNGs embedded as base64): leaderboards, targets, figures."""
     e = html.escape
     meta = results["meta"]
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>pedagogy bench — {e(meta['suite'])}</title>",
-             f"<style>{_CSS}</style></head><body><main>", "<h1>pedagogy bench</h1>"]
+    parts = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>pedagogy bench — {e(meta['suite'])}</title>",
+        f"<style>{_CSS}</style></head><body><main>",
+        "<h1>pedagogy bench</h1>",
+    ]
     parts.append(
         f"<p class='meta'>suite <b>{e(meta['suite'])}</b> · {meta['seeds']} seeds · base seed {meta['base_seed']} · "
         f"{len(meta['scenarios'])} scenarios · {len(meta['teachers'])} teachers · {meta['jobs']} jobs · "
         f"wall time {meta['wall_time_s']:.1f} s<br>pedagogy {e(meta['pedagogy'])} · numpy {e(meta['numpy'])} · "
         f"Python {e(meta['python'])} · {e(meta['platform'])}"
-        + (f"<br><code>{e(meta['command'])}</code>" if meta.get("command") else "") + "</p>"
+        + (f"<br><code>{e(meta['command'])}</code>" if meta.get("command") else "")
+        + "</p>"
     )
     parts.append("<nav>" + "".join(f"<a href='#s-{e(_safe(s))}'>{e(s)}</a>" for s in results["scenarios"]) + "</nav>")
 
     parts.append("<h2>Overall</h2><p class='desc'>Mean rank by final metric over the scenarios each teacher ran on (1 = best).</p>")
     parts.append("<table><tr><th>#</th><th class='l'>teacher</th><th>mean rank</th><th>scenarios</th></tr>")
     for row in results["leaderboard"]:
-        parts.append(f"<tr><td>{row['position']}</td><td class='l'>{e(row['teacher'])}</td><td>{row['mean_rank']:.2f}</td><td>{row['scenarios']}</td></tr>")
+        parts.append(
+            f"<tr><td>{row['position']}</td><td class='l'>{e(row['teacher'])}</td><td>{row['mean_rank']:.2f}</td><td>{row['scenarios']}</td></tr>"
+        )
     parts.append("</table>")
 
     if results["targets"]:
-        parts.append("<h2>Target checks</h2><table><tr><th class='l'>scenario</th><th class='l'>target</th><th>measured</th><th></th><th class='l'>detail</th></tr>")
+        parts.append(
+            "<h2>Target checks</h2><table><tr><th class='l'>scenario</th><th class='l'>target</th><th>measured</th><th></th><th class='l'>detail</th></tr>"
+        )
         for c in results["targets"]:
-            badge = "<span class='met'>MET</span>" if c["met"] else "<span class='missed'>MISSED</span>" if c["met"] is False else "<span class='na'>N/A</span>"
-            parts.append(f"<tr><td class='l'>{e(c['scenario'])}</td><td class='l'>{e(c['target'])}</td><td>{fmt(c['value'])}</td>"
-                         f"<td>{badge}</td><td class='detail'>{e(c['detail'])}</td></tr>")
+            badge = (
+                "<span class='met'>MET</span>"
+                if c["met"]
+                else "<span class='missed'>MISSED</span>"
+                if c["met"] is False
+                else "<span class='na'>N/A</span>"
+            )
+            parts.append(
+                f"<tr><td class='l'>{e(c['scenario'])}</td><td class='l'>{e(c['target'])}</td><td>{fmt(c['value'])}</td>"
+                f"<td>{badge}</td><td class='detail'>{e(c['detail'])}</td></tr>"
+            )
         parts.append("</table>")
 
     for s, info in results["scenarios"].items():
         arrow = "lower is better" if info["lower_is_better"] else "higher is better"
         space = info["space"]
         sdesc = f"Box, {len(space['low'])} dims" if space.get("type") == "box" else f"{space.get('type')}, {space.get('n', '?')} tasks"
-        parts.append(f"<h2 id='s-{e(_safe(s))}'>{e(s)}</h2><p class='desc'>{e(info['description'])}<br>"
-                     f"metric <code>{e(info['metric'])}</code> ({arrow}) · budget {info['budget']} · batch {info['batch']} · "
-                     f"{len(info['episodes'])} evaluations · space: {e(sdesc)}</p>")
-        parts.append("<table><tr><th>#</th><th class='l'>teacher</th><th>final ± std</th><th>AUC</th><th>÷ random</th>"
-                     "<th>budget to random's final</th><th>÷ oracle</th><th>budget to random's final ÷ oracle's</th>"
-                     "<th>episodes to full mastery</th><th>s / run</th></tr>")
+        parts.append(
+            f"<h2 id='s-{e(_safe(s))}'>{e(s)}</h2><p class='desc'>{e(info['description'])}<br>"
+            f"metric <code>{e(info['metric'])}</code> ({arrow}) · budget {info['budget']} · batch {info['batch']} · "
+            f"{len(info['episodes'])} evaluations · space: {e(sdesc)}</p>"
+        )
+        parts.append(
+            "<table><tr><th>#</th><th class='l'>teacher</th><th>final ± std</th><th>AUC</th><th>÷ random</th>"
+            "<th>budget to random's final</th><th>÷ oracle</th><th>budget to random's final ÷ oracle's</th>"
+            "<th>episodes to full mastery</th><th>s / run</th></tr>"
+        )
         for r in scenario_rows(info):
             cls = " class='best'" if r["rank"] == 1 else ""
             final = f"{fmt(r['final'])} ± {fmt(r['final_std'])}" if r["final"] is not None else "failed"
             mastery = (fmt(r["mastery"], 0) if r["mastery"] is not None else "–") + f" <span class='skip'>({r['mastery_reached']})</span>"
             to_rnd = f"{r['to_random']:.0%}" if r["to_random"] is not None else "–"
             failed = f" <span class='err'>({r['failed']} failed)</span>" if r["failed"] else ""
-            parts.append(f"<tr{cls}><td>{_rank_cell(r)}</td><td class='l'>{e(r['teacher'])}{failed}</td><td>{final}</td><td>{fmt(r['auc'])}</td>"
-                         f"<td>{fmt(r['ratio'], 2)}</td><td>{to_rnd}</td><td>{fmt(r['vs_oracle'], 2)}</td><td>{_times(r['budget_vs_oracle'])}</td>"
-                         f"<td>{mastery}</td><td>{r['time']:.2f}</td></tr>")
+            parts.append(
+                f"<tr{cls}><td>{_rank_cell(r)}</td><td class='l'>{e(r['teacher'])}{failed}</td><td>{final}</td><td>{fmt(r['auc'])}</td>"
+                f"<td>{fmt(r['ratio'], 2)}</td><td>{to_rnd}</td><td>{fmt(r['vs_oracle'], 2)}</td><td>{_times(r['budget_vs_oracle'])}</td>"
+                f"<td>{mastery}</td><td>{r['time']:.2f}</td></tr>"
+            )
         parts.append("</table>")
         for line in _baseline_notes(info):
             parts.append(f"<p class='skip'>{e(line)}</p>")
         if info["skipped"]:
-            parts.append("<p class='skip'>Not run (space not accepted): " + e(", ".join(f"{t} ({why})" for t, why in sorted(info["skipped"].items()))) + "</p>")
+            parts.append(
+                "<p class='skip'>Not run (space not accepted): "
+                + e(", ".join(f"{t} ({why})" for t, why in sorted(info["skipped"].items())))
+                + "</p>"
+            )
         for t, tres in info["teachers"].items():
             for err in tres.get("errors", []):
                 parts.append(f"<p class='err'>{e(t)}: {e(err)}</p>")
         for fig in figures.get(s, []):
             parts.append(_img(fig))
-    parts.append("<p class='meta'>AUC: area under the metric curve divided by the budget (the run's average). "
-                 "÷ random: final mean over random's. Budget to random's final: share of the budget the mean curve needs to reach random's final mean "
-                 "(linear interpolation between evaluations). Episodes to full mastery: first evaluation at which <code>mastered_fraction</code> = 1, "
-                 "mean over seeds, shown only when every seed got there (reached/seeds in brackets). "
-                 f"{e(ORACLE_NOTE)}</p>")
+    parts.append(
+        "<p class='meta'>AUC: area under the metric curve divided by the budget (the run's average). "
+        "÷ random: final mean over random's. Budget to random's final: share of the budget the mean curve needs to reach random's final mean "
+        "(linear interpolation between evaluations). Episodes to full mastery: first evaluation at which <code>mastered_fraction</code> = 1, "
+        "mean over seeds, shown only when every seed got there (reached/seeds in brackets). "
+        f"{e(ORACLE_NOTE)}</p>"
+    )
     parts.append("</main></body></html>\n")
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
@@ -390,8 +449,10 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
     meta = results.get("meta", {})
     scen = list(results["scenarios"])
     lines = [
-        (f"`{meta.get('command', 'pedagogy bench')}` — suite {meta.get('suite', '?')}, {meta.get('seeds', '?')} seeds, "
-         f"pedagogy {meta.get('pedagogy', '?')}, wall time {fmt(meta.get('wall_time_s'), 1)} s"),
+        (
+            f"`{meta.get('command', 'pedagogy bench')}` — suite {meta.get('suite', '?')}, {meta.get('seeds', '?')} seeds, "
+            f"pedagogy {meta.get('pedagogy', '?')}, wall time {fmt(meta.get('wall_time_s'), 1)} s"
+        ),
         "",
         "Final metric, mean over seeds (best per scenario in bold; — where the teacher does not accept the space):",
         "",
@@ -421,8 +482,10 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
     lines += ["", "Metrics: " + ", ".join(f"{s}: {results['scenarios'][s]['metric']}" for s in scen) + ".", ""]
     if oracles:
         lines += [
-            ("Against the oracle: final metric ÷ the oracle's final, and budget to reach random's final ÷ the oracle's "
-             "(— where undefined: no oracle, random did not move, or the curve never got there):"),
+            (
+                "Against the oracle: final metric ÷ the oracle's final, and budget to reach random's final ÷ the oracle's "
+                "(— where undefined: no oracle, random did not move, or the curve never got there):"
+            ),
             "",
             "| teacher | " + " | ".join(scen) + " |",
             "|---|" + "---:|" * len(scen),

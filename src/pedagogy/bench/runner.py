@@ -84,8 +84,17 @@ def run(
         How many times along a run ``evaluate()`` is probed for the first full mastery.
     """
     t_start = time.perf_counter()
-    check_arguments(seeds=seeds, budget=budget, jobs=jobs, suite=suite, base_seed=base_seed, progress=progress,
-                    command=command, on_error=on_error, mastery_probes=mastery_probes)
+    check_arguments(
+        seeds=seeds,
+        budget=budget,
+        jobs=jobs,
+        suite=suite,
+        base_seed=base_seed,
+        progress=progress,
+        command=command,
+        on_error=on_error,
+        mastery_probes=mastery_probes,
+    )
     n_seeds = SUITES[suite][0] if seeds is None else int(seeds)
     n_jobs = default_jobs() if jobs is None else int(jobs)
 
@@ -117,9 +126,7 @@ def run(
     }
     results["leaderboard"] = overall_ranks(results)
     results["targets"] = target_checks(results)
-    results["failures"] = [
-        {k: o[k] for k in ("scenario", "teacher", "seed_index", "error", "traceback")} for o in outputs if "error" in o
-    ]
+    results["failures"] = [{k: o[k] for k in ("scenario", "teacher", "seed_index", "error", "traceback")} for o in outputs if "error" in o]
     results["meta"]["wall_time_s"] = time.perf_counter() - t_start
     return clean(results)
 

@@ -37,7 +37,9 @@ def auc(episodes: Sequence[int], values: Sequence[float], budget: int) -> float:
     return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2.0) / budget)
 
 
-def budget_to_reach(episodes: Sequence[int], values: Sequence[float], level: float, budget: int, lower_is_better: bool = False) -> float | None:
+def budget_to_reach(
+    episodes: Sequence[int], values: Sequence[float], level: float, budget: int, lower_is_better: bool = False
+) -> float | None:
     """Fraction of the budget a (mean) curve needs to reach ``level``, linearly interpolated; ``None`` if never."""
     x = np.asarray(episodes, dtype=float)
     y = np.asarray(values, dtype=float)
@@ -95,9 +97,21 @@ def summarise_scenario(info: dict[str, Any]) -> None:
         tres["failed_runs"] = len(tres["runs"]) - len(ok)
         tres["errors"] = sorted({r["error"] for r in tres["runs"] if "error" in r})
         if not ok:
-            tres.update(final_mean=None, final_std=None, auc_mean=None, auc_std=None, mastery_episode_mean=None,
-                        mastery_reached=0, curve_mean={}, curve_std={}, ratio_to_random=None, budget_to_random_final=None, rank=None,
-                        ratio_to_oracle=None, budget_ratio_to_oracle=None)
+            tres.update(
+                final_mean=None,
+                final_std=None,
+                auc_mean=None,
+                auc_std=None,
+                mastery_episode_mean=None,
+                mastery_reached=0,
+                curve_mean={},
+                curve_std={},
+                ratio_to_random=None,
+                budget_to_random_final=None,
+                rank=None,
+                ratio_to_oracle=None,
+                budget_ratio_to_oracle=None,
+            )
             continue
         if not info.get("episodes"):
             info["episodes"] = ok[0]["episodes"]
@@ -120,7 +134,9 @@ def summarise_scenario(info: dict[str, Any]) -> None:
         keys = sorted(set.intersection(*(set(r["curve"]) for r in ok)))
         tres["curve_mean"] = {k: [float(v) for v in np.mean([r["curve"][k] for r in ok], axis=0)] for k in keys}
         tres["curve_std"] = {
-            k: [float(v) for v in (np.std([r["curve"][k] for r in ok], axis=0, ddof=1) if len(ok) > 1 else np.zeros(len(ok[0]["curve"][k])))]
+            k: [
+                float(v) for v in (np.std([r["curve"][k] for r in ok], axis=0, ddof=1) if len(ok) > 1 else np.zeros(len(ok[0]["curve"][k])))
+            ]
             for k in keys
         }
         if tres["final_mean"] is not None and "baseline" not in tres and not tres.get("oracle"):
@@ -129,7 +145,7 @@ def summarise_scenario(info: dict[str, Any]) -> None:
     rnd_curve = info["teachers"].get("random", {}).get("curve_mean", {}).get(metric)
     # "budget to reach random's final" means nothing when random ended where it started
     rnd_moved = bool(rnd_curve) and rnd_curve[-1] != rnd_curve[0]
-    for name, tres in info["teachers"].items():
+    for tres in info["teachers"].values():
         fm = tres.get("final_mean")
         tres["ratio_to_random"] = finite(fm / rnd) if fm is not None and rnd not in (None, 0.0) else None
         if rnd is not None and rnd_moved and tres.get("curve_mean", {}).get(metric):

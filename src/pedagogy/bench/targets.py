@@ -94,7 +94,9 @@ def _measure_ratio(info: dict[str, Any], m: declared.RatioOfFinals) -> _Measured
     if ref > 0:
         return _Measured(val / ref, f"best: {best} {val:.3f} vs {m.reference} {ref:.3f}")
     # the reference learned nothing: the ratio is undefined, the target holds iff the best teacher learned something
-    return _Measured(None, f"best: {best} {val:.3f} vs {m.reference} {ref:.3f} (ratio undefined: {m.reference} learned nothing)", met=val > 0)
+    return _Measured(
+        None, f"best: {best} {val:.3f} vs {m.reference} {ref:.3f} (ratio undefined: {m.reference} learned nothing)", met=val > 0
+    )
 
 
 def median_answers(tres: dict[str, Any]) -> tuple[float | None, int, int]:
@@ -126,8 +128,10 @@ def _measure_saving(info: dict[str, Any], m: declared.Saving) -> _Measured:
     head = f"median answers to full mastery: best {best} {b_med:.0f} ({b_k}/{b_n} seeds got there)"
     if r_med is None:
         # the reference did not get there on half the seeds or more: its median is beyond the budget
-        return _Measured(1.0 - b_med / info["budget"],
-                         f"{head}; {ref} got there on only {r_k}/{r_n} seeds within {info['budget']} (the saving is a lower bound)")
+        return _Measured(
+            1.0 - b_med / info["budget"],
+            f"{head}; {ref} got there on only {r_k}/{r_n} seeds within {info['budget']} (the saving is a lower bound)",
+        )
     return _Measured(1.0 - b_med / r_med if r_med > 0 else None, f"{head} vs {ref} {r_med:.0f} ({r_k}/{r_n})")
 
 

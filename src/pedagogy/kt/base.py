@@ -142,8 +142,9 @@ class KTModel(ABC):
             if init is None:
                 continue
             params = inspect.signature(init).parameters.values()
-            names += [p.name for p in params if p.name != "self" and p.name not in names
-                      and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+            names += [
+                p.name for p in params if p.name != "self" and p.name not in names and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            ]
             if not any(p.kind is p.VAR_KEYWORD for p in params):
                 break
         return names
@@ -164,7 +165,7 @@ class KTModel(ABC):
         validate(self.get_params(), self._parameter_constraints, self.name, word="parameter")
         self._check_param_combination()
 
-    def _check_param_combination(self) -> None:
+    def _check_param_combination(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Rules between parameters that a per-parameter rule cannot state (none by default)."""
 
     def _start_fit(self, data: Responses) -> None:
@@ -334,4 +335,3 @@ def models() -> list[str]:
 def get_model(name: str) -> type[KTModel]:
     """The model class registered as ``name`` (importing DKT on first use); ``ValueError`` listing the known names."""
     return MODELS.get(name)
-

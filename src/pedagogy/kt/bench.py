@@ -63,9 +63,7 @@ def find_data_dir(explicit: str | os.PathLike[str] | None = None, start: str | o
         cand = d / "shared" / "data" / "kt"
         if cand.is_dir():
             return cand
-    raise FileNotFoundError(
-        f"no shared/data/kt found in {str(here)!r} or its parents; pass --data-dir or set ${DATA_ENV}"
-    )
+    raise FileNotFoundError(f"no shared/data/kt found in {str(here)!r} or its parents; pass --data-dir or set ${DATA_ENV}")
 
 
 def find_datasets(data_dir: str | os.PathLike[str]) -> dict[str, tuple[Path, Path]]:

@@ -117,8 +117,7 @@ class _Packed:
         )
 
 
-def _pack(user: np.ndarray, skill: np.ndarray, answer: np.ndarray, obs: np.ndarray,
-          gs: np.ndarray | None = None) -> _Packed:
+def _pack(user: np.ndarray, skill: np.ndarray, answer: np.ndarray, obs: np.ndarray, gs: np.ndarray | None = None) -> _Packed:
     """Pack skill entries (user, skill, answer index for time order, 0/1, guess/slip class) time-major."""
     e = user.shape[0]
     order = np.lexsort((answer, skill, user))  # group by (user, skill), time order inside
@@ -152,8 +151,9 @@ def _pack(user: np.ndarray, skill: np.ndarray, answer: np.ndarray, obs: np.ndarr
     return _Packed(pos=pos, off=off, seq_skill=seq_skill, skill=p_skill, obs=p_obs, gs=p_gs)
 
 
-def _forward(pk: _Packed, prior: np.ndarray, learn: np.ndarray, forget: np.ndarray,
-             e1: np.ndarray, e0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _forward(
+    pk: _Packed, prior: np.ndarray, learn: np.ndarray, forget: np.ndarray, e1: np.ndarray, e0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Forward filter over packed sequences.
 
     ``prior/learn/forget`` are per sequence (S,); ``e1``/``e0`` the
@@ -176,8 +176,9 @@ def _forward(pk: _Packed, prior: np.ndarray, learn: np.ndarray, forget: np.ndarr
     return pred, filt
 
 
-def _backward(pk: _Packed, learn: np.ndarray, forget: np.ndarray | None, w1: np.ndarray, w0: np.ndarray,
-              filt: np.ndarray, buf: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _backward(
+    pk: _Packed, learn: np.ndarray, forget: np.ndarray | None, w1: np.ndarray, w0: np.ndarray, filt: np.ndarray, buf: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Scaled backward pass and expected transitions.
 
     ``w1/w0`` are the emission likelihoods divided by the forward
@@ -527,8 +528,11 @@ class BKT(KTModel):
             state[k] = np.asarray(getattr(self, f"{k}_"))
         if self.multigs:
             state["gs"] = {
-                "guess": self.gs_guess_, "slip": self.gs_slip_, "skill": self.gs_skill_,
-                "item": list(self.gs_item_), "count": self.gs_count_,
+                "guess": self.gs_guess_,
+                "slip": self.gs_slip_,
+                "skill": self.gs_skill_,
+                "item": list(self.gs_item_),
+                "count": self.gs_count_,
             }
         return state
 
@@ -548,10 +552,7 @@ class BKT(KTModel):
     def params_table(self) -> dict[str, dict[str, float]]:
         """``{skill: {prior, learn, forget, guess, slip}}`` for reports."""
         self._check_fitted()
-        return {
-            s: {k: float(getattr(self, f"{k}_")[i]) for k in BKT_KEYS}
-            for i, s in enumerate(self.skill_names_)
-        }
+        return {s: {k: float(getattr(self, f"{k}_")[i]) for k in BKT_KEYS} for i, s in enumerate(self.skill_names_)}
 
 
 class BKTTracker(Tracker):

@@ -196,7 +196,10 @@ class _Check:
             q = np.asarray(model.predict_proba(flipped))
             who = f"student {data.user_names[u]!r}"
             bad = np.flatnonzero(q[s : t + 1] != p[s : t + 1])
-            self.expect(not bad.size, f"flipping answer {t - s} of {who} changed its prediction at position {int(bad[0]) if bad.size else 0} (<= {t - s})")
+            self.expect(
+                not bad.size,
+                f"flipping answer {t - s} of {who} changed its prediction at position {int(bad[0]) if bad.size else 0} (<= {t - s})",
+            )
             others = np.ones(data.n_answers, dtype=bool)
             others[s:e] = False
             self.expect(np.array_equal(q[others], p[others]), f"flipping an answer of {who} changed other students' predictions")
@@ -208,11 +211,15 @@ class _Check:
         self.expect(live.shape == p.shape, f"replay gave shape {live.shape}, expected {p.shape}")
         diff = np.abs(live - p)
         i = int(np.argmax(diff))
-        self.expect(bool(diff[i] <= TRACKER_ATOL), f"tracker differs from predict_proba by {diff[i]:.3g} at answer {i} (tolerance {TRACKER_ATOL:g})")
+        self.expect(
+            bool(diff[i] <= TRACKER_ATOL), f"tracker differs from predict_proba by {diff[i]:.3g} at answer {i} (tolerance {TRACKER_ATOL:g})"
+        )
         tr = model.tracker()
         mastery = tr.mastery(self.data.user_names[0])
-        self.expect(isinstance(mastery, dict) and all(0.0 <= float(v) <= 1.0 for v in mastery.values()),
-                    "tracker.mastery(student) is not a dict of probabilities")
+        self.expect(
+            isinstance(mastery, dict) and all(0.0 <= float(v) <= 1.0 for v in mastery.values()),
+            "tracker.mastery(student) is not a dict of probabilities",
+        )
 
     def save_and_load(self, model: KTModel, p: np.ndarray) -> None:
         with tempfile.TemporaryDirectory() as tmp:
@@ -221,8 +228,7 @@ class _Check:
                 model.save(path)
                 again = load(path)
                 self.expect(type(again) is type(model), f"{suffix}: loaded a {type(again).__name__}")
-                self.expect(_plain(again.get_params()) == _plain(model.get_params()),
-                            f"{suffix}: parameters changed: {again.get_params()}")
+                self.expect(_plain(again.get_params()) == _plain(model.get_params()), f"{suffix}: parameters changed: {again.get_params()}")
                 self.expect(np.array_equal(again.predict_proba(self.data), p), f"{suffix}: predictions changed after loading")
 
     def bad_parameters(self, model: KTModel, p: np.ndarray) -> None:
@@ -268,7 +274,11 @@ def check_model(model: KTModel, data: Responses | None = None) -> None:
     c.empty_data()
     c.what = "fit and predict"
     fitted, p = c.fit_and_predict()
-    for what, step in (("no leakage", c.no_leakage), ("tracker", c.tracker), ("bad parameters", c.bad_parameters),
-                       ("save and load", c.save_and_load)):
+    for what, step in (
+        ("no leakage", c.no_leakage),
+        ("tracker", c.tracker),
+        ("bad parameters", c.bad_parameters),
+        ("save and load", c.save_and_load),
+    ):
         c.what = what
         step(fitted, p)

@@ -72,8 +72,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         model.save(args.output)
     except _USER_ERRORS as exc:
         return _fail(_message(exc))
-    print(f"fitted {args.model} on {data.n_answers} answers of {data.n_users} students, {data.n_skills} skills"
-          f"{_skill_note(data)} in {secs:.1f} s; saved to {args.output}")
+    print(
+        f"fitted {args.model} on {data.n_answers} answers of {data.n_users} students, {data.n_skills} skills"
+        f"{_skill_note(data)} in {secs:.1f} s; saved to {args.output}"
+    )
     return 0
 
 
@@ -163,8 +165,15 @@ def _print_table(rows: list[dict[str, Any]], total: float) -> None:
     for r in rows:
         ds = r["dataset"] + ("*" if r["skill_level"] else "")
         table.add_row(
-            ds if ds != last else "", r["model"], f"{r['auc']:.4f}", f"{r['rmse']:.4f}", f"{r['accuracy']:.4f}",
-            f"{r['log_loss']:.4f}", str(r["n"]), f"{r['fit_s']:.1f}", f"{r['predict_s']:.1f}",
+            ds if ds != last else "",
+            r["model"],
+            f"{r['auc']:.4f}",
+            f"{r['rmse']:.4f}",
+            f"{r['accuracy']:.4f}",
+            f"{r['log_loss']:.4f}",
+            str(r["n"]),
+            f"{r['fit_s']:.1f}",
+            f"{r['predict_s']:.1f}",
         )
         last = ds
     if any(r["skill_level"] for r in rows):
@@ -221,7 +230,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
 
     f = sub.add_parser(
-        "fit", help="fit a model on answer data and save it",
+        "fit",
+        help="fit a model on answer data and save it",
         description="Fit a knowledge-tracing model on DATA (the training split) and save it (JSON, or .npz when "
         "OUTPUT ends in .npz). The models and their parameters are listed below.",
     )
@@ -229,12 +239,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     f.add_argument("--model", required=True, metavar="NAME", help="model name (listed below)")
     f.add_argument("data", metavar="DATA", help="training data: three-line sequences, or a CSV/Parquet log")
     f.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="where to save the fitted model (.json or .npz)")
-    f.add_argument("--param", action="append", type=_param, metavar="KEY=VALUE",
-                   help="model parameter (repeatable), e.g. --param epochs=5; values are read as JSON when possible")
+    f.add_argument(
+        "--param",
+        action="append",
+        type=_param,
+        metavar="KEY=VALUE",
+        help="model parameter (repeatable), e.g. --param epochs=5; values are read as JSON when possible",
+    )
     f.set_defaults(func=_cmd_fit)
 
     e = sub.add_parser(
-        "eval", help="evaluate a saved model one step ahead",
+        "eval",
+        help="evaluate a saved model one step ahead",
         description="Score a saved model on DATA one step ahead (each answer predicted from the student's earlier "
         "answers only): AUC, RMSE, accuracy, log-loss, n.",
     )
@@ -244,7 +260,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     e.set_defaults(func=_cmd_eval)
 
     b = sub.add_parser(
-        "bench", help="every model on every shared dataset (fit on train, score on test)",
+        "bench",
+        help="every model on every shared dataset (fit on train, score on test)",
         description="Fit every model on each dataset's training file, score it one step ahead on the test file and "
         "print a table (AUC, RMSE, accuracy, log-loss, fit seconds). The data folder is --data-dir, else "
         "$PEDAGOGY_DATA, else the first shared/data/kt found in the current directory or its parents.",
@@ -252,8 +269,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     b.add_argument("--datasets", type=_names, default=None, metavar="A,B", help="comma-separated dataset folders (default: all)")
     b.add_argument("--models", type=_names, default=None, metavar="A,B", help="comma-separated models (default: all available)")
     b.add_argument("--data-dir", default=None, metavar="DIR", help="folder of dataset sub-folders (default: see above)")
-    b.add_argument("--param", action="append", type=_param, metavar="MODEL.KEY=VALUE",
-                   help="model parameter (repeatable), e.g. --param dkt.epochs=2")
+    b.add_argument(
+        "--param", action="append", type=_param, metavar="MODEL.KEY=VALUE", help="model parameter (repeatable), e.g. --param dkt.epochs=2"
+    )
     b.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
     b.list_params = True
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

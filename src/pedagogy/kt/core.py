@@ -27,8 +27,18 @@ from typing import Any, TypeVar
 import numpy as np
 
 __all__ = [
-    "BKT_KEYS", "bkt_p_correct", "bkt_likelihoods", "bkt_bayes", "bkt_posterior", "bkt_posterior_array",
-    "bkt_transition", "bkt_update", "check_bkt", "logistic", "elo_gain", "elo_step",
+    "BKT_KEYS",
+    "bkt_p_correct",
+    "bkt_likelihoods",
+    "bkt_bayes",
+    "bkt_posterior",
+    "bkt_posterior_array",
+    "bkt_transition",
+    "bkt_update",
+    "check_bkt",
+    "logistic",
+    "elo_gain",
+    "elo_step",
 ]
 
 #: BKT parameters: P(L0), P(T), P(G), P(S), P(F)
@@ -149,8 +159,9 @@ def elo_gain(alpha: float, beta: float, n: float) -> float:
     return alpha / (1.0 + beta * n)
 
 
-def elo_step(theta: float, d: float, n_student: float, n_item: float, correct: float,
-             alpha: float, beta: float) -> tuple[float, float, float]:
+def elo_step(
+    theta: float, d: float, n_student: float, n_item: float, correct: float, alpha: float, beta: float
+) -> tuple[float, float, float]:
     """One answer under Elo: ``(P(correct) before it, new student rating, new item difficulty)``.
 
     ``p = logistic(theta - d)``; the student moves by ``K(n_student) (c - p)``,

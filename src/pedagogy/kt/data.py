@@ -165,10 +165,7 @@ class Responses:
     def __repr__(self) -> str:
         extra = f", items={self.n_items}" if self.item is not None else ""
         skipped = f", skipped={self.skipped}" if self.skipped else ""
-        return (
-            f"Responses(answers={self.n_answers}, users={self.n_users}, skills={self.n_skills}{extra}"
-            f"{skipped}, source={self.source!r})"
-        )
+        return f"Responses(answers={self.n_answers}, users={self.n_users}, skills={self.n_skills}{extra}{skipped}, source={self.source!r})"
 
     def summary(self) -> dict[str, Any]:
         """Counts for reports (plain data)."""
@@ -272,9 +269,7 @@ class Responses:
         ptr = self.user_ptr
         if len(idx) and (idx.min() < 0 or idx.max() >= self.n_users):
             raise IndexError(f"{self.source or 'data'}: student index out of range")
-        rows = (
-            np.concatenate([np.arange(ptr[u], ptr[u + 1]) for u in idx]) if len(idx) else np.zeros(0, np.int64)
-        ).astype(np.int64)
+        rows = (np.concatenate([np.arange(ptr[u], ptr[u + 1]) for u in idx]) if len(idx) else np.zeros(0, np.int64)).astype(np.int64)
         counts = np.diff(self.skill_ptr)[rows]
         new_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         sk_rows = (
@@ -414,9 +409,7 @@ def read_sequences(path: str | os.PathLike[str]) -> Responses:
         if n <= 0:
             raise DataError(f"{src}, line {i + 1}: the number of answers must be positive, got {n}")
         if i + 2 >= n_lines:
-            raise DataError(
-                f"{src}, line {i + 1}: truncated record (a count line must be followed by a skill line and an answer line)"
-            )
+            raise DataError(f"{src}, line {i + 1}: truncated record (a count line must be followed by a skill line and an answer line)")
         s, c = _clean(lines[i + 1]), _clean(lines[i + 2])
         for k, (txt, what) in enumerate(((s, "skill ids"), (c, "answers"))):
             got = txt.count(",") + 1 if txt else 0
@@ -436,8 +429,13 @@ def read_sequences(path: str | os.PathLike[str]) -> Responses:
     total = int(offsets[-1])
     if total == 0:
         return Responses(
-            user=np.zeros(0, np.int32), correct=np.zeros(0, np.int8), skill_ptr=np.zeros(1, np.int64),
-            skill_idx=np.zeros(0, np.int32), user_names=[], skill_names=[], source=src,
+            user=np.zeros(0, np.int32),
+            correct=np.zeros(0, np.int8),
+            skill_ptr=np.zeros(1, np.int64),
+            skill_idx=np.zeros(0, np.int32),
+            user_names=[],
+            skill_names=[],
+            source=src,
         )
     ctok = np.asarray(",".join(corr_lines).split(","))
     ok = (ctok == "0") | (ctok == "1")
@@ -545,7 +543,11 @@ def read_log(
     else:
         strs = {c: str for c in (user, skill, item, correct) if c is not None}
         df = pd.read_csv(
-            src, usecols=list(dict.fromkeys(wanted)), dtype=strs, keep_default_na=False, na_values=[""],
+            src,
+            usecols=list(dict.fromkeys(wanted)),
+            dtype=strs,
+            keep_default_na=False,
+            na_values=[""],
             encoding_errors="replace",
         )
 

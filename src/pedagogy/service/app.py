@@ -121,10 +121,10 @@ class BodyLimit:
         await resp(scope, receive, send)
 
 
-
 # ------------------------------------------------------------------- auth
-def principal(request: Request, authorization: Annotated[str | None, Header()] = None,
-              x_api_key: Annotated[str | None, Header()] = None) -> Principal:
+def principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None, x_api_key: Annotated[str | None, Header()] = None
+) -> Principal:
     """The caller, from ``Authorization: Bearer <key>`` or ``X-API-Key``; 401 otherwise."""
     token = x_api_key
     if authorization:
@@ -157,6 +157,7 @@ Admin = Annotated[Principal, Depends(admin)]
 TenantId = Annotated[int, Depends(tenant)]
 Caller = Annotated[Principal, Depends(principal)]
 
+
 # -------------------------------------------------------------------- app
 def create_app(settings: Settings | None = None, *, migrate: bool = True, store: Store | None = None) -> FastAPI:
     """The ASGI application for ``settings`` (migrations applied first unless ``migrate=False``)."""
@@ -184,7 +185,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
         title="pedagogy tutoring service",
         version="1",
         description="What should this learner practise next: courses (skill graphs with items), answers (also as xAPI "
-                    "statements), a teacher's next item with its reason, and per-skill mastery.",
+        "statements), a teacher's next item with its reason, and per-skill mastery.",
     )
     app.state.store = store
     app.state.settings = settings
@@ -211,8 +212,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
             loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
             msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
             parts.append(f"{loc}: {msg}" if loc else msg)
-        return problem(422, "Unprocessable Content", "; ".join(parts),
-                       errors=[{"loc": [str(x) for x in e.get("loc", ())], "msg": e.get("msg")} for e in errors[:20]])
+        return problem(
+            422,
+            "Unprocessable Content",
+            "; ".join(parts),
+            errors=[{"loc": [str(x) for x in e.get("loc", ())], "msg": e.get("msg")} for e in errors[:20]],
+        )
 
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
@@ -228,8 +233,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
     def list_tenants(_: Admin) -> list[dict[str, Any]]:
         return store.list_tenants()
 
-    @app.post("/v1/tenants/{tenant_name}/keys", status_code=201, tags=["admin"],
-              summary="Create an API key for a tenant (admin); the key is shown only in this response")
+    @app.post(
+        "/v1/tenants/{tenant_name}/keys",
+        status_code=201,
+        tags=["admin"],
+        summary="Create an API key for a tenant (admin); the key is shown only in this response",
+    )
     def create_key(tenant_name: Name, _: Admin, body: KeyIn | None = None) -> dict[str, Any]:
         return store.create_key(tenant_name, body.label if body else "")
 
@@ -242,19 +251,40 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
         return store.revoke_key(key_id, p)
 
     # ---------------------------------------------------------- courses
-    @app.post("/v1/courses", status_code=201, tags=["courses"], summary="Create a course",
-              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                  "type": "object", "required": ["name", "skills"],
-                  "properties": {
-                      "name": {"type": "string"}, "title": {"type": "string"},
-                      "skills": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                                 "description": "skill -> prerequisite skills (a DAG)"},
-                      "items": {"type": "object", "description": "item -> skill or list of skills (default: the skills)"},
-                      "teacher": {"type": "string", "default": "mastery", "description": "mastery, zpdes, ability-matched, ..."},
-                      "teacher_options": {"type": "object"}, "seed": {"type": "integer", "default": 0},
-                      "mastery_threshold": {"type": "number", "default": 0.95},
-                      "model": {"type": "object", "description": "a BKT model saved by `pedagogy kt fit` (its JSON)"},
-                  }}}}}})
+    @app.post(
+        "/v1/courses",
+        status_code=201,
+        tags=["courses"],
+        summary="Create a course",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["name", "skills"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "title": {"type": "string"},
+                                "skills": {
+                                    "type": "object",
+                                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                                    "description": "skill -> prerequisite skills (a DAG)",
+                                },
+                                "items": {"type": "object", "description": "item -> skill or list of skills (default: the skills)"},
+                                "teacher": {"type": "string", "default": "mastery", "description": "mastery, zpdes, ability-matched, ..."},
+                                "teacher_options": {"type": "object"},
+                                "seed": {"type": "integer", "default": 0},
+                                "mastery_threshold": {"type": "number", "default": 0.95},
+                                "model": {"type": "object", "description": "a BKT model saved by `pedagogy kt fit` (its JSON)"},
+                            },
+                        }
+                    }
+                },
+            }
+        },
+    )
     async def create_course(request: Request, tid: TenantId) -> dict[str, Any]:
         doc = await _json(request)
 
@@ -296,16 +326,35 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
         return store.learner_state(tid, course, learner)
 
     one = AnswerBody.model_json_schema()
-    answers_schema = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
-        one, {"type": "array", "items": one},
-        {"type": "object", "required": ["answers"], "properties": {"answers": {"type": "array", "items": one}}}]}}}}}
+    answers_schema = {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            one,
+                            {"type": "array", "items": one},
+                            {"type": "object", "required": ["answers"], "properties": {"answers": {"type": "array", "items": one}}},
+                        ]
+                    }
+                }
+            },
+        }
+    }
 
-    @app.post(base + "/answers", tags=["learners"], summary="Store one answer or a batch", openapi_extra=answers_schema,
-              description="One answer object, an array of them, or {\"answers\": [...]}. Each answer updates the "
-                          "learner's student model and teacher in the same transaction as it is stored. With an "
-                          "`Idempotency-Key` header a retry is stored once and answered with the first response.")
-    async def post_answers(request: Request, course: Name, learner: Name, tid: TenantId,
-                           idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> JSONResponse:
+    @app.post(
+        base + "/answers",
+        tags=["learners"],
+        summary="Store one answer or a batch",
+        openapi_extra=answers_schema,
+        description='One answer object, an array of them, or {"answers": [...]}. Each answer updates the '
+        "learner's student model and teacher in the same transaction as it is stored. With an "
+        "`Idempotency-Key` header a retry is stored once and answered with the first response.",
+    )
+    async def post_answers(
+        request: Request, course: Name, learner: Name, tid: TenantId, idempotency_key: Annotated[str | None, Header(max_length=200)] = None
+    ) -> JSONResponse:
         batch = parse_answers(await _json(request))
         digest = ""
         if idempotency_key is not None:
@@ -323,17 +372,34 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
         return store.mastery(tid, course, learner)
 
     @app.get(base + "/history", tags=["learners"], summary="Stored answers, oldest first, paginated by seq")
-    def history(course: Name, learner: Name, tid: TenantId,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                after: Annotated[int, Query(ge=0, description="return answers with seq > after")] = 0) -> dict[str, Any]:
+    def history(
+        course: Name,
+        learner: Name,
+        tid: TenantId,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        after: Annotated[int, Query(ge=0, description="return answers with seq > after")] = 0,
+    ) -> dict[str, Any]:
         return store.history(tid, course, learner, limit, after)
 
     # -------------------------------------------------------------- xAPI
-    @app.post("/v1/xapi/statements", tags=["xapi"], summary="Store xAPI 'answered' statements; returns their ids in order",
-              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                  "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}}}})
-    async def statements(request: Request, tid: TenantId,
-                         course: Annotated[str | None, Query(description="course of statements without a context parent")] = None) -> list[str]:
+    @app.post(
+        "/v1/xapi/statements",
+        tags=["xapi"],
+        summary="Store xAPI 'answered' statements; returns their ids in order",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}
+                },
+            }
+        },
+    )
+    async def statements(
+        request: Request,
+        tid: TenantId,
+        course: Annotated[str | None, Query(description="course of statements without a context parent")] = None,
+    ) -> list[str]:
         body = await _json(request)
         parsed = xapi.parse_statements(body, course)
         return await run_in_threadpool(store.post_statements, tid, parsed)
@@ -360,7 +426,7 @@ def parse_answers(doc: Any) -> list[AnswerIn]:
     single = isinstance(doc, dict)
     docs = [doc] if single else doc
     if not isinstance(docs, list):
-        raise ApiError(422, "Unprocessable Content", "the body must be an answer object, an array of them, or {\"answers\": [...]}")
+        raise ApiError(422, "Unprocessable Content", 'the body must be an answer object, an array of them, or {"answers": [...]}')
     if not docs:
         raise ApiError(422, "Unprocessable Content", "an empty batch of answers")
     out = []

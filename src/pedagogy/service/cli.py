@@ -25,11 +25,12 @@ def _env_help(name: str, default: object) -> str:
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     d = Settings()
     p = sub.add_parser(
-        "serve", help="run the tutoring service (HTTP API + dashboard)",
+        "serve",
+        help="run the tutoring service (HTTP API + dashboard)",
         description="Run the tutoring service: REST API under /v1 (OpenAPI at /openapi.json) and the dashboard at /. "
-                    "Applies the database migrations first. With no configuration it uses ./pedagogy.db (SQLite) and, "
-                    "on the first start, prints an admin API key once. Every option can also be set by the "
-                    "environment variable named in its help.",
+        "Applies the database migrations first. With no configuration it uses ./pedagogy.db (SQLite) and, "
+        "on the first start, prints an admin API key once. Every option can also be set by the "
+        "environment variable named in its help.",
     )
     p.add_argument("--db", help=_env_help("db", d.db))
     p.add_argument("--host", help=_env_help("host", d.host))
@@ -44,10 +45,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.set_defaults(func=_cmd_serve)
 
     q = sub.add_parser(
-        "demo", help="the service with a demo course and simulated students",
+        "demo",
+        help="the service with a demo course and simulated students",
         description="Start the service on a SQLite file, load a fractions course (20 skills with prerequisites, 3 items "
-                    "each) and let simulated students (pedagogy.sim StudentsLearner) answer through the HTTP API; "
-                    "prints the dashboard URL.",
+        "each) and let simulated students (pedagogy.sim StudentsLearner) answer through the HTTP API; "
+        "prints the dashboard URL.",
     )
     q.add_argument("--duration", type=float, default=60.0, help="seconds the students answer (default 60)")
     q.add_argument("--students", type=int, default=4, help="simulated students (default 4)")
@@ -78,10 +80,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from pedagogy.service.store import Store
 
     try:
-        settings = Settings.from_env(db=args.db, host=args.host, port=args.port, workers=args.workers,
-                                     max_body_bytes=args.max_body_bytes, admin_key=args.admin_key,
-                                     pool_size=args.pool_size, log_level=args.log_level,
-                                     sqlite_synchronous=args.sqlite_synchronous, threads=args.threads)
+        settings = Settings.from_env(
+            db=args.db,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            max_body_bytes=args.max_body_bytes,
+            admin_key=args.admin_key,
+            pool_size=args.pool_size,
+            log_level=args.log_level,
+            sqlite_synchronous=args.sqlite_synchronous,
+            threads=args.threads,
+        )
         settings.db = normalise_url(settings.db)
         migrate(settings.db)
         store = Store(settings.db, pool_size=settings.pool_size, sqlite_synchronous=settings.sqlite_synchronous)
@@ -89,8 +99,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except Exception as exc:  # a bad URL, an unreachable database, ...
         print(f"pedagogy serve: error: {exc}", file=sys.stderr)
         return 2
-    print(f"pedagogy service on http://{settings.host}:{settings.port}  (database {_safe(settings.db)}, "
-          f"{settings.workers} worker{'s' if settings.workers > 1 else ''})", flush=True)
+    print(
+        f"pedagogy service on http://{settings.host}:{settings.port}  (database {_safe(settings.db)}, "
+        f"{settings.workers} worker{'s' if settings.workers > 1 else ''})",
+        flush=True,
+    )
     if created and not settings.admin_key:
         print(f"first admin API key (shown once, store it): {created}", flush=True)
     if settings.workers == 1:
@@ -99,8 +112,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     else:
         store.dispose()
         os.environ.update(settings.to_env())
-        uvicorn.run("pedagogy.service.app:app_from_env", factory=True, host=settings.host, port=settings.port,
-                    workers=settings.workers, log_level=settings.log_level, timeout_keep_alive=30)
+        uvicorn.run(
+            "pedagogy.service.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level=settings.log_level,
+            timeout_keep_alive=30,
+        )
     return 0
 
 

@@ -15,9 +15,15 @@ ENV: dict[str, tuple[str, str]] = {
     "port": ("PEDAGOGY_PORT", "TCP port"),
     "workers": ("PEDAGOGY_WORKERS", "server processes (uvicorn workers) sharing the database"),
     "max_body_bytes": ("PEDAGOGY_MAX_BODY_BYTES", "largest request body accepted (413 above)"),
-    "admin_key": ("PEDAGOGY_ADMIN_KEY", "register this token as an admin API key at start (else one is created and printed on the first start)"),
+    "admin_key": (
+        "PEDAGOGY_ADMIN_KEY",
+        "register this token as an admin API key at start (else one is created and printed on the first start)",
+    ),
     "pool_size": ("PEDAGOGY_POOL_SIZE", "database connections kept open per process"),
-    "sqlite_synchronous": ("PEDAGOGY_SQLITE_SYNCHRONOUS", "SQLite only: 'full' syncs every commit to disk (an acknowledged answer survives a power cut); 'normal' syncs at checkpoints (faster; survives a killed server, not a power cut)"),
+    "sqlite_synchronous": (
+        "PEDAGOGY_SQLITE_SYNCHRONOUS",
+        "SQLite only: 'full' syncs every commit to disk (an acknowledged answer survives a power cut); 'normal' syncs at checkpoints (faster; survives a killed server, not a power cut)",
+    ),
     "threads": ("PEDAGOGY_THREADS", "threads per process running requests (database work)"),
     "log_level": ("PEDAGOGY_LOG_LEVEL", "uvicorn log level (critical, error, warning, info, debug)"),
 }

@@ -91,8 +91,9 @@ def parse_course(doc: Any) -> dict[str, Any]:
     """
     if not isinstance(doc, Mapping):
         raise CourseError("a course must be a JSON object")
-    unknown = sorted(set(doc) - {"name", "title", "skills", "prerequisites", "items", "teacher", "teacher_options",
-                                 "seed", "model", "mastery_threshold"})
+    unknown = sorted(
+        set(doc) - {"name", "title", "skills", "prerequisites", "items", "teacher", "teacher_options", "seed", "model", "mastery_threshold"}
+    )
     if unknown:
         raise CourseError(f"unknown course field {unknown[0]!r}")
     name = doc.get("name")
@@ -173,9 +174,17 @@ class Prediction:
 class CourseRuntime:
     """Everything derived from one stored course (built once per process and cached)."""
 
-    def __init__(self, course_id: int, name: str, space: Mapping[str, Any], teacher: str,
-                 teacher_options: Mapping[str, Any], seed: int, model: Mapping[str, Any] | None,
-                 mastery_threshold: float = DEFAULT_MASTERY_THRESHOLD) -> None:
+    def __init__(
+        self,
+        course_id: int,
+        name: str,
+        space: Mapping[str, Any],
+        teacher: str,
+        teacher_options: Mapping[str, Any],
+        seed: int,
+        model: Mapping[str, Any] | None,
+        mastery_threshold: float = DEFAULT_MASTERY_THRESHOLD,
+    ) -> None:
         from pedagogy.spaces import from_dict
 
         self.course_id = course_id
@@ -197,8 +206,7 @@ class CourseRuntime:
     def new_teacher_state(self, seed: int) -> dict[str, Any]:
         return teachers.make(self.teacher_name, self.space, seed=seed, **self.teacher_options).state_dict()
 
-    def session(self, model_state: Mapping[str, Any] | None, teacher_state: Mapping[str, Any] | None,
-                seed: int) -> LearnerSession:
+    def session(self, model_state: Mapping[str, Any] | None, teacher_state: Mapping[str, Any] | None, seed: int) -> LearnerSession:
         return LearnerSession(self, model_state or {}, teacher_state, seed)
 
     def p_known_prior(self, skill: str) -> float:
@@ -208,8 +216,7 @@ class CourseRuntime:
 class LearnerSession:
     """One learner's student-model tracker and teacher, loaded from their stored state."""
 
-    def __init__(self, course: CourseRuntime, model_state: Mapping[str, Any], teacher_state: Mapping[str, Any] | None,
-                 seed: int) -> None:
+    def __init__(self, course: CourseRuntime, model_state: Mapping[str, Any], teacher_state: Mapping[str, Any] | None, seed: int) -> None:
         self.course = course
         self.tracker = course.model.tracker()
         known = model_state.get("known", {})
@@ -290,13 +297,15 @@ class LearnerSession:
         rows = []
         for s in c.space.skills:
             pk = self.p_known(s)
-            rows.append({
-                "skill": s,
-                "p_known": pk,
-                "predicted_success": float(self.tracker.predict(_STUDENT, [s])),
-                "mastered": pk >= c.threshold,
-                "prerequisites": list(c.space.prerequisites[s]),
-            })
+            rows.append(
+                {
+                    "skill": s,
+                    "p_known": pk,
+                    "predicted_success": float(self.tracker.predict(_STUDENT, [s])),
+                    "mastered": pk >= c.threshold,
+                    "prerequisites": list(c.space.prerequisites[s]),
+                }
+            )
         return rows
 
 
@@ -306,8 +315,10 @@ def reason(pred: Prediction, session: LearnerSession) -> str:
     pre = course.space.prerequisites[pred.target_skill]
     pre_ok = [p for p in pre if session.p_known(p) >= course.threshold]
     state = "already mastered (review)" if pred.mastered else "not yet mastered"
-    text = (f"{course.teacher_name} teacher: practise skill {pred.target_skill!r}, {state}: "
-            f"P(known) {pred.p_known:.2f}, predicted success {pred.predicted_success:.2f}")
+    text = (
+        f"{course.teacher_name} teacher: practise skill {pred.target_skill!r}, {state}: "
+        f"P(known) {pred.p_known:.2f}, predicted success {pred.predicted_success:.2f}"
+    )
     if pre:
         text += f"; prerequisites mastered {len(pre_ok)}/{len(pre)}"
     return text

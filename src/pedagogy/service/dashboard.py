@@ -32,9 +32,11 @@ input{padding:6px;font-size:14px;width:360px}button{padding:6px 14px}
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    doc = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)} — pedagogy</title>"
-           f"<style>{_CSS}</style></head><body><header><a href='/'><b>pedagogy</b> tutoring service</a>"
-           f" &nbsp;·&nbsp; <a href='/logout'>log out</a></header><main>{body}</main></body></html>")
+    doc = (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)} — pedagogy</title>"
+        f"<style>{_CSS}</style></head><body><header><a href='/'><b>pedagogy</b> tutoring service</a>"
+        f" &nbsp;·&nbsp; <a href='/logout'>log out</a></header><main>{body}</main></body></html>"
+    )
     return HTMLResponse(doc, status_code=status)
 
 
@@ -48,9 +50,13 @@ def _tenant(request: Request) -> int | None:
 
 def _login_form(message: str = "") -> HTMLResponse:
     msg = f"<p class='bad'>{html.escape(message)}</p>" if message else ""
-    return _page("log in", f"""<section><h2>Dashboard</h2>{msg}
+    return _page(
+        "log in",
+        f"""<section><h2>Dashboard</h2>{msg}
 <form method='post' action='/login'><label>Tenant API key<br><input name='key' type='password' autocomplete='off'></label>
-<button type='submit'>Open</button></form></section>""", 401 if message else 200)
+<button type='submit'>Open</button></form></section>""",
+        401 if message else 200,
+    )
 
 
 def _set_key(key: str, request: Request) -> Response:
@@ -87,10 +93,16 @@ def home(request: Request) -> Response:
     if tid is None:
         return _login_form()
     rows = request.app.state.store.list_courses(tid)
-    body = "".join(f"<tr><td><a href='/courses/{quote(c['name'])}'>{html.escape(c['name'])}</a></td>"
-                   f"<td>{html.escape(c['title'])}</td><td>{html.escape(c['teacher'])}</td></tr>" for c in rows)
-    return _page("courses", f"<section><h2>Courses</h2><table><tr><th>course</th><th>title</th><th>teacher</th></tr>"
-                            f"{body or '<tr><td colspan=3>no courses yet</td></tr>'}</table></section>")
+    body = "".join(
+        f"<tr><td><a href='/courses/{quote(c['name'])}'>{html.escape(c['name'])}</a></td>"
+        f"<td>{html.escape(c['title'])}</td><td>{html.escape(c['teacher'])}</td></tr>"
+        for c in rows
+    )
+    return _page(
+        "courses",
+        f"<section><h2>Courses</h2><table><tr><th>course</th><th>title</th><th>teacher</th></tr>"
+        f"{body or '<tr><td colspan=3>no courses yet</td></tr>'}</table></section>",
+    )
 
 
 @router.get("/courses/{course}")
@@ -104,13 +116,19 @@ def course_page(request: Request, course: str) -> Response:
         people = store.list_learners(tid, course)
     except ApiError as exc:
         return _page("not found", f"<section><p class='bad'>{html.escape(exc.detail)}</p></section>", exc.status)
-    rows = "".join(f"<tr><td><a href='/courses/{quote(course)}/learners/{quote(p['learner'])}'>{html.escape(p['learner'])}</a>"
-                   f"</td><td>{p['n_answers']}</td></tr>" for p in people)
+    rows = "".join(
+        f"<tr><td><a href='/courses/{quote(course)}/learners/{quote(p['learner'])}'>{html.escape(p['learner'])}</a>"
+        f"</td><td>{p['n_answers']}</td></tr>"
+        for p in people
+    )
     svg = skill_graph_svg(info["skills"], {})
-    return _page(course, f"""<section><h2>{html.escape(info['title'] or course)}</h2>
-<p class='muted'>teacher <b>{html.escape(info['teacher'])}</b> · student model: {html.escape(info['model'])} ·
-{len(info['skills'])} skills · {len(info['items'] or info['skills'])} items</p>{svg}</section>
-<section><h3>Learners</h3><table><tr><th>learner</th><th>answers</th></tr>{rows or '<tr><td colspan=2>none yet</td></tr>'}</table></section>""")
+    return _page(
+        course,
+        f"""<section><h2>{html.escape(info["title"] or course)}</h2>
+<p class='muted'>teacher <b>{html.escape(info["teacher"])}</b> · student model: {html.escape(info["model"])} ·
+{len(info["skills"])} skills · {len(info["items"] or info["skills"])} items</p>{svg}</section>
+<section><h3>Learners</h3><table><tr><th>learner</th><th>answers</th></tr>{rows or "<tr><td colspan=2>none yet</td></tr>"}</table></section>""",
+    )
 
 
 @router.get("/courses/{course}/learners/{learner}")
@@ -133,16 +151,20 @@ def learner_page(request: Request, course: str, learner: str) -> Response:
         f"<tr><td>{a['seq']}</td><td>{html.escape(a['item'])}</td>"
         f"<td class='{'ok' if a['score'] >= 0.5 else 'bad'}'>{a['score']:g}</td>"
         f"<td>{a['predicted_success']:.2f}</td><td class='muted'>{html.escape(a['timestamp'])}</td></tr>"
-        for a in hist["answers"])
-    return _page(f"{learner} in {course}", f"""
+        for a in hist["answers"]
+    )
+    return _page(
+        f"{learner} in {course}",
+        f"""
 <section id='next'><h2>{html.escape(learner)} <span class='muted'>in {html.escape(course)}</span></h2>
-<p class='next'>Next: <b id='next-item'>{html.escape(nxt['item'])}</b> (skill <b>{html.escape(nxt['target_skill'])}</b>)</p>
-<p id='reason'>{html.escape(nxt['reason'])}</p>
-<p class='muted'>{m['n_answers']} answers · {n_mastered}/{len(m['skills'])} skills mastered (P(known) ≥ {m['mastery_threshold']:g})</p></section>
+<p class='next'>Next: <b id='next-item'>{html.escape(nxt["item"])}</b> (skill <b>{html.escape(nxt["target_skill"])}</b>)</p>
+<p id='reason'>{html.escape(nxt["reason"])}</p>
+<p class='muted'>{m["n_answers"]} answers · {n_mastered}/{len(m["skills"])} skills mastered (P(known) ≥ {m["mastery_threshold"]:g})</p></section>
 <section><h3>Skill graph</h3>{svg}
 <p class='muted'>colour: P(known) from red (0) to green (1); thick border: mastered; dashed: the skill practised next</p></section>
 <section><h3>Recent answers</h3><table id='answers'><tr><th>#</th><th>item</th><th>score</th><th>predicted</th><th>time</th></tr>
-{answers or '<tr><td colspan=5>no answers yet</td></tr>'}</table></section>""")
+{answers or "<tr><td colspan=5>no answers yet</td></tr>"}</table></section>""",
+    )
 
 
 def _colour(p: float) -> str:
@@ -152,12 +174,11 @@ def _colour(p: float) -> str:
     for (a, ca), (b, cb) in zip(stops, stops[1:]):
         if p <= b:
             t = (p - a) / (b - a)
-            return "#%02x%02x%02x" % tuple(round(x + t * (y - x)) for x, y in zip(ca, cb))
+            return "#" + "".join(f"{round(x + t * (y - x)):02x}" for x, y in zip(ca, cb))
     return "#1a9850"
 
 
-def skill_graph_svg(prereq: dict[str, list[str]], known: dict[str, float], threshold: float = 0.95,
-                    target: str | None = None) -> str:
+def skill_graph_svg(prereq: dict[str, list[str]], known: dict[str, float], threshold: float = 0.95, target: str | None = None) -> str:
     """An inline SVG of a prerequisite graph: one column per depth, prerequisites on the left."""
     depth: dict[str, int] = {}
 
@@ -176,16 +197,20 @@ def skill_graph_svg(prereq: dict[str, list[str]], known: dict[str, float], thres
             pos[s] = (pad + c * (w + gx), pad + r * (h + gy))
     width = pad * 2 + len(cols) * (w + gx) - gx
     height = pad * 2 + max(len(v) for v in cols.values()) * (h + gy) - gy
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' id='skill-graph' width='{width}' height='{height}' "
-             f"viewBox='0 0 {width} {height}' role='img' aria-label='skill graph'>",
-             "<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='6' markerHeight='6' "
-             "orient='auto-start-reverse'><path d='M0,0 L10,5 L0,10 z' fill='#98a2b3'/></marker></defs>"]
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' id='skill-graph' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}' role='img' aria-label='skill graph'>",
+        "<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='6' markerHeight='6' "
+        "orient='auto-start-reverse'><path d='M0,0 L10,5 L0,10 z' fill='#98a2b3'/></marker></defs>",
+    ]
     for s, pre in prereq.items():
         x2, y2 = pos[s]
         for p in pre:
             x1, y1 = pos[p]
-            parts.append(f"<line x1='{x1 + w}' y1='{y1 + h / 2}' x2='{x2}' y2='{y2 + h / 2}' stroke='#98a2b3' "
-                         "stroke-width='1.2' marker-end='url(#arrow)'/>")
+            parts.append(
+                f"<line x1='{x1 + w}' y1='{y1 + h / 2}' x2='{x2}' y2='{y2 + h / 2}' stroke='#98a2b3' "
+                "stroke-width='1.2' marker-end='url(#arrow)'/>"
+            )
     for s in prereq:
         x, y = pos[s]
         p = known.get(s)
@@ -196,8 +221,10 @@ def skill_graph_svg(prereq: dict[str, list[str]], known: dict[str, float], thres
             stroke = "stroke='#1d4ed8' stroke-width='3' stroke-dasharray='6 3'"
         label = html.escape(s if len(s) <= 17 else s[:16] + "…") + (f" · {p:.0%}" if p is not None else "")
         title = html.escape(s) + (f": P(known) {p:.2f}" if p is not None else "")
-        parts.append(f"<g class='skill' data-skill='{html.escape(s)}' data-p-known='{'' if p is None else f'{p:.4f}'}'>"
-                     f"<title>{title}</title><rect x='{x}' y='{y}' width='{w}' height='{h}' rx='6' fill='{fill}' {stroke}/>"
-                     f"<text x='{x + w / 2}' y='{y + h / 2 + 4}' text-anchor='middle' font-size='12'>{label}</text></g>")
+        parts.append(
+            f"<g class='skill' data-skill='{html.escape(s)}' data-p-known='{'' if p is None else f'{p:.4f}'}'>"
+            f"<title>{title}</title><rect x='{x}' y='{y}' width='{w}' height='{h}' rx='6' fill='{fill}' {stroke}/>"
+            f"<text x='{x + w / 2}' y='{y + h / 2 + 4}' text-anchor='middle' font-size='12'>{label}</text></g>"
+        )
     parts.append("</svg>")
     return "".join(parts)

@@ -90,8 +90,7 @@ def run_demo(port: int, host: str, db: str, duration: float, students: int, pace
             time.sleep(pace)
         print(f"pedagogy demo: {students} simulated students gave {n} answers in {duration:g} s")
         for name, student in learners.items():
-            print(f"  {name}: {student.evaluate()['mastered_fraction']:.0%} of skills learned  "
-                  f"{base}/courses/fractions/learners/{name}")
+            print(f"  {name}: {student.evaluate()['mastered_fraction']:.0%} of skills learned  {base}/courses/fractions/learners/{name}")
     if keep_serving:
         print("serving until Ctrl-C")
         try:

@@ -21,7 +21,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
@@ -49,20 +49,34 @@ idem_t = IdempotencyKey.__table__
 
 # Statements of the hot paths, built once (SQLAlchemy then reuses their compiled form).
 _Q_KEY = select(api_keys.c.id, api_keys.c.tenant_id, api_keys.c.is_admin).where(
-    api_keys.c.key_hash == bindparam("h"), api_keys.c.revoked_at.is_(None))
+    api_keys.c.key_hash == bindparam("h"), api_keys.c.revoked_at.is_(None)
+)
 _Q_COURSE_ID = select(courses.c.id).where(courses.c.tenant_id == bindparam("t"), courses.c.name == bindparam("n"))
 _Q_COURSE_BY_ID = select(courses).where(courses.c.id == bindparam("c"))
 _Q_LEARNER = select(learners.c.id).where(learners.c.tenant_id == bindparam("t"), learners.c.external_id == bindparam("e"))
 _Q_STATE = select(states).where(states.c.course_id == bindparam("c"), states.c.learner_id == bindparam("l"))
 _Q_STATE_LOCK = _Q_STATE.with_for_update()
-_Q_STATE_BY_NAME_LOCK = (select(states).join(learners, learners.c.id == states.c.learner_id)
-                         .where(states.c.course_id == bindparam("c"), learners.c.tenant_id == bindparam("t"),
-                                learners.c.external_id == bindparam("e"))
-                         .with_for_update(of=states))
-_U_STATE = update(states).where(
-    states.c.course_id == bindparam("c"), states.c.learner_id == bindparam("l"), states.c.version == bindparam("v"),
-).values(n_answers=bindparam("b_n"), version=bindparam("b_v"), updated_at=bindparam("b_at"),
-         teacher_state=bindparam("b_ts"), model_state=bindparam("b_ms"))
+_Q_STATE_BY_NAME_LOCK = (
+    select(states)
+    .join(learners, learners.c.id == states.c.learner_id)
+    .where(states.c.course_id == bindparam("c"), learners.c.tenant_id == bindparam("t"), learners.c.external_id == bindparam("e"))
+    .with_for_update(of=states)
+)
+_U_STATE = (
+    update(states)
+    .where(
+        states.c.course_id == bindparam("c"),
+        states.c.learner_id == bindparam("l"),
+        states.c.version == bindparam("v"),
+    )
+    .values(
+        n_answers=bindparam("b_n"),
+        version=bindparam("b_v"),
+        updated_at=bindparam("b_at"),
+        teacher_state=bindparam("b_ts"),
+        model_state=bindparam("b_ms"),
+    )
+)
 
 #: learner sessions kept in memory per process (keyed by course and learner, valid for one state version)
 SESSION_CACHE_SIZE = 20_000
@@ -99,11 +113,11 @@ def hash_token(token: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _utc(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def _iso(ts: datetime) -> str:
@@ -122,8 +136,11 @@ class Store:
         self.engine = make_engine(url, pool_size=pool_size, synchronous=sqlite_synchronous)
         self.backend = self.engine.dialect.name
         # SQLite: reads need no write lock (WAL readers run beside the writer).
-        self.read_engine = (make_engine(url, pool_size=pool_size, immediate=False, synchronous=sqlite_synchronous)
-                            if self.backend == "sqlite" else self.engine)
+        self.read_engine = (
+            make_engine(url, pool_size=pool_size, immediate=False, synchronous=sqlite_synchronous)
+            if self.backend == "sqlite"
+            else self.engine
+        )
         self._runtimes: dict[int, core.CourseRuntime] = {}
         self._rt_lock = threading.Lock()
         # (course id, learner id) -> (state version, session): skips re-loading the teacher from JSON
@@ -194,10 +211,17 @@ class Store:
 
     def _add_key(self, conn: Connection, tenant_id: int | None, is_admin: bool, label: str, token: str | None = None) -> tuple[int, str]:
         token = token or ("pdg_" + secrets.token_urlsafe(32))
-        res = conn.execute(insert(api_keys).values(
-            tenant_id=tenant_id, key_hash=hash_token(token), prefix=token[:12], is_admin=is_admin,
-            label=label, created_at=_now(), revoked_at=None,
-        ))
+        res = conn.execute(
+            insert(api_keys).values(
+                tenant_id=tenant_id,
+                key_hash=hash_token(token),
+                prefix=token[:12],
+                is_admin=is_admin,
+                label=label,
+                created_at=_now(),
+                revoked_at=None,
+            )
+        )
         return int(res.inserted_primary_key[0]), token
 
     def authenticate(self, token: str) -> Principal | None:
@@ -239,8 +263,10 @@ class Store:
         with self.read_engine.connect() as conn:
             tid = self._tenant_id(conn, tenant)
             rows = conn.execute(select(api_keys).where(api_keys.c.tenant_id == tid).order_by(api_keys.c.id)).all()
-        return [{"id": r.id, "label": r.label, "prefix": r.prefix, "created_at": _iso(r.created_at),
-                 "revoked": r.revoked_at is not None} for r in rows]
+        return [
+            {"id": r.id, "label": r.label, "prefix": r.prefix, "created_at": _iso(r.created_at), "revoked": r.revoked_at is not None}
+            for r in rows
+        ]
 
     def revoke_key(self, key_id: int, principal: Principal) -> dict[str, Any]:
         def run(conn: Connection) -> dict[str, Any]:
@@ -262,11 +288,19 @@ class Store:
             if conn.execute(select(courses.c.id).where(courses.c.tenant_id == tenant_id, courses.c.name == fields["name"])).first():
                 raise ApiError(409, "Conflict", f"course {fields['name']!r} already exists")
             options = {"options": fields["teacher_options"], "mastery_threshold": fields["mastery_threshold"]}
-            conn.execute(insert(courses).values(
-                tenant_id=tenant_id, name=fields["name"], title=fields["title"], space=_dumps(fields["space"]),
-                teacher=fields["teacher"], teacher_options=_dumps(options), seed=fields["seed"],
-                model=None if fields["model"] is None else _dumps(fields["model"]), created_at=_now(),
-            ))
+            conn.execute(
+                insert(courses).values(
+                    tenant_id=tenant_id,
+                    name=fields["name"],
+                    title=fields["title"],
+                    space=_dumps(fields["space"]),
+                    teacher=fields["teacher"],
+                    teacher_options=_dumps(options),
+                    seed=fields["seed"],
+                    model=None if fields["model"] is None else _dumps(fields["model"]),
+                    created_at=_now(),
+                )
+            )
             return self._course_row(conn, tenant_id, fields["name"])
 
         return self._describe(self._write(run))
@@ -281,8 +315,12 @@ class Store:
         opts = json.loads(row.teacher_options)
         space = json.loads(row.space)
         return {
-            "name": row.name, "title": row.title, "teacher": row.teacher, "teacher_options": opts["options"],
-            "mastery_threshold": opts["mastery_threshold"], "seed": row.seed,
+            "name": row.name,
+            "title": row.title,
+            "teacher": row.teacher,
+            "teacher_options": opts["options"],
+            "mastery_threshold": opts["mastery_threshold"],
+            "seed": row.seed,
             "skills": {s: p for s, p in space["prerequisites"]},
             "items": {str(it): sks for it, sks in space["items"]} if "items" in space else None,
             "model": "fitted bkt" if row.model is not None else "default bkt",
@@ -295,8 +333,9 @@ class Store:
 
     def list_courses(self, tenant_id: int) -> list[dict[str, Any]]:
         with self.read_engine.connect() as conn:
-            rows = conn.execute(select(courses.c.name, courses.c.title, courses.c.teacher)
-                                .where(courses.c.tenant_id == tenant_id).order_by(courses.c.name)).all()
+            rows = conn.execute(
+                select(courses.c.name, courses.c.title, courses.c.teacher).where(courses.c.tenant_id == tenant_id).order_by(courses.c.name)
+            ).all()
         return [{"name": r.name, "title": r.title, "teacher": r.teacher} for r in rows]
 
     def delete_course(self, tenant_id: int, name: str) -> None:
@@ -321,8 +360,14 @@ class Store:
                 if rt is None:
                     opts = json.loads(row.teacher_options)
                     rt = core.CourseRuntime(
-                        row.id, row.name, json.loads(row.space), row.teacher, opts["options"], row.seed,
-                        json.loads(row.model) if row.model is not None else None, opts["mastery_threshold"],
+                        row.id,
+                        row.name,
+                        json.loads(row.space),
+                        row.teacher,
+                        opts["options"],
+                        row.seed,
+                        json.loads(row.model) if row.model is not None else None,
+                        opts["mastery_threshold"],
                     )
                     self._runtimes[row.id] = rt
         return rt
@@ -332,31 +377,51 @@ class Store:
         args = {"t": tenant_id, "e": external}
         row = conn.execute(_Q_LEARNER, args).first()
         if row is None and create:
-            self._insert_ignore(conn, learners, {"tenant_id": tenant_id, "external_id": external, "created_at": _now()},
-                                ("tenant_id", "external_id"))
+            self._insert_ignore(
+                conn, learners, {"tenant_id": tenant_id, "external_id": external, "created_at": _now()}, ("tenant_id", "external_id")
+            )
             row = conn.execute(_Q_LEARNER, args).first()
         return None if row is None else int(row.id)
 
-    def _lock_state(self, conn: Connection, rt: core.CourseRuntime, learner_id: int, external: str,
-                    create: bool, seed: int | None = None) -> Any:
+    def _lock_state(
+        self, conn: Connection, rt: core.CourseRuntime, learner_id: int, external: str, create: bool, seed: int | None = None
+    ) -> Any:
         args = {"c": rt.course_id, "l": learner_id}
         row = conn.execute(_Q_STATE_LOCK, args).first()
         if row is None and create:
             tseed = core.learner_seed(rt.seed, external) if seed is None else seed
-            self._insert_ignore(conn, states, {
-                "course_id": rt.course_id, "learner_id": learner_id, "teacher_seed": tseed,
-                "model_state": _dumps({}), "teacher_state": _dumps(rt.new_teacher_state(tseed)),
-                "n_answers": 0, "version": 0, "updated_at": _now(),
-            }, ("course_id", "learner_id"))
+            self._insert_ignore(
+                conn,
+                states,
+                {
+                    "course_id": rt.course_id,
+                    "learner_id": learner_id,
+                    "teacher_seed": tseed,
+                    "model_state": _dumps({}),
+                    "teacher_state": _dumps(rt.new_teacher_state(tseed)),
+                    "n_answers": 0,
+                    "version": 0,
+                    "updated_at": _now(),
+                },
+                ("course_id", "learner_id"),
+            )
             row = conn.execute(_Q_STATE_LOCK, args).first()
         return row
 
     def _save_state(self, conn: Connection, row: Any, session: core.LearnerSession, n_answers: int, model: bool) -> None:
-        res = conn.execute(_U_STATE, {
-            "c": row.course_id, "l": row.learner_id, "v": row.version, "b_n": n_answers, "b_v": row.version + 1,
-            "b_at": _now(), "b_ts": _dumps(session.teacher_state()),
-            "b_ms": _dumps(session.model_state()) if model else row.model_state,
-        })
+        res = conn.execute(
+            _U_STATE,
+            {
+                "c": row.course_id,
+                "l": row.learner_id,
+                "v": row.version,
+                "b_n": n_answers,
+                "b_v": row.version + 1,
+                "b_at": _now(),
+                "b_ts": _dumps(session.teacher_state()),
+                "b_ms": _dumps(session.model_state()) if model else row.model_state,
+            },
+        )
         if res.rowcount != 1:  # cannot happen under the row lock; refuse rather than lose an update
             raise ApiError(409, "Conflict", "the learner's state changed during the request; retry")
         self._local.pending.append(((row.course_id, row.learner_id), row.version + 1, session))
@@ -403,8 +468,9 @@ class Store:
         return self._write(run)
 
     # ------------------------------------------------------------- answers
-    def post_answers(self, tenant_id: int, course: str, learner: str, batch: Sequence[AnswerIn],
-                     idem_key: str | None = None, request_hash: str = "") -> tuple[int, dict[str, Any]]:
+    def post_answers(
+        self, tenant_id: int, course: str, learner: str, batch: Sequence[AnswerIn], idem_key: str | None = None, request_hash: str = ""
+    ) -> tuple[int, dict[str, Any]]:
         def run(conn: Connection) -> tuple[int, dict[str, Any]]:
             if idem_key is not None:
                 stored = self._idempotent(conn, tenant_id, idem_key, request_hash)
@@ -419,14 +485,30 @@ class Store:
             out = self._apply(conn, tenant_id, rt, st, batch, "api")
             body = {"course": course, "learner": learner, "n_answers": st.n_answers + len(batch), "answers": out}
             if idem_key is not None:
-                conn.execute(insert(idem_t).values(tenant_id=tenant_id, key=idem_key, request_hash=request_hash,
-                                                   status_code=200, response=_dumps(body), created_at=_now()))
+                conn.execute(
+                    insert(idem_t).values(
+                        tenant_id=tenant_id,
+                        key=idem_key,
+                        request_hash=request_hash,
+                        status_code=200,
+                        response=_dumps(body),
+                        created_at=_now(),
+                    )
+                )
             return 200, body
 
         return self._write(run)
 
-    def _apply(self, conn: Connection, tenant_id: int, rt: core.CourseRuntime, st: Any,
-               batch: Sequence[AnswerIn], source: str, returning: bool = False) -> list[dict[str, Any]]:
+    def _apply(
+        self,
+        conn: Connection,
+        tenant_id: int,
+        rt: core.CourseRuntime,
+        st: Any,
+        batch: Sequence[AnswerIn],
+        source: str,
+        returning: bool = False,
+    ) -> list[dict[str, Any]]:
         learner_id = st.learner_id
         session = self._session(rt, st)
         now = _now()
@@ -436,9 +518,20 @@ class Store:
             p = session.answer(a.item, a.score)
             seq += 1
             ts = _utc(a.timestamp) if a.timestamp is not None else now
-            rows.append({"tenant_id": tenant_id, "course_id": rt.course_id, "learner_id": learner_id, "seq": seq,
-                         "item": a.item, "score": a.score, "timestamp": ts, "predicted": p, "source": source,
-                         "stored_at": now})
+            rows.append(
+                {
+                    "tenant_id": tenant_id,
+                    "course_id": rt.course_id,
+                    "learner_id": learner_id,
+                    "seq": seq,
+                    "item": a.item,
+                    "score": a.score,
+                    "timestamp": ts,
+                    "predicted": p,
+                    "source": source,
+                    "stored_at": now,
+                }
+            )
             out.append({"seq": seq, "item": a.item, "score": a.score, "timestamp": _iso(ts), "predicted_success": p})
         if returning:
             ids = conn.execute(insert(answers_t).returning(answers_t.c.id, sort_by_parameter_order=True), rows).scalars().all()
@@ -454,8 +547,7 @@ class Store:
         if row is None:
             return None
         if row.request_hash != request_hash:
-            raise ApiError(422, "Unprocessable Content",
-                           f"Idempotency-Key {key!r} was already used with a different request")
+            raise ApiError(422, "Unprocessable Content", f"Idempotency-Key {key!r} was already used with a different request")
         return int(row.status_code), json.loads(row.response)
 
     # ---------------------------------------------------------------- next
@@ -474,8 +566,11 @@ class Store:
         with self.read_engine.connect() as conn:
             _, rt = self._open(conn, tenant_id, course)
             lid = self._learner_id(conn, tenant_id, learner, create=False)
-            st = None if lid is None else conn.execute(
-                select(states).where(states.c.course_id == rt.course_id, states.c.learner_id == lid)).first()
+            st = (
+                None
+                if lid is None
+                else conn.execute(select(states).where(states.c.course_id == rt.course_id, states.c.learner_id == lid)).first()
+            )
         if st is None:
             raise not_found(f"learner {learner!r} in course {course!r}")
         return rt, st
@@ -489,22 +584,36 @@ class Store:
     def mastery(self, tenant_id: int, course: str, learner: str) -> dict[str, Any]:
         rt, st = self._read_state(tenant_id, course, learner)
         session = rt.session(json.loads(st.model_state), None, st.teacher_seed)
-        return {"course": course, "learner": learner, "n_answers": st.n_answers, "mastery_threshold": rt.threshold,
-                "skills": session.mastery()}
+        return {
+            "course": course,
+            "learner": learner,
+            "n_answers": st.n_answers,
+            "mastery_threshold": rt.threshold,
+            "skills": session.mastery(),
+        }
 
     def learner_state(self, tenant_id: int, course: str, learner: str) -> dict[str, Any]:
         """The stored state (student model and teacher), as JSON data."""
         _, st = self._read_state(tenant_id, course, learner)
-        return {"course": course, "learner": learner, "n_answers": st.n_answers, "version": st.version,
-                "teacher_seed": st.teacher_seed, "model_state": json.loads(st.model_state),
-                "teacher_state": json.loads(st.teacher_state)}
+        return {
+            "course": course,
+            "learner": learner,
+            "n_answers": st.n_answers,
+            "version": st.version,
+            "teacher_seed": st.teacher_seed,
+            "model_state": json.loads(st.model_state),
+            "teacher_state": json.loads(st.teacher_state),
+        }
 
     def history(self, tenant_id: int, course: str, learner: str, limit: int, after: int, newest_first: bool = False) -> dict[str, Any]:
         with self.read_engine.connect() as conn:
             _, rt = self._open(conn, tenant_id, course)
             lid = self._learner_id(conn, tenant_id, learner, create=False)
-            if lid is None or conn.execute(select(states.c.n_answers).where(
-                    states.c.course_id == rt.course_id, states.c.learner_id == lid)).first() is None:
+            if (
+                lid is None
+                or conn.execute(select(states.c.n_answers).where(states.c.course_id == rt.course_id, states.c.learner_id == lid)).first()
+                is None
+            ):
                 raise not_found(f"learner {learner!r} in course {course!r}")
             q = select(answers_t).where(answers_t.c.course_id == rt.course_id, answers_t.c.learner_id == lid)
             if newest_first:
@@ -514,10 +623,18 @@ class Store:
             rows = conn.execute(q).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [{"seq": r.seq, "item": r.item, "score": r.score, "timestamp": _iso(r.timestamp),
-                  "predicted_success": r.predicted, "source": r.source} for r in rows]
-        return {"course": course, "learner": learner, "answers": items,
-                "next_after": rows[-1].seq if more and not newest_first else None}
+        items = [
+            {
+                "seq": r.seq,
+                "item": r.item,
+                "score": r.score,
+                "timestamp": _iso(r.timestamp),
+                "predicted_success": r.predicted,
+                "source": r.source,
+            }
+            for r in rows
+        ]
+        return {"course": course, "learner": learner, "answers": items, "next_after": rows[-1].seq if more and not newest_first else None}
 
     def list_learners(self, tenant_id: int, course: str) -> list[dict[str, Any]]:
         with self.read_engine.connect() as conn:
@@ -525,7 +642,8 @@ class Store:
             rows = conn.execute(
                 select(learners.c.external_id, states.c.n_answers)
                 .join(states, states.c.learner_id == learners.c.id)
-                .where(states.c.course_id == row.id).order_by(learners.c.external_id)
+                .where(states.c.course_id == row.id)
+                .order_by(learners.c.external_id)
             ).all()
         return [{"learner": r.external_id, "n_answers": r.n_answers} for r in rows]
 
@@ -535,9 +653,14 @@ class Store:
         ids = [p["id"] for p in parsed]
 
         def run(conn: Connection) -> list[str]:
-            found = {r.statement_id: r.content_hash for r in conn.execute(
-                select(xapi_t.c.statement_id, xapi_t.c.content_hash)
-                .where(xapi_t.c.tenant_id == tenant_id, xapi_t.c.statement_id.in_(ids)))}
+            found = {
+                r.statement_id: r.content_hash
+                for r in conn.execute(
+                    select(xapi_t.c.statement_id, xapi_t.c.content_hash).where(
+                        xapi_t.c.tenant_id == tenant_id, xapi_t.c.statement_id.in_(ids)
+                    )
+                )
+            }
             for p in parsed:
                 if p["id"] in found and found[p["id"]] != p["hash"]:
                     raise ApiError(409, "Conflict", f"statement {p['id']} already exists with different content")
@@ -546,7 +669,7 @@ class Store:
             for p in new:
                 groups.setdefault((p["course"], p["learner"]), []).append(p)
             opened = {}
-            for (course, learner), ps in groups.items():
+            for (course, _learner), ps in groups.items():
                 if course not in opened:
                     opened[course] = self._open(conn, tenant_id, course)[1]
                 rt = opened[course]
@@ -558,13 +681,19 @@ class Store:
             for (course, learner), ps in groups.items():
                 lid = self._learner_id(conn, tenant_id, learner, create=True)
                 keyed.append((opened[course].course_id, lid, course, learner, ps))
-            for cid, lid, course, learner, ps in sorted(keyed, key=lambda k: (k[0], k[1])):
+            for _cid, lid, course, learner, ps in sorted(keyed, key=lambda k: (k[0], k[1])):
                 rt = opened[course]
                 st = self._lock_state(conn, rt, lid, learner, create=True)
-                out = self._apply(conn, tenant_id, rt, st, [AnswerIn(p["item"], p["score"], p["timestamp"]) for p in ps],
-                                  "xapi", returning=True)
-                conn.execute(insert(xapi_t), [{"tenant_id": tenant_id, "statement_id": p["id"], "content_hash": p["hash"],
-                                               "answer_id": o["id"]} for p, o in zip(ps, out)])
+                out = self._apply(
+                    conn, tenant_id, rt, st, [AnswerIn(p["item"], p["score"], p["timestamp"]) for p in ps], "xapi", returning=True
+                )
+                conn.execute(
+                    insert(xapi_t),
+                    [
+                        {"tenant_id": tenant_id, "statement_id": p["id"], "content_hash": p["hash"], "answer_id": o["id"]}
+                        for p, o in zip(ps, out)
+                    ],
+                )
             return ids
 
         return self._write(run)
@@ -584,8 +713,15 @@ def replay(rt: core.CourseRuntime, seed: int, batch: Sequence[AnswerIn]) -> tupl
 
 
 def _pred_json(p: core.Prediction, session: core.LearnerSession) -> dict[str, Any]:
-    return {"item": p.item, "skills": p.skills, "target_skill": p.target_skill, "predicted_success": p.predicted_success,
-            "p_known": p.p_known, "mastered": p.mastered, "reason": core.reason(p, session)}
+    return {
+        "item": p.item,
+        "skills": p.skills,
+        "target_skill": p.target_skill,
+        "predicted_success": p.predicted_success,
+        "p_known": p.p_known,
+        "mastered": p.mastered,
+        "reason": core.reason(p, session),
+    }
 
 
 def _retryable(exc: Exception) -> bool:

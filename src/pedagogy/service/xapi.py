@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pedagogy.service.store import ANSWERED_VERB, ApiError
@@ -89,11 +89,18 @@ def parse_statement(st: Any, index: int | None, default_course: str | None) -> d
         except ValueError:
             raise _bad(index, f"timestamp {ts!r} is not an ISO 8601 date-time") from None
         if timestamp.tzinfo is None:
-            timestamp = timestamp.replace(tzinfo=timezone.utc)
+            timestamp = timestamp.replace(tzinfo=UTC)
     content = {k: v for k, v in st.items() if k not in ("id", "stored", "authority", "version")}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    return {"id": sid, "learner": name, "item": _tail(oid, "/items/"), "score": score, "course": course,
-            "timestamp": timestamp, "hash": digest}
+    return {
+        "id": sid,
+        "learner": name,
+        "item": _tail(oid, "/items/"),
+        "score": score,
+        "course": course,
+        "timestamp": timestamp,
+        "hash": digest,
+    }
 
 
 def parse_statements(body: Any, default_course: str | None) -> list[dict[str, Any]]:

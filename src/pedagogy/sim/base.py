@@ -49,8 +49,9 @@ __all__ = ["Learner", "Scenario", "get_scenario", "make", "register_scenario", "
 
 def names_rule(what: str) -> Satisfies:
     """A list (or tuple) of names, never a bare string (``"ab"`` would be read as ``["a", "b"]``)."""
-    return Satisfies(lambda v: isinstance(v, (list, tuple, set, frozenset)) and all(isinstance(x, str) for x in v),
-                     f"a list of {what}, not a string")
+    return Satisfies(
+        lambda v: isinstance(v, (list, tuple, set, frozenset)) and all(isinstance(x, str) for x in v), f"a list of {what}, not a string"
+    )
 
 
 class Learner(ABC):
@@ -146,18 +147,28 @@ class Scenario:
 
     def __post_init__(self) -> None:
         positive = Interval(Integral, 1)
-        validate(vars(self), {
-            "name": name_rule("a non-empty name"),
-            "description": InstanceOf(str, "a string"),
-            "factory": Satisfies(callable, "a callable seed -> Learner"),
-            "budget_quick": positive, "budget_full": positive, "evaluations": positive, "batch": positive,
-            "metric": InstanceOf(str, "an evaluate() key"),
-            "targets": Satisfies(lambda v: isinstance(v, tuple) and all(isinstance(t, Target) for t in v), "a tuple of Target"),
-            "judged_budget": Nullable(positive),
-            "tags": ListOf(InstanceOf(str, "a string"), min_len=0),
-            "signals": Satisfies(lambda v: isinstance(v, Mapping) and all(isinstance(k, str) and isinstance(x, str) for k, x in v.items()),
-                                 "a dict teacher name -> signal name"),
-        }, f"Scenario {self.name!r}", word="field")
+        validate(
+            vars(self),
+            {
+                "name": name_rule("a non-empty name"),
+                "description": InstanceOf(str, "a string"),
+                "factory": Satisfies(callable, "a callable seed -> Learner"),
+                "budget_quick": positive,
+                "budget_full": positive,
+                "evaluations": positive,
+                "batch": positive,
+                "metric": InstanceOf(str, "an evaluate() key"),
+                "targets": Satisfies(lambda v: isinstance(v, tuple) and all(isinstance(t, Target) for t in v), "a tuple of Target"),
+                "judged_budget": Nullable(positive),
+                "tags": ListOf(InstanceOf(str, "a string"), min_len=0),
+                "signals": Satisfies(
+                    lambda v: isinstance(v, Mapping) and all(isinstance(k, str) and isinstance(x, str) for k, x in v.items()),
+                    "a dict teacher name -> signal name",
+                ),
+            },
+            f"Scenario {self.name!r}",
+            word="field",
+        )
         names = [b.name for b in self.baselines]
         if len(set(names)) != len(names):
             raise ValueError(f"Scenario {self.name!r}: two different baselines are named {names[0]!r}")

@@ -119,10 +119,19 @@ class GridLearner(Learner):
     space: Box
 
     parameters: ClassVar[Mapping[str, Rule]] = {
-        "dims": Interval(Integral, 1), "cubes_per_dim": Interval(Integral, 1), "irrelevant_dims": _NONNEG_INT,
-        "unlearnable_fraction": _FRACTION, "trivial_fraction": _FRACTION, "noise": _NONNEG, "forgetting": _NONNEG,
-        "increment": _POSITIVE, "cap": _POSITIVE, "threshold": _POSITIVE, "difficulty": OneOf("monotone", "rugged"),
-        "layout_seed": Nullable(_NONNEG_INT), "seed": _NONNEG_INT,
+        "dims": Interval(Integral, 1),
+        "cubes_per_dim": Interval(Integral, 1),
+        "irrelevant_dims": _NONNEG_INT,
+        "unlearnable_fraction": _FRACTION,
+        "trivial_fraction": _FRACTION,
+        "noise": _NONNEG,
+        "forgetting": _NONNEG,
+        "increment": _POSITIVE,
+        "cap": _POSITIVE,
+        "threshold": _POSITIVE,
+        "difficulty": OneOf("monotone", "rugged"),
+        "layout_seed": Nullable(_NONNEG_INT),
+        "seed": _NONNEG_INT,
     }
 
     def __init__(
@@ -142,9 +151,19 @@ class GridLearner(Learner):
         seed: int = 0,
     ):
         self._check_parameters(
-            dims=dims, cubes_per_dim=cubes_per_dim, irrelevant_dims=irrelevant_dims, unlearnable_fraction=unlearnable_fraction,
-            trivial_fraction=trivial_fraction, noise=noise, forgetting=forgetting, increment=increment, cap=cap,
-            threshold=threshold, difficulty=difficulty, layout_seed=layout_seed, seed=seed,
+            dims=dims,
+            cubes_per_dim=cubes_per_dim,
+            irrelevant_dims=irrelevant_dims,
+            unlearnable_fraction=unlearnable_fraction,
+            trivial_fraction=trivial_fraction,
+            noise=noise,
+            forgetting=forgetting,
+            increment=increment,
+            cap=cap,
+            threshold=threshold,
+            difficulty=difficulty,
+            layout_seed=layout_seed,
+            seed=seed,
         )
         dims, n, irrelevant_dims, seed = int(dims), int(cubes_per_dim), int(irrelevant_dims), int(seed)
         unlearnable_fraction, trivial_fraction = float(unlearnable_fraction), float(trivial_fraction)
@@ -401,8 +420,14 @@ GRID_TARGETS = (
 )
 
 
-def _grid_scenario(name: str, description: str, metric: str = "mastered_fraction", targets: tuple[Target, ...] = (),
-                   judged_budget: int | None = None, **options: Any) -> Scenario:
+def _grid_scenario(
+    name: str,
+    description: str,
+    metric: str = "mastered_fraction",
+    targets: tuple[Target, ...] = (),
+    judged_budget: int | None = None,
+    **options: Any,
+) -> Scenario:
     def factory(seed: int) -> GridLearner:
         return GridLearner(seed=seed, **options)
 
@@ -423,8 +448,9 @@ def _grid_scenario(name: str, description: str, metric: str = "mastered_fraction
     )
 
 
-_grid_scenario("grid-2d", "ALP-GMM toy grid: 10x10 cubes unlocking from a corner (Portelas et al. 2019)",
-               targets=GRID_TARGETS, judged_budget=_FULL)
+_grid_scenario(
+    "grid-2d", "ALP-GMM toy grid: 10x10 cubes unlocking from a corner (Portelas et al. 2019)", targets=GRID_TARGETS, judged_budget=_FULL
+)
 _grid_scenario(
     "mostly-unlearnable",
     "80% of the grid (the far side) can never be learned",

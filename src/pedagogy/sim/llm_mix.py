@@ -29,7 +29,10 @@ _EPS = 1e-6  # the std epsilon of group-normalised advantages
 
 def _source_names(v: Any) -> bool:
     return (
-        isinstance(v, Sequence) and not isinstance(v, str) and len(v) > 0 and len(set(v)) == len(v)
+        isinstance(v, Sequence)
+        and not isinstance(v, str)
+        and len(v) > 0
+        and len(set(v)) == len(v)
         and all(isinstance(s, str) and s and "/" not in s for s in v)
     )
 
@@ -134,13 +137,20 @@ class LLMMixLearner(Learner):
 
     parameters: ClassVar[Mapping[str, Rule]] = {
         "sources": Satisfies(_source_names, "a non-empty list of unique names without '/'"),
-        "levels": Interval(Integral, 1, 20), "group": Interval(Integral, 2), "seed": Interval(Integral, 0),
-        "rate": Interval(Real, 0), "rate_spread": Interval(Real, 0, 5), "transfer": Interval(Real, 0, 1),
-        "source_offset": Interval(Real, 0, 10), "threshold": Interval(Real, 0, 1),
+        "levels": Interval(Integral, 1, 20),
+        "group": Interval(Integral, 2),
+        "seed": Interval(Integral, 0),
+        "rate": Interval(Real, 0),
+        "rate_spread": Interval(Real, 0, 5),
+        "transfer": Interval(Real, 0, 1),
+        "source_offset": Interval(Real, 0, 10),
+        "threshold": Interval(Real, 0, 1),
         "unlearnable": Nullable(names_rule("distribution names")),
-        "noisy_sources": Satisfies(lambda v: isinstance(v, (list, tuple)) and (len(v) == 0 or _source_names(v)),
-                                   "a list of unique names without '/'"),
-        "coin": Interval(Real, 0, 1), "signal": OneOf("advantage", "success_rate"),
+        "noisy_sources": Satisfies(
+            lambda v: isinstance(v, (list, tuple)) and (len(v) == 0 or _source_names(v)), "a list of unique names without '/'"
+        ),
+        "coin": Interval(Real, 0, 1),
+        "signal": OneOf("advantage", "success_rate"),
     }
     #: the scores :meth:`practice` can return (see ``signal``)
     signals: ClassVar[tuple[str, ...]] = ("advantage", "success_rate")
@@ -161,9 +171,21 @@ class LLMMixLearner(Learner):
         signal: str = "advantage",
         seed: int = 0,
     ):
-        self._check_parameters(sources=sources, levels=levels, group=group, seed=seed, rate=rate, rate_spread=rate_spread,
-                               transfer=transfer, source_offset=source_offset, threshold=threshold, unlearnable=unlearnable,
-                               noisy_sources=noisy_sources, coin=coin, signal=signal)
+        self._check_parameters(
+            sources=sources,
+            levels=levels,
+            group=group,
+            seed=seed,
+            rate=rate,
+            rate_spread=rate_spread,
+            transfer=transfer,
+            source_offset=source_offset,
+            threshold=threshold,
+            unlearnable=unlearnable,
+            noisy_sources=noisy_sources,
+            coin=coin,
+            signal=signal,
+        )
         clash = sorted(set(sources) & set(noisy_sources))
         if clash:
             raise self._error(f"source {clash[0]!r} is both a real and a noisy source")
@@ -181,7 +203,9 @@ class LLMMixLearner(Learner):
         names = [f"{s}/level{k}" for s in self.sources for k in range(1, self.levels + 1)]
         self.n_real = len(names)
         noisy = [f"{s}/level{k}" for s in self.noisy_sources for k in range(1, self.levels + 1)]
-        self.space = Discrete(names + noisy, difficulty=[float(k) for _ in self.sources + self.noisy_sources for k in range(1, self.levels + 1)])
+        self.space = Discrete(
+            names + noisy, difficulty=[float(k) for _ in self.sources + self.noisy_sources for k in range(1, self.levels + 1)]
+        )
         if unlearnable is None:
             unlearnable = [names[-1]]
         unknown = [u for u in unlearnable if u not in names]
@@ -283,7 +307,7 @@ class LLMMixLearner(Learner):
         """Ground truth: see the class docstring."""
         acc = [c * _sigmoid(z) for c, z in zip(self._ceiling, self._z)]
         out = {f"accuracy/{name}": a for name, a in zip(self.space.tasks, acc)}
-        out.update({f"accuracy/{name}": self.coin for name in self.space.tasks[self.n_real:]})
+        out.update({f"accuracy/{name}": self.coin for name in self.space.tasks[self.n_real :]})
         out["mean_accuracy"] = float(sum(acc) / len(acc))
         out["mastered_fraction"] = sum(a >= self.threshold for a in acc) / len(acc)
         return out
@@ -347,7 +371,9 @@ register_scenario(
         metric="mean_accuracy",
         batch=8,
         tags=("discrete", "llm", "noisy"),
-        targets=(Target(f"{ROBUST} reaches random's final mean_accuracy within 60 % of the budget", BudgetToReach(ROBUST, "random"), 0.60, "<="),),
+        targets=(
+            Target(f"{ROBUST} reaches random's final mean_accuracy within 60 % of the budget", BudgetToReach(ROBUST, "random"), 0.60, "<="),
+        ),
         signals={ROBUST: "success_rate"},
     )
 )

@@ -54,8 +54,15 @@ MASTERY_LEVEL = 0.9
 #: * ``trait_sigma = 0.5``: log-normal spread of the two individual traits
 #:   (learning speed and memory), drawn independently per student.
 MEMORY_DEFAULTS: dict[str, float] = {
-    "learn": 0.2, "half_life": 30.0, "half_life_known": 300.0, "growth": 0.1, "spacing": 2.0,
-    "guess": 0.2, "gate": 0.5, "prior": 0.5, "trait_sigma": 0.5,
+    "learn": 0.2,
+    "half_life": 30.0,
+    "half_life_known": 300.0,
+    "growth": 0.1,
+    "spacing": 2.0,
+    "guess": 0.2,
+    "gate": 0.5,
+    "prior": 0.5,
+    "trait_sigma": 0.5,
 }
 
 
@@ -237,7 +244,7 @@ register_scenario(
     Scenario(
         name="students-forgetting",
         description="a forgetting student (graded skills, exponential forgetting, spacing effect, prerequisites, "
-                    "2 traits) on the 12 arithmetic skills; score = 0/1 answer; mastery = P(correct) >= 0.9 on every skill at once",
+        "2 traits) on the 12 arithmetic skills; score = 0/1 answer; mastery = P(correct) >= 0.9 on every skill at once",
         factory=_students_forgetting,
         budget_quick=1500,
         budget_full=4000,
@@ -245,8 +252,13 @@ register_scenario(
         metric="mastered_fraction",
         tags=("skill_graph", "students", "forgetting"),
         targets=(
-            Target("best tutoring teacher reaches mastery of every skill at once within 1.5x the oracle's answers "
-                   "(median over students; needs the oracle row)", Saving("oracle"), -0.5, ">="),
+            Target(
+                "best tutoring teacher reaches mastery of every skill at once within 1.5x the oracle's answers "
+                "(median over students; needs the oracle row)",
+                Saving("oracle"),
+                -0.5,
+                ">=",
+            ),
         ),
     )
 )

@@ -93,9 +93,14 @@ class SkillsLearner(Learner):
     space: SkillGraph
 
     parameters: ClassVar[Mapping[str, Rule]] = {
-        "rate": _OPEN_UNIT, "rate_spread": Interval(Real, 0, 5), "unlearnable": names_rule("task names"),
-        "forgetting": Interval(Real, 0, 1), "known": _OPEN_UNIT, "threshold": _OPEN_UNIT,
-        "trials": Interval(Integral, 1), "seed": Interval(Integral, 0),
+        "rate": _OPEN_UNIT,
+        "rate_spread": Interval(Real, 0, 5),
+        "unlearnable": names_rule("task names"),
+        "forgetting": Interval(Real, 0, 1),
+        "known": _OPEN_UNIT,
+        "threshold": _OPEN_UNIT,
+        "trials": Interval(Integral, 1),
+        "seed": Interval(Integral, 0),
     }
 
     def __init__(
@@ -110,8 +115,16 @@ class SkillsLearner(Learner):
         trials: int = 10,
         seed: int = 0,
     ):
-        self._check_parameters(rate=rate, rate_spread=rate_spread, unlearnable=unlearnable, forgetting=forgetting,
-                               known=known, threshold=threshold, trials=trials, seed=seed)
+        self._check_parameters(
+            rate=rate,
+            rate_spread=rate_spread,
+            unlearnable=unlearnable,
+            forgetting=forgetting,
+            known=known,
+            threshold=threshold,
+            trials=trials,
+            seed=seed,
+        )
         try:
             self.space = SkillGraph(SKILLS_GRAPH if prerequisites is None else prerequisites)
         except ValueError as e:

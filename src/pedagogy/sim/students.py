@@ -225,7 +225,9 @@ def _students(seed: int) -> StudentsLearner:
 #: comes back, so 3 of the 10 students never reach full mastery; the target
 #: therefore compares medians (see :class:`~pedagogy.sim.targets.Saving`).
 SKILL_BUILDER = Baseline(
-    "sequential (3 in a row)", "sequential", {"window": 3, "threshold": 1.0},
+    "sequential (3 in a row)",
+    "sequential",
+    {"window": 3, "threshold": 1.0},
     doc="skills in prerequisite order, next skill after 3 correct answers in a row (ASSISTments skill builder)",
 )
 
@@ -240,8 +242,12 @@ register_scenario(
         metric="mastered_fraction",
         tags=("skill_graph", "students"),
         targets=(
-            Target(f"best teacher needs >= 30 % fewer answers to full mastery (median over students) than {SKILL_BUILDER.name}",
-                   Saving(SKILL_BUILDER), 0.30, ">="),
+            Target(
+                f"best teacher needs >= 30 % fewer answers to full mastery (median over students) than {SKILL_BUILDER.name}",
+                Saving(SKILL_BUILDER),
+                0.30,
+                ">=",
+            ),
         ),
     )
 )
@@ -313,14 +319,16 @@ def _students_goals(seed: int) -> GoalStudentsLearner:
 
 #: ``mastery`` told the goals: the goal-directed tutor the ``students-goals`` target is about.
 MASTERY_GOALS = Baseline(
-    "mastery (goals)", "mastery", {"goals": list(STUDENTS_GOALS)},
+    "mastery (goals)",
+    "mastery",
+    {"goals": list(STUDENTS_GOALS)},
     doc="BKT mastery learning restricted to the goals' prerequisite closure (pedagogy.paths)",
 )
 register_scenario(
     Scenario(
         name="students-goals",
         description="the students scenario's BKT student, judged on two goal skills (decimals, fraction-multiplication); "
-                    "metric = fraction of the goals' closure learned",
+        "metric = fraction of the goals' closure learned",
         factory=_students_goals,
         budget_quick=1500,
         budget_full=4000,
@@ -332,8 +340,12 @@ register_scenario(
             # below 0 means no goal-blind teacher reaches the goals as fast as goal-directed mastery.
             # Measured (10 students, 1,500 answers): mastery (goals) 110 vs mastery 143, sequential 261,
             # zpdes 345 (zpdes told the goals: 298), i.e. -0.30.
-            Target("no goal-blind teacher reaches the goals in fewer answers (median over students) than mastery (goals)",
-                   Saving(MASTERY_GOALS), 0.0, "<="),
+            Target(
+                "no goal-blind teacher reaches the goals in fewer answers (median over students) than mastery (goals)",
+                Saving(MASTERY_GOALS),
+                0.0,
+                "<=",
+            ),
         ),
     )
 )

@@ -43,12 +43,17 @@ class Baseline:
     doc: str = ""
 
     def __post_init__(self) -> None:
-        validate(vars(self), {
-            "name": name_rule("a non-empty display name"),
-            "teacher": name_rule("a registered teacher's name"),
-            "options": Satisfies(lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict option -> value"),
-            "doc": InstanceOf(str, "a string"),
-        }, "Baseline", word="field")
+        validate(
+            vars(self),
+            {
+                "name": name_rule("a non-empty display name"),
+                "teacher": name_rule("a registered teacher's name"),
+                "options": Satisfies(lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict option -> value"),
+                "doc": InstanceOf(str, "a string"),
+            },
+            "Baseline",
+            word="field",
+        )
 
 
 @dataclass(frozen=True)
@@ -107,15 +112,18 @@ class Target:
     op: str = ">="
 
     def __post_init__(self) -> None:
-        validate(vars(self), {
-            "description": name_rule("a non-empty description"),
-            "measure": InstanceOf(_MEASURES, "one of " + ", ".join(m.__name__ for m in _MEASURES)),
-            "threshold": Satisfies(lambda v: isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v), "a finite number"),
-            "op": OneOf(*OPS),
-        }, "Target", word="field")
+        validate(
+            vars(self),
+            {
+                "description": name_rule("a non-empty description"),
+                "measure": InstanceOf(_MEASURES, "one of " + ", ".join(m.__name__ for m in _MEASURES)),
+                "threshold": Satisfies(lambda v: isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v), "a finite number"),
+                "op": OneOf(*OPS),
+            },
+            "Target",
+            word="field",
+        )
 
     def baselines(self) -> tuple[Baseline, ...]:
         """The baselines this target compares against."""
         return tuple(v for f in dataclasses.fields(self.measure) if isinstance(v := getattr(self.measure, f.name), Baseline))
-
-

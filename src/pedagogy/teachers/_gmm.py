@@ -209,9 +209,7 @@ def n_parameters(k: int, D: int) -> int:
     return k * (D + D * (D + 1) // 2) + k - 1
 
 
-def select_gmm(
-    X: np.ndarray, ks: Sequence[int], rng: np.random.Generator, criterion: str = "aic", n_init: int = 1
-) -> Mixture:
+def select_gmm(X: np.ndarray, ks: Sequence[int], rng: np.random.Generator, criterion: str = "aic", n_init: int = 1) -> Mixture:
     """Fit one mixture per ``k`` in ``ks`` (skipping ``k > n``) and keep the best by AIC, BIC or AICc."""
     n, D = X.shape
     best: tuple[float, Mixture] | None = None

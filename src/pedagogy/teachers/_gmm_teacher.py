@@ -40,27 +40,33 @@ _POSITIVE_INT = Interval(Integral, 1, None)
 #: the options both GMM teachers take; every default is the paper's (and teachDeepRL's)
 GMM_PARAMS: dict[str, Param] = {
     "fit_rate": Param(
-        250, Interval(Integral, 2, None),
+        250,
+        Interval(Integral, 2, None),
         "episodes between two fits; also the size of the fitting window (paper: 250)",
     ),
     "nb_bootstrap": Param(
-        None, Nullable(_POSITIVE_INT),
+        None,
+        Nullable(_POSITIVE_INT),
         "uniform episodes before the first fit; None: fit_rate (the paper's)",
     ),
     "random_task_ratio": Param(
-        0.2, Interval(Real, 0, 1),
+        0.2,
+        Interval(Real, 0, 1),
         "probability of a uniform task after the bootstrap (paper: 0.2)",
     ),
     "potential_ks": Param(
-        list(range(2, 11)), ListOf(_POSITIVE_INT),
+        list(range(2, 11)),
+        ListOf(_POSITIVE_INT),
         "numbers of components tried at each fit (paper: 2..10)",
     ),
     "gmm_fitness": Param(
-        "aic", OneOf("aic", "bic", "aicc"),
+        "aic",
+        OneOf("aic", "bic", "aicc"),
         "model-selection criterion among the fitted mixtures (paper: AIC)",
     ),
     "nb_em_init": Param(
-        1, _POSITIVE_INT,
+        1,
+        _POSITIVE_INT,
         "EM initialisations per fit, the best likelihood kept (paper: 1)",
     ),
 }
@@ -175,10 +181,12 @@ class GMMTeacher(Teacher):
             g, d = self._gmm, self._d
             scale = np.outer(self._span, self._span)
             for w, m, c, lp in zip(g.weights, g.means, g.covariances, self._interest):
-                out["components"].append({
-                    "weight": float(w),
-                    "mean": (self._low + m[:d] * self._span).tolist(),
-                    "covariance": (c[:d, :d] * scale).tolist(),
-                    **self._component_report(m, c, float(lp)),
-                })
+                out["components"].append(
+                    {
+                        "weight": float(w),
+                        "mean": (self._low + m[:d] * self._span).tolist(),
+                        "covariance": (c[:d, :d] * scale).tolist(),
+                        **self._component_report(m, c, float(lp)),
+                    }
+                )
         return out

@@ -112,7 +112,6 @@ class AbilityMatchedTeacher(Teacher[Discrete]):
         if self.options["min_eligible"] > self.space.n:
             raise self._error(f"option 'min_eligible' ({self.options['min_eligible']}) exceeds the {self.space.n} tasks")
 
-
     # -------------------------------------------------------------- setup
     def _setup(self) -> None:
         o = self.options

@@ -97,27 +97,33 @@ class ADRTeacher(Teacher[Box]):
     space_types = (Box,)
     params: ClassVar[dict[str, Param]] = {
         "initial": Param(
-            "centre", Satisfies(_initial_ok, "'centre', 'low', 'high' or a list of the nominal task's coordinates"),
+            "centre",
+            Satisfies(_initial_ok, "'centre', 'low', 'high' or a list of the nominal task's coordinates"),
             "the nominal task both range ends start at ('centre' of the box, its 'low' or 'high' corner, or coordinates)",
         ),
         "step": Param(
-            0.1, Interval(Real, 0, 1, closed="right"),
+            0.1,
+            Interval(Real, 0, 1, closed="right"),
             "Delta: how far a boundary moves per update, as a fraction of the box width (TeachMyAgent: 0.1)",
         ),
         "buffer_size": Param(
-            10, Interval(Integral, 1, None),
+            10,
+            Interval(Integral, 1, None),
             "m: boundary scores averaged before a boundary is updated (TeachMyAgent's queue_len: 10)",
         ),
         "threshold_high": Param(
-            0.66, Interval(Real),
+            0.66,
+            Interval(Real),
             "t_H: mean boundary performance at or above which the range widens (TeachMyAgent's 180 rescaled to [0, 1])",
         ),
         "threshold_low": Param(
-            0.3, Interval(Real),
+            0.3,
+            Interval(Real),
             "t_L: mean boundary performance at or below which the range narrows (TeachMyAgent's 0 rescaled to [0, 1])",
         ),
         "boundary_prob": Param(
-            0.5, Interval(Real, 0, 1),
+            0.5,
+            Interval(Real, 0, 1),
             "p_b: probability that a proposal is a boundary evaluation (TeachMyAgent's class default: 0.5)",
         ),
     }
@@ -125,7 +131,9 @@ class ADRTeacher(Teacher[Box]):
     def _check_options(self) -> None:
         o = self.options
         if not o["threshold_low"] < o["threshold_high"]:
-            raise self._error(f"option 'threshold_low' must be below 'threshold_high', got {o['threshold_low']!r} >= {o['threshold_high']!r}")
+            raise self._error(
+                f"option 'threshold_low' must be below 'threshold_high', got {o['threshold_low']!r} >= {o['threshold_high']!r}"
+            )
         init = o["initial"]
         if not isinstance(init, str):
             if len(init) != self.space.ndim:
@@ -173,9 +181,7 @@ class ADRTeacher(Teacher[Box]):
     def _set_state(self, state: dict[str, Any]) -> None:
         self._bounds = np.asarray(state["bounds"], dtype=float).reshape(2, self._d)
         self._buffers = [[[float(x) for x in s] for s in b] for b in state["buffers"]]
-        self._boundary = {
-            tuple(float(x) for x in k): [[int(e[0]), int(e[1]), float(e[2])] for e in v] for k, v in state["boundary"]
-        }
+        self._boundary = {tuple(float(x) for x in k): [[int(e[0]), int(e[1]), float(e[2])] for e in v] for k, v in state["boundary"]}
         self._n_boundary = sum(len(v) for v in self._boundary.values())
         self._updates = int(state["updates"])
         self._episodes = int(state["episodes"])

@@ -230,23 +230,27 @@ class ALPGMMTeacher(GMMTeacher):
     params: ClassVar[dict[str, Param]] = {
         **GMMTeacher.params,
         "alp_max_size": Param(
-            1000, Nullable(Interval(Integral, 1, None)),
+            1000,
+            Nullable(Interval(Integral, 1, None)),
             "past tasks kept for the nearest-neighbour ALP; None: all of them (memory grows)",
             paper=None,
             why="a bounded history keeps memory constant and ALP recent (grid-2d: 35 % mastered at 10,000, 52 % at 1,000)",
         ),
         "alp_buffer_size": Param(
-            500, Interval(Integral, 1, None),
+            500,
+            Interval(Integral, 1, None),
             "recent tasks searched by brute force before the KD-tree is rebuilt (paper: 500)",
         ),
         "alp_recent_size": Param(
-            100, Nullable(Interval(Integral, 1, None)),
+            100,
+            Nullable(Interval(Integral, 1, None)),
             "also compare with the nearest of the last N tasks and keep the larger ALP; None: the paper's ALP alone",
             paper=None,
             why="follows the moving frontier of competence (grid-2d, 3 seeds: 50 -> 79 % mastered)",
         ),
         "alp_recent_radius": Param(
-            0.3, Nullable(Interval(Real, 0, None, closed="neither")),
+            0.3,
+            Nullable(Interval(Real, 0, None, closed="neither")),
             "skip the recent comparison beyond this unit-box distance; None: no limit (unused without alp_recent_size)",
         ),
     }

@@ -90,20 +90,28 @@ class AutoTeacher(Teacher[Any]):
 
     name = "auto"
     description = "Portfolio of teachers as a discounted-UCB bandit rewarded by the learning progress of each member's proposals."
-    paper = ("Garivier & Moulines 2011, On Upper-Confidence Bound Policies for Switching Bandit Problems (ALT); "
-             "learning progress as in Oudeyer et al. 2007 and Portelas et al. 2019")
+    paper = (
+        "Garivier & Moulines 2011, On Upper-Confidence Bound Policies for Switching Bandit Problems (ALT); "
+        "learning progress as in Oudeyer et al. 2007 and Portelas et al. 2019"
+    )
     score_doc = "whatever its members expect (the intersection of their score ranges); see DEFAULT_MEMBERS"
     space_types = (Box, Discrete)
     params: ClassVar[dict[str, Param]] = {
-        "members": Param(None, Nullable(ListOf(Satisfies(lambda v: isinstance(v, str) and v != "auto", "a registered teacher other than 'auto'"))),
-                         "teachers in the portfolio (None: DEFAULT_MEMBERS for the space's kind)"),
+        "members": Param(
+            None,
+            Nullable(ListOf(Satisfies(lambda v: isinstance(v, str) and v != "auto", "a registered teacher other than 'auto'"))),
+            "teachers in the portfolio (None: DEFAULT_MEMBERS for the space's kind)",
+        ),
         "discount": Param(0.99, Interval(Real, 0, 1, closed="right"), "per-cycle discount of the bandit's statistics (1: stationary UCB)"),
         "exploration": Param(0.1, Interval(Real, 0), "weight of the UCB exploration bonus (rewards are in [0, 1])"),
         "fast": Param(0.1, Interval(Real, 0, 1, closed="right"), "step of the fast moving average of a member's scores"),
         "slow": Param(0.02, Interval(Real, 0, 1, closed="right"), "step of the slow moving average of a member's scores"),
-        "reward": Param(None, Nullable(OneOf("task", "absolute", "gain")),
-                        "task: score minus the last score on the same task; absolute: |fast - slow| of the member's scores; "
-                        "gain: max(0, fast - slow); None: task on discrete sets, absolute on boxes"),
+        "reward": Param(
+            None,
+            Nullable(OneOf("task", "absolute", "gain")),
+            "task: score minus the last score on the same task; absolute: |fast - slow| of the member's scores; "
+            "gain: max(0, fast - slow); None: task on discrete sets, absolute on boxes",
+        ),
         "min_members": Param(1, Interval(Integral, 1), "fewest members that must be buildable"),
     }
 
@@ -281,9 +289,14 @@ class AutoTeacher(Teacher[Any]):
     def _get_state(self) -> dict[str, Any]:
         return {
             "members": [m.state_dict() for m in self._members],
-            "n": list(self._n), "x": list(self._x), "choices": list(self._choices),
-            "ema_fast": list(self._ema_fast), "ema_slow": list(self._ema_slow),
-            "lo": self._lo, "hi": self._hi, "last_score": [[k, v] for k, v in self._last_score.items()],
+            "n": list(self._n),
+            "x": list(self._x),
+            "choices": list(self._choices),
+            "ema_fast": list(self._ema_fast),
+            "ema_slow": list(self._ema_slow),
+            "lo": self._lo,
+            "hi": self._hi,
+            "last_score": [[k, v] for k, v in self._last_score.items()],
             "seq": self._seq,
             "pending": sorted([n, list(k) if isinstance(k, tuple) else k, i] for k, q in self._waiting.items() for n, i in q),
         }
@@ -302,7 +315,9 @@ class AutoTeacher(Teacher[Any]):
         self._last_score = {str(k): float(v) for k, v in state["last_score"]}
         self._lo = None if state["lo"] is None else float(state["lo"])
         self._hi = None if state["hi"] is None else float(state["hi"])
-        self._init_pending([(int(n), tuple(kk) if isinstance(kk, list) else kk, int(i)) for n, kk, i in state["pending"]], int(state["seq"]))
+        self._init_pending(
+            [(int(n), tuple(kk) if isinstance(kk, list) else kk, int(i)) for n, kk, i in state["pending"]], int(state["seq"])
+        )
 
     def _report(self) -> dict[str, Any]:
         total = sum(self._n) or 1.0

@@ -38,8 +38,14 @@ from pedagogy.params import Interval, OneOf
 from pedagogy.teachers.base import Teacher, get
 
 __all__ = [
-    "check_teacher", "check_exact_resume", "check_proposals", "check_bad_input", "check_options",
-    "check_bounded_state", "stable_scorer", "cycle",
+    "check_teacher",
+    "check_exact_resume",
+    "check_proposals",
+    "check_bad_input",
+    "check_options",
+    "check_bounded_state",
+    "stable_scorer",
+    "cycle",
 ]
 
 TeacherSpec = str | type[Teacher]
@@ -228,8 +234,9 @@ def check_options(teacher: TeacherSpec, space: sp.Space) -> None:
             raise _fail(cls, "options", f"option {name}={bad!r} breaks its rule ({param.rule}) but was accepted")
 
 
-def check_bounded_state(teacher: TeacherSpec, space: sp.Space, options: Mapping[str, Any] | None = None,
-                        cycles: int = 3000, growth: float = 1.25) -> None:
+def check_bounded_state(
+    teacher: TeacherSpec, space: sp.Space, options: Mapping[str, Any] | None = None, cycles: int = 3000, growth: float = 1.25
+) -> None:
     """The saved state after ``2 * cycles`` cycles is at most ``growth`` times its size after ``cycles``."""
     t = _make(teacher, space, 0, options)
     score = _scorer_for(t, 0)

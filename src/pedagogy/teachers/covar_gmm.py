@@ -65,7 +65,8 @@ class CovarGMMTeacher(GMMTeacher):
     params: ClassVar[dict[str, Param]] = {
         **GMMTeacher.params,
         "absolute_lp": Param(
-            False, Boolean(),
+            False,
+            Boolean(),
             "sample by |cov(time, score)| instead of its positive part (paper: positive part, progress only)",
         ),
     }

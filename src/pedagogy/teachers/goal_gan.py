@@ -19,9 +19,9 @@ MAX_PENDING_GOALS = 10_000
 
 # LSGAN targets of the paper (Mao et al.'s a, b, c): unlabelled / generated -> a, good goals -> b, generator -> c.
 _A, _B, _C = -1.0, 1.0, 0.0
-_BATCH = 64          # reference: batch_size 64
-_LR = 1e-3           # reference: RMSProp, learning rate 0.001
-_DECAY = 0.9         # RMSProp decay and epsilon of TensorFlow 1, which the reference used
+_BATCH = 64  # reference: batch_size 64
+_LR = 1e-3  # reference: RMSProp, learning rate 0.001
+_DECAY = 0.9  # RMSProp decay and epsilon of TensorFlow 1, which the reference used
 _EPS = 1e-10
 
 
@@ -124,23 +124,35 @@ class GoalGANTeacher(Teacher[Box]):
         "update_size": Param(100, Interval(Integral, 1, None), "labelled goals between two GAN trainings (reference: 100)"),
         "p_old": Param(0.2, Interval(Real, 0, 1), "probability of replaying an old (mastered) goal (reference: 0.2)"),
         "noise_level": Param(
-            0.01, Interval(Real, 0, None), "Gaussian noise added to goals, as a fraction of the box width (reference: 0.01)",
+            0.01,
+            Interval(Real, 0, None),
+            "Gaussian noise added to goals, as a fraction of the box width (reference: 0.01)",
         ),
         "old_goal_distance": Param(
-            0.01, Interval(Real, 0, None),
+            0.01,
+            Interval(Real, 0, None),
             "an old goal is kept only this far (fraction of the box diagonal) from the others (reference: 0.01)",
         ),
         "hidden": Param(
-            32, Interval(Integral, 1, None), "units of each of the two hidden layers of both networks",
-            paper=256, why="CPU-fast: a training of 50 steps takes ~60 ms with 32 units on a busy 2-core machine (reference: generator 256, discriminator 128)",
+            32,
+            Interval(Integral, 1, None),
+            "units of each of the two hidden layers of both networks",
+            paper=256,
+            why="CPU-fast: a training of 50 steps takes ~60 ms with 32 units on a busy 2-core machine (reference: generator 256, discriminator 128)",
         ),
         "gan_iterations": Param(
-            50, Interval(Integral, 1, None), "training steps of D and G per update",
-            paper=250, why="CPU-fast: ~390 µs per propose+observe on a 2-D box (benchmarks/overhead.py)",
+            50,
+            Interval(Integral, 1, None),
+            "training steps of D and G per update",
+            paper=250,
+            why="CPU-fast: ~390 µs per propose+observe on a 2-D box (benchmarks/overhead.py)",
         ),
         "max_old_goals": Param(
-            1000, Nullable(Interval(Integral, 1, None)), "most old goals kept (oldest dropped); None: no bound",
-            paper=None, why="bounds memory and the saved state on long runs",
+            1000,
+            Nullable(Interval(Integral, 1, None)),
+            "most old goals kept (oldest dropped); None: no bound",
+            paper=None,
+            why="bounds memory and the saved state on long runs",
         ),
     }
 
@@ -165,10 +177,10 @@ class GoalGANTeacher(Teacher[Box]):
         self._old_dist = float(o["old_goal_distance"]) * float(np.linalg.norm(self._span))
         self._outstanding: dict[tuple[float, ...], list[list[float]]] = {}  # goal -> score lists of its outstanding copies
         self._n_outstanding = 0
-        self._queue: list[list[float]] = []          # repeats of the last generated goal still to propose
-        self._goals: list[list[float]] = []          # labelled goals since the last training
+        self._queue: list[list[float]] = []  # repeats of the last generated goal still to propose
+        self._goals: list[list[float]] = []  # labelled goals since the last training
         self._labels: list[float] = []
-        self._old: list[list[float]] = []            # mastered goals, for replay
+        self._old: list[list[float]] = []  # mastered goals, for replay
         self._trainings = 0
         self._last_goid = 0.0
         self._episodes = 0

@@ -101,8 +101,11 @@ class MasteryTeacher(Teacher[Discrete]):
         "threshold": Param(0.95, Interval(Real, 0, 1, closed="neither"), "mastery criterion on P(L)"),
         "max_attempts": Param(10, Interval(Integral, 1), "answers in a row on a skill before it counts as wheel-spinning"),
         "max_remediations": Param(2, Interval(Integral, 0), "returns to the prerequisites before a skill is flagged"),
-        "goals": Param(None, Nullable(ListOf(InstanceOf((str, int), "a skill name"))),
-                       "goal skills: teach only them and their prerequisites (None: every skill)"),
+        "goals": Param(
+            None,
+            Nullable(ListOf(InstanceOf((str, int), "a skill name"))),
+            "goal skills: teach only them and their prerequisites (None: every skill)",
+        ),
     }
 
     def __init__(self, space: Discrete, seed: int | None = None, preset: str | None = None, model: Any = None, **options: Any):
@@ -320,7 +323,13 @@ class MasteryTeacher(Teacher[Discrete]):
     def _report(self) -> dict[str, Any]:
         skills = self._skills()
         rows = [
-            {"skill": skills[s], "p_known": round(self._L[s], 4), "mastered": self._mastered(s), "ready": self._ready(s), "wheel_spinning": self._spinning[s]}
+            {
+                "skill": skills[s],
+                "p_known": round(self._L[s], 4),
+                "mastered": self._mastered(s),
+                "ready": self._ready(s),
+                "wheel_spinning": self._spinning[s],
+            }
             for s in range(len(skills))
         ][:50]
         out = {"mastered": sum(self._mastered(s) for s in range(len(skills))), "skills": rows, "next": skills[self._choose_skill()]}
@@ -329,4 +338,3 @@ class MasteryTeacher(Teacher[Discrete]):
             known = {s: min(max(p, 0.0), 1.0) for s, p in zip(skills, self._L)}
             out["plan"] = plan_path(self.space, known, self.options["goals"], threshold=self._threshold)[:50]
         return out
-

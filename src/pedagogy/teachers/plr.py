@@ -65,7 +65,11 @@ class PLRTeacher(Teacher[Discrete]):
         "temperature": Param(0.1, Interval(Real, 0, closed="neither"), "rank temperature beta"),
         "staleness_coef": Param(0.1, Interval(Real, 0, 1), "staleness mixing weight rho"),
         "replay_schedule": Param("proportionate", OneOf("proportionate", "fixed"), "replay probability: seen / all levels, or replay_prob"),
-        "replay_prob": Param(0.5, Interval(Real, 0, 1), "replay probability of the fixed schedule; the cap of the proportionate one on a buffer smaller than the space"),
+        "replay_prob": Param(
+            0.5,
+            Interval(Real, 0, 1),
+            "replay probability of the fixed schedule; the cap of the proportionate one on a buffer smaller than the space",
+        ),
         "score_ema": Param(1.0, Interval(Real, 0, 1, closed="right"), "weight of a new score of a seen level"),
         "buffer_size": Param(4000, Interval(Integral, 1), "most levels remembered"),
         "report_top": Param(10, Interval(Integral, 1), "levels listed by report()"),
@@ -77,11 +81,11 @@ class PLRTeacher(Teacher[Discrete]):
         ranks = np.arange(1, self._cap + 1, dtype=float)
         # Cumulative rank weights, once: the draw for n seen levels uses the first n entries.
         self._rank_cdf = np.cumsum(ranks ** (-1.0 / float(self.options["temperature"])))
-        self._levels: list[int] = []          # slot -> level
-        self._slot: dict[int, int] = {}       # level -> slot
-        self._scores = np.zeros(self._cap)    # slot -> score
-        self._last = np.zeros(self._cap)      # slot -> proposal clock when last proposed
-        self._tie = np.zeros(self._cap)       # slot -> random tie-break key, redrawn at each rescoring
+        self._levels: list[int] = []  # slot -> level
+        self._slot: dict[int, int] = {}  # level -> slot
+        self._scores = np.zeros(self._cap)  # slot -> score
+        self._last = np.zeros(self._cap)  # slot -> proposal clock when last proposed
+        self._tie = np.zeros(self._cap)  # slot -> random tie-break key, redrawn at each rescoring
         self._order: list[tuple[float, float, int]] = []  # (-score, tie, slot), sorted: index = rank - 1
         self._clock = 0
 
@@ -210,10 +214,12 @@ class PLRTeacher(Teacher[Discrete]):
             for r in range(k):
                 slot = self._order[r][2]
                 p_rank = (self._rank_cdf[r] - (self._rank_cdf[r - 1] if r else 0.0)) / total
-                top.append({
-                    "task": self.space.tasks[self._levels[slot]],
-                    "score": float(self._scores[slot]),
-                    "staleness": float(stale[slot]),
-                    "replay_probability": float((1 - rho) * p_rank + rho * stale_p[slot]),
-                })
+                top.append(
+                    {
+                        "task": self.space.tasks[self._levels[slot]],
+                        "score": float(self._scores[slot]),
+                        "staleness": float(stale[slot]),
+                        "replay_probability": float((1 - rho) * p_rank + rho * stale_p[slot]),
+                    }
+                )
         return {"levels_seen": n, "capacity": self._cap, "replay_decision_probability": self._replay_probability(), "top": top}

@@ -102,37 +102,46 @@ class RIACTeacher(Teacher):
     space_types = (Box,)
     params: ClassVar[dict[str, Param]] = {
         "max_region_size": Param(
-            200, Interval(Integral, 4, None),
+            200,
+            Interval(Integral, 4, None),
             "points a leaf holds before it is split (paper: 200)",
         ),
         "alp_window_size": Param(
-            None, Nullable(_POSITIVE_INT),
+            None,
+            Nullable(_POSITIVE_INT),
             "last scores a region's interest is computed on; None: max_region_size (the paper's)",
         ),
         "nb_split_attempts": Param(50, _POSITIVE_INT, "random cuts tried per split (paper: 50)"),
         "min_reg_size": Param(
-            None, Nullable(_POSITIVE_INT),
+            None,
+            Nullable(_POSITIVE_INT),
             "points each child needs after a cut; None: max_region_size / 20 (the paper's)",
         ),
         "min_dims_range_ratio": Param(
-            1.0 / 15.0, Interval(Real, 0, 1, closed="left"),
+            1.0 / 15.0,
+            Interval(Real, 0, 1, closed="left"),
             "smallest child width, as a fraction of the box's (paper: 1/15)",
         ),
         "discard_ratio": Param(
-            0.25, Interval(Real, 0, 1, closed="neither"),
+            0.25,
+            Interval(Real, 0, 1, closed="neither"),
             "share of a full leaf's oldest points forgotten when no cut is valid (paper: 1/4)",
         ),
         "sampling_in_leaves_only": Param(
-            False, Boolean(), "sample among leaves only, not all regions (paper: all regions)",
+            False,
+            Boolean(),
+            "sample among leaves only, not all regions (paper: all regions)",
         ),
         "random_task_ratio": Param(0.2, Interval(Real, 0, 1), "share of uniform tasks, mode 2 (paper: 0.2)"),
         "mutation_ratio": Param(0.1, Interval(Real, 0, 1), "share of mutated worst tasks, mode 3 (paper: 0.1)"),
         "mutation_std": Param(
-            0.1, Interval(Real, 0, None),
+            0.1,
+            Interval(Real, 0, None),
             "standard deviation of the mutation, as a fraction of the box width (paper: 0.1 on a unit box)",
         ),
         "max_regions": Param(
-            512, Nullable(Interval(Integral, 1, None)),
+            512,
+            Nullable(Interval(Integral, 1, None)),
             "bound on the number of regions; None: no bound (memory grows with the splits)",
             paper=None,
             why="bounds memory and the saved state on long runs",
@@ -142,8 +151,10 @@ class RIACTeacher(Teacher):
     def _check_options(self) -> None:
         o = self.options
         if o["random_task_ratio"] + o["mutation_ratio"] > 1.0:
-            raise self._error("options 'random_task_ratio' + 'mutation_ratio' must not exceed 1, got "
-                              f"{o['random_task_ratio']!r} + {o['mutation_ratio']!r}")
+            raise self._error(
+                "options 'random_task_ratio' + 'mutation_ratio' must not exceed 1, got "
+                f"{o['random_task_ratio']!r} + {o['mutation_ratio']!r}"
+            )
 
     # ------------------------------------------------------------------ state
     def _setup(self) -> None:
@@ -303,12 +314,14 @@ class RIACTeacher(Teacher):
     def _report(self) -> dict[str, Any]:
         regions = []
         for i in range(len(self._parent)):
-            regions.append({
-                "low": (self._low + self._lo[i] * self._span).tolist(),
-                "high": (self._low + self._hi[i] * self._span).tolist(),
-                "interest": float(self._alp[i]),
-                "points": len(self._rewards[i]),
-                "leaf": not self._children[i],
-                "parent": self._parent[i] if self._parent[i] >= 0 else None,
-            })
+            regions.append(
+                {
+                    "low": (self._low + self._lo[i] * self._span).tolist(),
+                    "high": (self._low + self._hi[i] * self._span).tolist(),
+                    "interest": float(self._alp[i]),
+                    "points": len(self._rewards[i]),
+                    "leaf": not self._children[i],
+                    "parent": self._parent[i] if self._parent[i] >= 0 else None,
+                }
+            )
         return {"episodes": self._n, "splits": self._n_splits, "regions": regions}

@@ -69,8 +69,10 @@ class SecLpTeacher(CategoricalTeacher):
 
     name = "sec-lp"
     description = "SEC's |advantage| bandit gated by the learning progress (fast - slow EMA) of each distribution's success rate; robust to coin-flip rewards."
-    paper = ("Chen et al. 2025, Self-Evolving Curriculum for LLM Reasoning, arXiv 2505.14970, combined with the learning progress of "
-             "Kanitscheider et al. 2021, arXiv 2106.14876 (absolute LP: Portelas et al. 2019, arXiv 1910.07224)")
+    paper = (
+        "Chen et al. 2025, Self-Evolving Curriculum for LLM Reasoning, arXiv 2505.14970, combined with the learning progress of "
+        "Kanitscheider et al. 2021, arXiv 2106.14876 (absolute LP: Portelas et al. 2019, arXiv 1910.07224)"
+    )
     score_doc = "success rate of a group of rollouts (mean reward) in [0, 1]"
     score_range = (0.0, 1.0)
     params: ClassVar[dict[str, Param]] = {
@@ -154,8 +156,14 @@ class SecLpTeacher(CategoricalTeacher):
             self._count[i] = int(state["count"][k])
 
     def _report_columns(self) -> dict[str, np.ndarray]:
-        return {"abs_advantage_value": self._q, "success_ema": self._fast, "learning_progress": np.abs(self._fast - self._slow),
-                "progress_z": self._z(), "gate": self._gate(), "samples": self._count}
+        return {
+            "abs_advantage_value": self._q,
+            "success_ema": self._fast,
+            "learning_progress": np.abs(self._fast - self._slow),
+            "progress_z": self._z(),
+            "gate": self._gate(),
+            "samples": self._count,
+        }
 
     def _report_extra(self) -> dict[str, Any]:
         return {"distributions_seen": int(np.count_nonzero(self._count))}

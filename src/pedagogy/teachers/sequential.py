@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, cast
-
 from numbers import Integral, Real
+from typing import Any, cast
 
 import numpy as np
 
@@ -184,8 +183,12 @@ class SequentialTeacher(Teacher[Box | Discrete]):
         mean = sum(self._window) / len(self._window) if self._window else None
         last = self._stage + 1 == len(self._stages)
         return {
-            "stage": self._stage, "n_stages": len(self._stages), "current": desc,
-            "windowed_mean": mean, "window_fill": len(self._window),
-            "mastered_last": bool(last and mean is not None and len(self._window) == int(self.options["window"])
-                                  and mean >= float(self.options["threshold"])),
+            "stage": self._stage,
+            "n_stages": len(self._stages),
+            "current": desc,
+            "windowed_mean": mean,
+            "window_fill": len(self._window),
+            "mastered_last": bool(
+                last and mean is not None and len(self._window) == int(self.options["window"]) and mean >= float(self.options["threshold"])
+            ),
         }

@@ -64,12 +64,15 @@ class SPaCETeacher(Teacher[Discrete]):
     space_types = (Discrete,)
     params: ClassVar[dict[str, Param]] = {
         "threshold": Param(
-            0.1, Interval(Real, 0, None),
+            0.1,
+            Interval(Real, 0, None),
             "eta: the set grows when the working set's mean value changes by at most this fraction (paper: 0.1)",
         ),
         "increment": Param(1, Interval(Integral, 1, None), "kappa: instances added when progress stalls (paper: 1)"),
         "set_factor": Param(
-            1, Interval(Integral, 1, None), "passes over the working set per iteration (paper: 1)",
+            1,
+            Interval(Integral, 1, None),
+            "passes over the working set per iteration (paper: 1)",
         ),
     }
 
@@ -79,11 +82,11 @@ class SPaCETeacher(Teacher[Discrete]):
         self._n = n
         self._order = np.arange(n, dtype=np.int64)  # ranking of all instances
         self._size = 1
-        self._value = np.zeros(n)       # last score per instance (0 = never observed)
-        self._last = np.zeros(n)        # values at the previous iteration's end
+        self._value = np.zeros(n)  # last score per instance (0 = never observed)
+        self._last = np.zeros(n)  # values at the previous iteration's end
         self._last_mean = 0.0
-        self._cursor = 0                # round-robin position in the working set
-        self._since = 0                 # episodes observed in this iteration
+        self._cursor = 0  # round-robin position in the working set
+        self._since = 0  # episodes observed in this iteration
         self._iterations = 0
         self._growths = 0
 

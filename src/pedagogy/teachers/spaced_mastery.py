@@ -102,8 +102,10 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
 
     name = "spaced-mastery"
     description = "Mastery learning on the prerequisite graph (BKT) plus FSRS review of mastered skills before they fade."
-    paper = ("Corbett & Anderson 1994 (knowledge tracing, mastery learning); Ye, Su & Cao 2022, A Stochastic Shortest Path "
-             "Algorithm for Optimizing Spaced Repetition Scheduling, KDD (FSRS)")
+    paper = (
+        "Corbett & Anderson 1994 (knowledge tracing, mastery learning); Ye, Su & Cao 2022, A Stochastic Shortest Path "
+        "Algorithm for Optimizing Spaced Repetition Scheduling, KDD (FSRS)"
+    )
     score_doc = "correctness of one answer in [0, 1] (0/1; fractions are soft evidence)"
     space_types = (Discrete,)
     score_range = (0.0, 1.0)
@@ -114,12 +116,19 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
         "guess": Param(0.2, _probability, "BKT P(G) of every skill (also the lucky-answer floor of the calibration)"),
         "slip": Param(0.1, _probability, "BKT P(S) of every skill"),
         "threshold": Param(0.95, Interval(Real, 0, 1, closed="neither"), "mastery criterion on BKT P(L)"),
-        "retention": Param(0.9, Interval(Real, 0, 1, closed="neither"),
-                           "a mastered skill is due for review when FSRS' retrievability falls below this (FSRS' desired retention)"),
+        "retention": Param(
+            0.9,
+            Interval(Real, 0, 1, closed="neither"),
+            "a mastered skill is due for review when FSRS' retrievability falls below this (FSRS' desired retention)",
+        ),
         "answers_per_day": Param(20.0, Interval(Real, 0, None, closed="neither"), "starting time scale: answers per FSRS day"),
         "calibration": Param(0.05, Interval(Real, 0, 1), "step of the online fit of the time scale (0: keep answers_per_day)"),
         "max_attempts": Param(10, Interval(Integral, 1), "answers in a row on an unmastered skill before it is set aside"),
-        "selection": Param("weakest", OneOf("mastery", "weakest"), "mastery: due reviews, then the first ready skill; weakest: the open skill with the lowest estimated P(correct)"),
+        "selection": Param(
+            "weakest",
+            OneOf("mastery", "weakest"),
+            "mastery: due reviews, then the first ready skill; weakest: the open skill with the lowest estimated P(correct)",
+        ),
         "max_remediations": Param(2, Interval(Integral, 0), "returns to the prerequisites before a skill is set aside"),
         "demote_to": Param(0.5, _probability, "P(L) a prerequisite is lowered to when a remediation re-checks it"),
     }
@@ -273,10 +282,15 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
     # -------------------------------------------------------------- state
     def _get_state(self) -> dict[str, Any]:
         return {
-            "p_known": list(self._L), "streak": list(self._streak), "aside": list(self._aside), "turns": list(self._turns),
+            "p_known": list(self._L),
+            "streak": list(self._streak),
+            "aside": list(self._aside),
+            "turns": list(self._turns),
             "remediations": list(self._remediations),
-            "cards": [None if c is None else c.to_dict() for c in self._cards], "last": list(self._last),
-            "clock": self._clock, "days_per_answer": self._days_per_answer,
+            "cards": [None if c is None else c.to_dict() for c in self._cards],
+            "last": list(self._last),
+            "clock": self._clock,
+            "days_per_answer": self._days_per_answer,
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -298,9 +312,18 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
     def _report(self) -> dict[str, Any]:
         skills = self._skills()
         rows = [
-            {"skill": skills[s], "p_known": round(self._L[s], 4), "mastered": self._mastered(s),
-             "retrievability": round(self._retrievability(s), 4), "set_aside": self._aside[s]}
+            {
+                "skill": skills[s],
+                "p_known": round(self._L[s], 4),
+                "mastered": self._mastered(s),
+                "retrievability": round(self._retrievability(s), 4),
+                "set_aside": self._aside[s],
+            }
             for s in range(len(skills))
         ][:50]
-        return {"answers_per_day": 1.0 / self._days_per_answer, "mastered": sum(map(self._mastered, range(len(skills)))),
-                "skills": rows, "next": skills[self._choose_skill()]}
+        return {
+            "answers_per_day": 1.0 / self._days_per_answer,
+            "mastered": sum(map(self._mastered, range(len(skills)))),
+            "skills": rows,
+            "next": skills[self._choose_skill()],
+        }

@@ -18,13 +18,15 @@ from pedagogy.teachers.base import Teacher, register
 _LOG_STD_MIN = math.log(1e-4)  # in unit-box coordinates: keeps the covariance invertible
 _LOG_STD_MAX = math.log(10.0)
 _FAR = 100.0  # bound on the mean's distance to the unit box and on L's off-diagonal entries (never reached)
-_MAXITER = 50     # SLSQP iterations per update (2-D problems converge in 15-40)
+_MAXITER = 50  # SLSQP iterations per update (2-D problems converge in 15-40)
 _LINE_SEARCH = 10  # halvings of the step towards an infeasible SLSQP answer
 
 
 def _coords_ok(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) and bool(value) and all(
-        isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(float(v)) for v in value
+    return (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and all(isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(float(v)) for v in value)
     )
 
 
@@ -155,27 +157,36 @@ class SPDLTeacher(Teacher[Box]):
     space_types = (Box,)
     params: ClassVar[dict[str, Param]] = {
         "performance_lb": Param(
-            0.5, Interval(Real),
+            0.5,
+            Interval(Real),
             "V_LB: expected score the distribution must keep while it moves to the target (paper: task-specific)",
         ),
         "max_kl": Param(
-            0.05, Interval(Real, 0, None, closed="neither"),
+            0.05,
+            Interval(Real, 0, None, closed="neither"),
             "epsilon: bound on KL(old || new) per update (paper: 0.05)",
         ),
         "update_every": Param(
-            100, Interval(Integral, 2, None),
+            100,
+            Interval(Integral, 2, None),
             "episodes between two updates; the update uses these episodes (paper: one RL batch)",
         ),
         "update_offset": Param(5, Interval(Integral, 0, None), "updates skipped at the start (paper: 5)"),
         "initial_mean": Param(
-            None, _COORDS, "the initial distribution's mean (task units); None: a random point of the box (TeachMyAgent)",
+            None,
+            _COORDS,
+            "the initial distribution's mean (task units); None: a random point of the box (TeachMyAgent)",
         ),
         "initial_std": Param(
-            0.1, _STD, "the initial standard deviations, as fractions of the box width (TeachMyAgent: 0.1)",
+            0.1,
+            _STD,
+            "the initial standard deviations, as fractions of the box width (TeachMyAgent: 0.1)",
         ),
         "target_mean": Param(None, _COORDS, "the target's mean (task units); None: the box's centre (TeachMyAgent)"),
         "target_std": Param(
-            0.25, _STD, "the target's standard deviations, as fractions of the box width (TeachMyAgent: 0.25)",
+            0.25,
+            _STD,
+            "the target's standard deviations, as fractions of the box width (TeachMyAgent: 0.25)",
         ),
     }
 
@@ -203,9 +214,9 @@ class SPDLTeacher(Teacher[Box]):
         self._buf_u: list[list[float]] = []
         self._buf_v: list[float] = []
         self._episodes = 0
-        self._updates = 0       # update points reached (offset included)
-        self._moves = 0         # updates that changed the distribution
-        self._reached = False   # the performance bound was met once
+        self._updates = 0  # update points reached (offset included)
+        self._moves = 0  # updates that changed the distribution
+        self._reached = False  # the performance bound was met once
         self._last_j: float | None = None
         self._prepare()
 
@@ -330,8 +341,15 @@ class SPDLTeacher(Teacher[Box]):
         bounds = [(-_FAR, 1.0 + _FAR)] * d + [(_LOG_STD_MIN, _LOG_STD_MAX)] * d + [(-_FAR, _FAR)] * (self._n_params - 2 * d)
         with np.errstate(all="ignore"):
             try:
-                res = minimize(objective, x0, jac=objective_grad, method="SLSQP", bounds=bounds, constraints=constraints,
-                               options={"maxiter": _MAXITER, "ftol": 1e-9})
+                res = minimize(
+                    objective,
+                    x0,
+                    jac=objective_grad,
+                    method="SLSQP",
+                    bounds=bounds,
+                    constraints=constraints,
+                    options={"maxiter": _MAXITER, "ftol": 1e-9},
+                )
                 x_opt = np.asarray(res.x, dtype=float)
             except (ValueError, np.linalg.LinAlgError):
                 return

@@ -68,14 +68,14 @@ class TSCLTeacher(CategoricalTeacher):
         k = int(self.options["window"])
         # Exp3 needs the proposal probability of every observed task; instance-level flag.
         self.requires_proposed = self._alg == "exp3"
-        self._t = 0                              # observations so far (the time axis of slopes)
+        self._t = 0  # observations so far (the time axis of slopes)
         self._hist: dict[int, deque[tuple[int, float]]] = {}  # window: (t, score) per task
-        self._q = np.zeros(n)                    # window: |slope|; exp3: log-weights
-        self._tried = np.zeros(n, dtype=bool)    # window: has >= 2 scores
-        self._last: dict[int, float] = {}        # thompson / exp3: previous score per task
+        self._q = np.zeros(n)  # window: |slope|; exp3: log-weights
+        self._tried = np.zeros(n, dtype=bool)  # window: has >= 2 scores
+        self._last: dict[int, float] = {}  # thompson / exp3: previous score per task
         self._rew = np.zeros((n, k)) if self._alg == "thompson" else None
-        self._rcount = np.zeros(n, dtype=np.int64)   # thompson: rewards buffered per task (<= window)
-        self._rtotal = np.zeros(n, dtype=np.int64)   # thompson: rewards ever pushed (ring position)
+        self._rcount = np.zeros(n, dtype=np.int64)  # thompson: rewards buffered per task (<= window)
+        self._rtotal = np.zeros(n, dtype=np.int64)  # thompson: rewards ever pushed (ring position)
         self._props: deque[tuple[int, float]] = deque()  # exp3: (task, p at proposal), in base pending order
 
     # ------------------------------------------------------------ helpers
@@ -149,7 +149,7 @@ class TSCLTeacher(CategoricalTeacher):
                 self._rcount[i] = min(self._rtotal[i], k)
             return
         # exp3: consume the oldest outstanding proposal of this task
-        for j, (t, p) in enumerate(self._props):
+        for j, (t, p) in enumerate(self._props):  # noqa: B007 - p is read after the loop
             if t == i:
                 del self._props[j]
                 break

@@ -8,8 +8,8 @@ with prerequisites, optionally with items (exercises) mapped to skills.
 
 from __future__ import annotations
 
-from collections import deque
 from bisect import bisect_right
+from collections import deque
 from itertools import accumulate
 from numbers import Integral, Real
 from typing import Any
@@ -107,18 +107,29 @@ class ZPDESTeacher(Teacher[SkillGraph]):
         "gamma": Param(0.1, Interval(Real, 0, 1, closed="left"), "exploration rate"),
         "beta": Param(0.7, Interval(Real, 0, 1), "weight decay of w <- beta * w + eta * r"),
         "eta": Param(0.3, Interval(Real, 0, closed="neither"), "step of w <- beta * w + eta * r"),
-        "window": Param(20, Satisfies(lambda v: Interval(Integral, 2).accepts(v) and v % 2 == 0, "an even integer >= 2"),
-                        "the paper's d: scores per arm of the progress estimate"),
+        "window": Param(
+            20,
+            Satisfies(lambda v: Interval(Integral, 2).accepts(v) and v % 2 == 0, "an even integer >= 2"),
+            "the paper's d: scores per arm of the progress estimate",
+        ),
         "success_window": Param(20, Interval(Integral, 1), "answers per skill of the success rates"),
         "activation_threshold": Param(0.7, Interval(Real, 0, 1, closed="right"), "success rate that opens a skill's dependants"),
         "mastery_threshold": Param(0.9, Interval(Real, 0, 1, closed="right"), "success rate that retires a skill"),
         "initial_weight": Param(0.3, Interval(Real, 0, closed="neither"), "weight of an arm entering the ZPD"),
         "min_weight": Param(0.001, Interval(Real, 0, closed="neither"), "floor of the sampling weights"),
         "review_skills": Param(3, Interval(Integral, 1), "last mastered skills reviewed once the ZPD is empty"),
-        "review_when_stalled": Param(0.5, Interval(Real, 0, 1), "share of proposals spent on spaced review while no arm progresses",
-                                     paper=0.0, why="without it the ZPD drills unlearnable skills while the rest is forgotten"),
-        "goals": Param(None, Nullable(ListOf(InstanceOf(str, "a skill name"))),
-                       "goal skills: teach only them and their prerequisites (None: every skill)"),
+        "review_when_stalled": Param(
+            0.5,
+            Interval(Real, 0, 1),
+            "share of proposals spent on spaced review while no arm progresses",
+            paper=0.0,
+            why="without it the ZPD drills unlearnable skills while the rest is forgotten",
+        ),
+        "goals": Param(
+            None,
+            Nullable(ListOf(InstanceOf(str, "a skill name"))),
+            "goal skills: teach only them and their prerequisites (None: every skill)",
+        ),
     }
 
     # ------------------------------------------------------------ options
@@ -229,12 +240,13 @@ class ZPDESTeacher(Teacher[SkillGraph]):
         """Recompute the current arms (called only when the ZPD changes)."""
         allowed = self._allowed
         arms = [
-            t for t, sks in enumerate(self._task_skills)
+            t
+            for t, sks in enumerate(self._task_skills)
             if allowed[t] and all(self._activated[s] for s in sks) and not all(self._mastered[s] for s in sks)
         ]
         self._reviewing = not arms
         if not arms:
-            recent = [s for s in self._mastered_order if self._in_goals[s]][-self._n_review:]
+            recent = [s for s in self._mastered_order if self._in_goals[s]][-self._n_review :]
             seen: set[int] = set()
             for s in reversed(recent):
                 for t in self._skill_tasks[s]:
@@ -266,7 +278,9 @@ class ZPDESTeacher(Teacher[SkillGraph]):
         """No arm of the ZPD shows progress (all weights at the floor) while something is mastered."""
         # A full window per arm first, so that a new arm is never judged on its first answers.
         return (
-            self._stall_review > 0 and not self._reviewing and bool(self._mastered_order)
+            self._stall_review > 0
+            and not self._reviewing
+            and bool(self._mastered_order)
             and total <= k * self._min_w * (1.0 + 1e-12)
             and min(self._answers[t] for t in self._arms) >= self._d
             and bool(self._reviewable())
@@ -319,7 +333,7 @@ class ZPDESTeacher(Teacher[SkillGraph]):
             # are known, so that the bandit starts learning early).
             half = m // 2
             vals = list(h)
-            r = (sum(vals[m - half:]) - sum(vals[m - 2 * half:m - half])) / half
+            r = (sum(vals[m - half :]) - sum(vals[m - 2 * half : m - half])) / half
             # Clipped at zero as in the reference (kidlearn's ZpdesSsb): a drop in
             # success is no reward, so weights never go negative.
             self._w[task] = self._beta * self._w[task] + self._eta * max(r, 0.0)
@@ -385,8 +399,5 @@ class ZPDESTeacher(Teacher[SkillGraph]):
             "n_mastered": len(self._mastered_order),
             "reviewing": self._reviewing,
             "n_arms": len(self._arms),
-            "arms": [
-                {"task": g.tasks[self._arms[i]], "weight": self._w[self._arms[i]], "probability": float(p[i])}
-                for i in order
-            ],
+            "arms": [{"task": g.tasks[self._arms[i]], "weight": self._w[self._arms[i]], "probability": float(p[i])} for i in order],
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from pedagogy.service.db import make_engine
 from pedagogy.service.models import Base
 
@@ -11,8 +12,9 @@ target_metadata = Base.metadata
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
