@@ -46,7 +46,7 @@ class TaskFeeder:
     sub-environment, not at every episode.
     """
 
-    def __init__(self, teacher: Any, num_envs: int, depth: int = 4):
+    def __init__(self, teacher: Any, num_envs: int, depth: int = 8):
         if not (callable(getattr(teacher, "propose", None)) and callable(getattr(teacher, "observe", None))):
             raise ValueError(f"teacher must have propose() and observe() (a pedagogy teacher or RemoteTeacher), got {teacher!r}")
         if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
@@ -66,7 +66,10 @@ class TaskFeeder:
     def consumed(self, mask: Sequence[bool] | np.ndarray) -> None:
         """Sub-environments in ``mask`` have just taken one task from their queue each."""
         m = np.asarray(mask, dtype=bool)
-        self.queued[m] = np.maximum(self.queued[m] - 1, 0)
+        if m.any():  # most steps end no episode
+            q = self.queued
+            q[m] -= 1
+            q[q < 0] = 0
 
     def refill(self, force: bool = False) -> list[list[Any]] | None:
         """Tasks to append to each queue, or ``None`` when every queue still has one.
@@ -146,6 +149,8 @@ def outcomes_from_vector_info(info: dict[str, Any]) -> list[tuple[int, Outcome]]
     ``final_info`` (``SAME_STEP``, where the top level is the reset's info).
     """
     found: list[tuple[int, Outcome]] = []
+    if OUTCOME_KEY not in info and "final_info" not in info:  # most steps end no episode
+        return found
     for d in (info, info.get("final_info")):
         if not isinstance(d, dict) or OUTCOME_KEY not in d:
             continue

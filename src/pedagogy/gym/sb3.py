@@ -32,7 +32,7 @@ class TaskVecEnv(VecEnvWrapper):
     builds it).  ``depth`` tasks are proposed ahead per sub-environment.
     """
 
-    def __init__(self, venv: VecEnv, teacher: Any, depth: int = 4):
+    def __init__(self, venv: VecEnv, teacher: Any, depth: int = 8):
         super().__init__(venv)
         check_remote_sub_envs(venv.get_attr, "TaskVecEnv")
         for i in range(self.num_envs):
@@ -74,7 +74,7 @@ def make_sb3_vec_env(
     set_task: SetTaskFn | None = None,
     score: ScoreFn | None = None,
     return_bounds: tuple[float, float] | None = None,
-    depth: int = 4,
+    depth: int = 8,
     monitor: bool = True,
     start_method: str | None = None,
 ) -> TaskVecEnv:

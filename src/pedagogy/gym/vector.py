@@ -38,7 +38,7 @@ class VectorTaskWrapper(VectorWrapper):
     per sub-environment.  :attr:`feeder` has counters (``feeder.stats()``).
     """
 
-    def __init__(self, env: VectorEnv, teacher: Any, depth: int = 4):
+    def __init__(self, env: VectorEnv, teacher: Any, depth: int = 8):
         super().__init__(env)
         check_remote_sub_envs(env.unwrapped.get_attr, "VectorTaskWrapper")
         self.teacher = teacher
@@ -78,9 +78,10 @@ class VectorTaskWrapper(VectorWrapper):
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         obs, rewards, terminations, truncations, info = self.env.step(actions)
-        done = np.logical_or(terminations, truncations)
+        done = terminations | truncations
         if self.autoreset_mode == AutoresetMode.NEXT_STEP:
-            self.feeder.consumed(self._autoreset)  # these reset during this step
+            if self._autoreset.any():
+                self.feeder.consumed(self._autoreset)  # these reset during this step
             self._autoreset = done
         elif self.autoreset_mode == AutoresetMode.SAME_STEP:
             self.feeder.consumed(done)
@@ -101,7 +102,7 @@ def make_vector_env(
     set_task: SetTaskFn | None = None,
     score: ScoreFn | None = None,
     return_bounds: tuple[float, float] | None = None,
-    depth: int = 4,
+    depth: int = 8,
     **vector_kwargs: Any,
 ) -> VectorTaskWrapper:
     """Build a Sync/AsyncVectorEnv of ``num_envs`` copies of ``env_fn()``, all taught by ``teacher``.

@@ -1,0 +1,109 @@
+"""Overhead of pedagogy.gym on a vector env: CartPole steps/s with and without the teacher.
+
+Three ``AsyncVectorEnv`` s of 8 ``CartPole-v1`` sub-environments, stepped with
+random actions (short episodes, about 22 steps: the worst case for the
+wrapper, which works at episode boundaries): plain, and through
+``make_vector_env`` with the ``random`` and the ``alp-gmm`` teacher choosing
+the pole length and push force (within +-20 % of CartPole's own, so that
+episodes last about as long as in the plain env; the episode counts are
+printed).  The arms are stepped in alternating chunks and compared chunk by
+chunk (median ratio), because the machine may be shared.  Target: at most
+5 % slower than the plain env.
+
+    python benchmarks/gym_overhead.py                     # 15 chunks of 1,000 vector steps per arm
+    python benchmarks/gym_overhead.py --chunks 2 --steps 200   # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from pedagogy import spaces, teachers
+from pedagogy.gym import make_vector_env
+
+SPACE = spaces.Box([0.4, 8.0], [0.6, 12.0], names=["pole_half_length", "force_mag"])
+ARMS = ["plain", "random", "alp-gmm"]
+
+
+def set_cartpole_task(env: gymnasium.Env, task: Any) -> None:
+    """Apply (pole half-length, push force) to a CartPole."""
+    cp = env.unwrapped
+    cp.length = float(task[0])
+    cp.polemass_length = cp.masspole * cp.length
+    cp.force_mag = float(task[1])
+
+
+def make_cartpole() -> gymnasium.Env:
+    return gymnasium.make("CartPole-v1")
+
+
+def build(arm: str, num_envs: int) -> Any:
+    if arm == "plain":
+        return gymnasium.vector.AsyncVectorEnv([make_cartpole] * num_envs)
+    teacher = teachers.make(arm, SPACE, seed=0)
+    return make_vector_env(make_cartpole, num_envs, teacher, set_task=set_cartpole_task, return_bounds=(0.0, 500.0))
+
+
+def chunk(envs: Any, actions: np.ndarray) -> tuple[float, int]:
+    """Step through ``actions``; return (env steps per second, finished episodes)."""
+    done = 0
+    t0 = time.perf_counter()
+    for a in actions:
+        _, _, term, trunc, _ = envs.step(a)
+        done += int((term | trunc).sum())
+    return len(actions) * envs.num_envs / (time.perf_counter() - t0), done
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=1000, help="vector steps per chunk")
+    ap.add_argument("--chunks", type=int, default=15, help="chunks per arm (alternating)")
+    ap.add_argument("--num-envs", type=int, default=8)
+    args = ap.parse_args()
+    envs = {arm: build(arm, args.num_envs) for arm in ARMS}
+    rng = np.random.default_rng(0)
+    rates: dict[str, list[float]] = {a: [] for a in ARMS}
+    episodes = dict.fromkeys(ARMS, 0)
+    try:
+        for arm in ARMS:
+            envs[arm].reset(seed=0)
+        for _ in range(args.chunks):
+            actions = rng.integers(0, 2, size=(args.steps, args.num_envs))
+            for arm in ARMS:  # the same actions for every arm
+                r, d = chunk(envs[arm], actions)
+                rates[arm].append(r)
+                episodes[arm] += d
+        stats = {arm: envs[arm].feeder.stats() for arm in ARMS[1:]}
+    finally:
+        for e in envs.values():
+            e.close()
+    print(
+        f"`python benchmarks/gym_overhead.py --steps {args.steps} --chunks {args.chunks}`: AsyncVectorEnv of "
+        f"{args.num_envs} CartPole-v1, random actions, {args.chunks} alternating chunks of {args.steps} vector steps "
+        f"per arm (Python {platform.python_version()}, gymnasium {gymnasium.__version__}, {os.cpu_count()} CPUs)\n"
+    )
+    print("| arm | env steps/s (median chunk) | slower than plain (median of paired chunks) | episodes | teacher refills |")
+    print("|---|---:|---:|---:|---:|")
+    for arm in ARMS:
+        med = statistics.median(rates[arm])
+        if arm == "plain":
+            print(f"| plain AsyncVectorEnv | {med:,.0f} | — | {episodes[arm]:,} | — |")
+            continue
+        ratio = statistics.median(w / p for w, p in zip(rates[arm], rates["plain"]))
+        print(
+            f"| make_vector_env + `{arm}` | {med:,.0f} | {100 * (1 - ratio):.1f} % | {episodes[arm]:,} "
+            f"| {stats[arm]['refills']:,} |"
+        )
+    print("\ntarget: at most 5 % slower than plain")
+
+
+if __name__ == "__main__":
+    main()
