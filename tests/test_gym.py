@@ -96,6 +96,9 @@ def _run(envs: VectorTaskWrapper, mode: AutoresetMode, steps: int) -> int:
 
 def _check_exactly_once(spy: Spy, envs: VectorTaskWrapper, finished: int) -> None:
     assert finished > 50
+    held = len(envs._backlog)  # AsyncVectorEnv: the last step's outcomes wait for the next step
+    assert len(spy.observed) == finished - held
+    envs.flush()
     assert len(spy.observed) == finished  # every finished episode reached the teacher, once
     for task, score in spy.observed:  # ... with the task it was played on
         assert score == pytest.approx(task / (K - 1))
@@ -251,7 +254,17 @@ def test_parametric_env_with_a_teacher_in_a_vector_env() -> None:
         for _ in range(200):
             _, _, term, trunc, info = envs.step(envs.action_space.sample())
             finished += int((term | trunc).sum())
-        assert finished == teacher.n_observed >= 8
+    finally:
+        envs.close()  # forwards the outcomes the overlap still held
+    assert finished == teacher.n_observed >= 8
+
+
+def test_async_without_overlap_forwards_at_once() -> None:
+    spy = _spy()
+    envs = make_vector_env(EchoEnv, 2, spy, vectorization_mode="async", overlap=False, return_bounds=(0, K - 1))
+    try:
+        finished = _run(envs, AutoresetMode.NEXT_STEP, 100)
+        assert not envs._backlog and len(spy.observed) == finished
     finally:
         envs.close()
 

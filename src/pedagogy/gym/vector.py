@@ -35,16 +35,33 @@ class VectorTaskWrapper(VectorWrapper):
 
     Every sub-environment must be wrapped in ``TaskWrapper(..., teacher=None)``
     (:func:`make_vector_env` does that).  ``depth`` tasks are proposed ahead
-    per sub-environment.  :attr:`feeder` has counters (``feeder.stats()``).
+    per sub-environment.  With ``overlap`` (``AsyncVectorEnv`` only) the
+    outcomes of a step reach the teacher during the next step, while the
+    workers compute it; :meth:`flush` (also done by ``reset`` and ``close``)
+    forwards them at once.  :attr:`feeder` has counters (``feeder.stats()``).
     """
 
-    def __init__(self, env: VectorEnv, teacher: Any, depth: int = 8):
+    def __init__(self, env: VectorEnv, teacher: Any, depth: int = 8, overlap: bool = True):
         super().__init__(env)
         check_remote_sub_envs(env.unwrapped.get_attr, "VectorTaskWrapper")
         self.teacher = teacher
         self.feeder = TaskFeeder(teacher, self.num_envs, depth)
         self.autoreset_mode = _autoreset_mode(env)
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
+        # With an AsyncVectorEnv the teacher learns from a step's outcomes while
+        # the workers run the next step, off the critical path.
+        self._overlap = bool(overlap) and isinstance(env, gymnasium.vector.AsyncVectorEnv)
+        self._backlog: list[Any] = []
+
+    def flush(self) -> None:
+        """Forward the outcomes still held back (``overlap``) to the teacher now."""
+        if self._backlog:
+            found, self._backlog = self._backlog, []
+            self.feeder.forward(found)
+
+    def close(self, **kwargs: Any) -> None:
+        self.flush()
+        super().close(**kwargs)
 
     def _top_up(self) -> None:
         tasks = self.feeder.refill()
@@ -69,6 +86,7 @@ class VectorTaskWrapper(VectorWrapper):
         if options is not None and "reset_mask" in options:
             mask = np.asarray(options["reset_mask"], dtype=bool)
             options = dict(options)  # the vector env pops reset_mask from the dict it is given
+        self.flush()
         self._top_up()
         obs, info = self.env.reset(seed=seed, options=options)
         self.feeder.consumed(mask)
@@ -77,7 +95,12 @@ class VectorTaskWrapper(VectorWrapper):
         return obs, info
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
-        obs, rewards, terminations, truncations, info = self.env.step(actions)
+        if self._overlap:
+            self.env.step_async(actions)
+            self.flush()  # the previous step's outcomes, while the workers step
+            obs, rewards, terminations, truncations, info = self.env.step_wait()
+        else:
+            obs, rewards, terminations, truncations, info = self.env.step(actions)
         done = terminations | truncations
         if self.autoreset_mode == AutoresetMode.NEXT_STEP:
             if self._autoreset.any():
@@ -87,7 +110,10 @@ class VectorTaskWrapper(VectorWrapper):
             self.feeder.consumed(done)
         found = outcomes_from_vector_info(info)
         if found:
-            self.feeder.forward(found)
+            if self._overlap:
+                self._backlog.extend(found)
+            else:
+                self.feeder.forward(found)
         self._top_up()
         return obs, rewards, terminations, truncations, info
 
@@ -103,6 +129,7 @@ def make_vector_env(
     score: ScoreFn | None = None,
     return_bounds: tuple[float, float] | None = None,
     depth: int = 8,
+    overlap: bool = True,
     **vector_kwargs: Any,
 ) -> VectorTaskWrapper:
     """Build a Sync/AsyncVectorEnv of ``num_envs`` copies of ``env_fn()``, all taught by ``teacher``.
@@ -122,4 +149,4 @@ def make_vector_env(
 
     cls = gymnasium.vector.AsyncVectorEnv if vectorization_mode == "async" else gymnasium.vector.SyncVectorEnv
     venv = cls([wrapped] * int(num_envs), autoreset_mode=mode, **vector_kwargs)
-    return VectorTaskWrapper(venv, teacher, depth=depth)
+    return VectorTaskWrapper(venv, teacher, depth=depth, overlap=overlap)
