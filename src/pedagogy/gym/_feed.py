@@ -54,8 +54,9 @@ class TaskFeeder:
         self.teacher = teacher
         self.num_envs = int(num_envs)
         self.depth = int(depth)
-        self.queued = np.zeros(self.num_envs, dtype=np.int64)
-        self.last_episode = np.zeros(self.num_envs, dtype=np.int64)
+        #: tasks each sub-environment's queue still holds (as far as the main process knows)
+        self.queued = [0] * self.num_envs
+        self.last_episode = [0] * self.num_envs
         self._requires_proposed = bool(getattr(teacher, "requires_proposed", False))
         #: counters for logs and tests
         self.n_forwarded = 0
@@ -68,8 +69,9 @@ class TaskFeeder:
         m = np.asarray(mask, dtype=bool)
         if m.any():  # most steps end no episode
             q = self.queued
-            q[m] -= 1
-            q[q < 0] = 0
+            for i in np.flatnonzero(m).tolist():
+                if q[i] > 0:
+                    q[i] -= 1
 
     def refill(self, force: bool = False) -> list[list[Any]] | None:
         """Tasks to append to each queue, or ``None`` when every queue still has one.
@@ -78,20 +80,19 @@ class TaskFeeder:
         hold at least one task before any step; when one does not, all of them
         are topped up to ``depth`` with a single batched ``propose``.
         """
-        if not force and self.queued.min() >= 1:
+        if not force and min(self.queued) >= 1:
             return None
-        need = self.depth - self.queued
-        need[need < 0] = 0
-        total = int(need.sum())
+        need = [max(self.depth - q, 0) for q in self.queued]
+        total = sum(need)
         if total == 0:
             return None
         tasks = self.teacher.propose(total)
         out: list[list[Any]] = []
         start = 0
-        for k in need.tolist():
+        for k in need:
             out.append(list(tasks[start : start + k]))
             start += k
-        self.queued += need
+        self.queued = [q + k for q, k in zip(self.queued, need)]
         self.n_refills += 1
         return out
 
