@@ -2,7 +2,7 @@
 
 ``ParametricMountainCar`` is gymnasium's continuous MountainCar with two task
 parameters: the engine ``power`` and the ``goal_position``.  The track ends in
-a wall at x = 0.6, so every goal beyond it (a fifth of the default task box)
+a wall at x = 0.6, so every goal beyond it (a sixth of the default task box)
 can never be reached by any policy: a learning-progress teacher should learn
 to stop proposing it.  Nothing is registered with gymnasium at import;
 :func:`register_envs` does it on request.
