@@ -128,7 +128,10 @@ class CurriculumSampler(Sampler[int]):
         self.seed = int(seed)
         self._labels = labels
         self._labels_are_ints = any(isinstance(g, int) for g in names)
-        self._rows: dict[Any, np.ndarray] = {g: np.flatnonzero(np.array([x == g for x in labels])) for g in names}
+        rows: dict[Any, list[int]] = {g: [] for g in names}
+        for i, x in enumerate(labels):
+            rows[x].append(i)
+        self._rows: dict[Any, np.ndarray] = {g: np.asarray(r, dtype=np.int64) for g, r in rows.items()}
         self._rng = np.random.default_rng(self.seed)
         self._order: dict[Any, list[int]] = {}  # the current shuffled pass over each group's rows
         self._cursor: dict[Any, int] = {}
