@@ -81,10 +81,14 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--addition-steps", type=int, default=1500)
     ap.add_argument("--ppo-timesteps", type=int, default=100_000)
+    ap.add_argument("--addition-teachers", default=",".join(TEACHERS["addition"]))
+    ap.add_argument("--ppo-teachers", default=",".join(TEACHERS["ppo"]))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default="bench-out/real-learners")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
+    TEACHERS["addition"] = args.addition_teachers.split(",")
+    TEACHERS["ppo"] = args.ppo_teachers.split(",")
     learners = args.learners.split(",")
     budget = {"addition": args.addition_steps, "ppo": args.ppo_timesteps}
     jobs = [(lr, t, s, budget[lr]) for lr in learners for t in TEACHERS[lr] for s in seeds]
