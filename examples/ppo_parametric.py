@@ -2,8 +2,9 @@
 
 The task is ``(power, goal_position)`` of ``ParametricMountainCar``; goals past
 the wall at 0.6 cannot be reached.  Four SB3 workers (``DummyVecEnv``) share one
-teacher through ``make_sb3_vec_env``; the teacher's score is the episode's
-success.  The metric is the success rate of the deterministic policy on a
+teacher through ``make_sb3_vec_env`` (under ``VecNormalize``, with
+rl-baselines3-zoo's PPO settings for MountainCarContinuous); the teacher's
+score is the episode's success.  The metric is the success rate of the deterministic policy on a
 fixed grid of reachable tasks.
 
     python examples/ppo_parametric.py --teacher alp-gmm --timesteps 100000 --seed 0
