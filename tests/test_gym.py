@@ -277,7 +277,12 @@ def test_importing_pedagogy_does_not_import_the_extras() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
-    # and registering nothing with gymnasium by importing pedagogy.gym
-    code = "import gymnasium, pedagogy.gym; assert 'pedagogy/ParametricMountainCar-v0' not in gymnasium.registry"
+    # each integration imports only its own extra, and pedagogy.gym registers nothing with gymnasium
+    code = (
+        "import sys, gymnasium, pedagogy.gym;"
+        "assert 'pedagogy/ParametricMountainCar-v0' not in gymnasium.registry;"
+        "assert not {'torch', 'stable_baselines3', 'ray'} & set(sys.modules), 'gym pulled in more';"
+        "import pedagogy.data; assert not {'trl', 'transformers', 'ray'} & set(sys.modules), 'data pulled in more'"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
