@@ -1,0 +1,21 @@
+"""Datasets and training loops: curriculum sampling for supervised and RL fine-tuning.
+
+* :class:`CurriculumSampler` — a ``torch.utils.data.Sampler`` over a dataset
+  whose rows belong to groups; each batch comes from the groups a teacher
+  picks, and ``observe`` feeds per-example signals back.
+* :mod:`pedagogy.data.trl` — ``CurriculumGRPOTrainer``: TRL's GRPO with the
+  teacher choosing the prompts' groups from the rewards.
+
+Needs the ``torch`` extra (``trl`` for :mod:`pedagogy.data.trl`).
+"""
+
+from __future__ import annotations
+
+try:
+    import torch  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the install
+    raise ImportError('pedagogy.data needs torch: pip install torch==2.13.0 "pedagogy[torch]"') from exc
+
+from pedagogy.data.sampler import CurriculumSampler, group_labels
+
+__all__ = ["CurriculumSampler", "group_labels"]

@@ -1,0 +1,152 @@
+"""``VectorTaskWrapper``: one teacher in the main process for a gymnasium vector env.
+
+Gymnasium 1.x vector envs reset their sub-environments themselves (inside
+``step``, in the worker, without options), so a task cannot be handed over at
+reset time.  Instead every sub-environment's :class:`~pedagogy.gym.TaskWrapper`
+keeps a small queue of tasks proposed ahead; this wrapper keeps the queues
+filled (``set_attr``, one round trip to all workers when one queue runs low)
+and forwards each finished episode's ``(task, score)`` from ``info`` to the
+teacher exactly once.  Works with ``SyncVectorEnv`` and ``AsyncVectorEnv`` in
+the ``NEXT_STEP``, ``SAME_STEP`` and ``DISABLED`` autoreset modes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
+
+from pedagogy.gym._feed import TaskFeeder, check_remote_sub_envs, outcomes_from_vector_info
+from pedagogy.gym.wrappers import ScoreFn, SetTaskFn, TaskWrapper
+
+__all__ = ["VectorTaskWrapper", "make_vector_env"]
+
+
+def _autoreset_mode(env: VectorEnv) -> AutoresetMode:
+    mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+    return AutoresetMode(mode) if not isinstance(mode, AutoresetMode) else mode
+
+
+class VectorTaskWrapper(VectorWrapper):
+    """Feed the sub-environments of ``env`` with tasks from ``teacher``; forward their outcomes.
+
+    Every sub-environment must be wrapped in ``TaskWrapper(..., teacher=None)``
+    (:func:`make_vector_env` does that).  ``depth`` tasks are proposed ahead
+    per sub-environment.  With ``overlap`` (``AsyncVectorEnv`` only) the
+    outcomes of a step reach the teacher during the next step, while the
+    workers compute it; :meth:`flush` (also done by ``reset`` and ``close``)
+    forwards them at once.  :attr:`feeder` has counters (``feeder.stats()``).
+    """
+
+    def __init__(self, env: VectorEnv, teacher: Any, depth: int = 8, overlap: bool = True):
+        super().__init__(env)
+        check_remote_sub_envs(env.unwrapped.get_attr, "VectorTaskWrapper")
+        self.teacher = teacher
+        self.feeder = TaskFeeder(teacher, self.num_envs, depth)
+        self.autoreset_mode = _autoreset_mode(env)
+        self._autoreset = np.zeros(self.num_envs, dtype=bool)
+        # With an AsyncVectorEnv the teacher learns from a step's outcomes while
+        # the workers run the next step, off the critical path.
+        self._overlap = bool(overlap) and isinstance(env, gymnasium.vector.AsyncVectorEnv)
+        self._backlog: list[Any] = []
+
+    def flush(self) -> None:
+        """Forward the outcomes still held back (``overlap``) to the teacher now."""
+        if self._backlog:
+            found, self._backlog = self._backlog, []
+            self.feeder.forward(found)
+
+    def close(self, **kwargs: Any) -> None:
+        self.flush()
+        super().close(**kwargs)
+
+    def _top_up(self) -> None:
+        tasks = self.feeder.refill()
+        if tasks is not None:
+            self.env.unwrapped.set_attr("pedagogy_queue", tasks)
+
+    # gymnasium's VectorWrapper does not forward these; they reach the sub-environments.
+    def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        """``call`` on the underlying vector env (a method or attribute of every sub-environment)."""
+        return self.env.unwrapped.call(name, *args, **kwargs)
+
+    def get_attr(self, name: str) -> tuple[Any, ...]:
+        """``get_attr`` on the underlying vector env."""
+        return self.env.unwrapped.get_attr(name)
+
+    def set_attr(self, name: str, values: Any) -> None:
+        """``set_attr`` on the underlying vector env."""
+        self.env.unwrapped.set_attr(name, values)
+
+    def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        mask = np.ones(self.num_envs, dtype=bool)
+        if options is not None and "reset_mask" in options:
+            mask = np.asarray(options["reset_mask"], dtype=bool)
+            options = dict(options)  # the vector env pops reset_mask from the dict it is given
+        self.flush()
+        self._top_up()
+        obs, info = self.env.reset(seed=seed, options=options)
+        self.feeder.consumed(mask)
+        self._autoreset[mask] = False
+        self._top_up()
+        return obs, info
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        if self._overlap:
+            self.env.step_async(actions)
+            self.flush()  # the previous step's outcomes, while the workers step
+            obs, rewards, terminations, truncations, info = self.env.step_wait()
+        else:
+            obs, rewards, terminations, truncations, info = self.env.step(actions)
+        done = terminations | truncations
+        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            if self._autoreset.any():
+                self.feeder.consumed(self._autoreset)  # these reset during this step
+            self._autoreset = done
+        elif self.autoreset_mode == AutoresetMode.SAME_STEP:
+            self.feeder.consumed(done)
+        found = outcomes_from_vector_info(info)
+        if found:
+            if self._overlap:
+                self._backlog.extend(found)
+            else:
+                self.feeder.forward(found)
+        self._top_up()
+        return obs, rewards, terminations, truncations, info
+
+
+def make_vector_env(
+    env_fn: Callable[[], gymnasium.Env],
+    num_envs: int,
+    teacher: Any,
+    *,
+    vectorization_mode: str = "async",
+    autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+    set_task: SetTaskFn | None = None,
+    score: ScoreFn | None = None,
+    return_bounds: tuple[float, float] | None = None,
+    depth: int = 8,
+    overlap: bool = True,
+    **vector_kwargs: Any,
+) -> VectorTaskWrapper:
+    """Build a Sync/AsyncVectorEnv of ``num_envs`` copies of ``env_fn()``, all taught by ``teacher``.
+
+    Each copy is wrapped in ``TaskWrapper(env, None, set_task, score,
+    return_bounds)`` inside its worker; the result is a :class:`VectorTaskWrapper`.
+    ``vector_kwargs`` go to the vector env (``shared_memory``, ``context``...).
+    """
+    if vectorization_mode not in ("async", "sync"):
+        raise ValueError(f"make_vector_env: vectorization_mode must be 'async' or 'sync', got {vectorization_mode!r}")
+    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        raise ValueError(f"make_vector_env: num_envs must be a positive integer, got {num_envs!r}")
+    mode = AutoresetMode(autoreset_mode)
+
+    def wrapped() -> gymnasium.Env:
+        return TaskWrapper(env_fn(), None, set_task=set_task, score=score, return_bounds=return_bounds)
+
+    cls = gymnasium.vector.AsyncVectorEnv if vectorization_mode == "async" else gymnasium.vector.SyncVectorEnv
+    venv = cls([wrapped] * int(num_envs), autoreset_mode=mode, **vector_kwargs)
+    return VectorTaskWrapper(venv, teacher, depth=depth, overlap=overlap)
