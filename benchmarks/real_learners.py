@@ -100,8 +100,14 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     import torch
 
-    meta = {"command": " ".join(["python", *sys.argv]), "python": platform.python_version(), "torch": torch.__version__,
-            "cpus": os.cpu_count(), "wall_seconds": wall, "args": vars(args)}
+    meta = {
+        "command": " ".join(["python", *sys.argv]),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cpus": os.cpu_count(),
+        "wall_seconds": wall,
+        "args": vars(args),
+    }
     (out / "results.json").write_text(json.dumps({"meta": meta, "runs": results}, indent=1))
     print(f"`{meta['command']}` — {len(jobs)} runs, {wall / 60:.1f} min on {os.cpu_count()} CPUs\n")
     for lr in learners:

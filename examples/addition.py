@@ -52,8 +52,9 @@ class Adder(nn.Module):
 
     def __init__(self, hidden: int = 256):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(2 * DIGITS * 10, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, (DIGITS + 1) * 10))
+        self.net = nn.Sequential(
+            nn.Linear(2 * DIGITS * 10, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, (DIGITS + 1) * 10)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = nn.functional.one_hot(x, 10).float().flatten(1)
@@ -92,9 +93,14 @@ def run(teacher: str, seed: int = 0, steps: int = 1500, batch_size: int = 64, ev
             per = {g: float(ok[tl == g].mean()) for g in LEARNABLE}
             curve.append({"step": step, "accuracy": float(np.mean(list(per.values()))), **per})
     return {
-        "teacher": teacher, "seed": seed, "steps": steps, "batch_size": batch_size,
-        "final_accuracy": curve[-1]["accuracy"], "curve": curve,
-        "mix": {g: c / (steps * batch_size) for g, c in mix.items()}, "seconds": time.perf_counter() - t0,
+        "teacher": teacher,
+        "seed": seed,
+        "steps": steps,
+        "batch_size": batch_size,
+        "final_accuracy": curve[-1]["accuracy"],
+        "curve": curve,
+        "mix": {g: c / (steps * batch_size) for g, c in mix.items()},
+        "seconds": time.perf_counter() - t0,
     }
 
 

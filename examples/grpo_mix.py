@@ -52,9 +52,16 @@ def make_model(tokenizer: Any, seed: int) -> Any:
 
     torch.manual_seed(seed)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=16,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, bos_token_id=None,
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=16,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
     )
     return LlamaForCausalLM(config)
 
@@ -105,20 +112,44 @@ def run(teacher: str, seed: int = 0, steps: int = 150, evals: int = 5) -> dict[s
 
     with tempfile.TemporaryDirectory() as tmp:
         args = GRPOConfig(
-            output_dir=tmp, per_device_train_batch_size=16, num_generations=4, max_completion_length=2,
-            max_steps=steps, learning_rate=1e-2, logging_steps=10_000, report_to=[], save_strategy="no",
-            use_cpu=True, bf16=False, seed=seed, beta=0.0, disable_dropout=True,
+            output_dir=tmp,
+            per_device_train_batch_size=16,
+            num_generations=4,
+            max_completion_length=2,
+            max_steps=steps,
+            learning_rate=1e-2,
+            logging_steps=10_000,
+            report_to=[],
+            save_strategy="no",
+            use_cpu=True,
+            bf16=False,
+            seed=seed,
+            beta=0.0,
+            disable_dropout=True,
         )
         trainer = CurriculumGRPOTrainer(
-            model=model, reward_funcs=reward, args=args, train_dataset=data, processing_class=tokenizer,
-            teacher=teacher, group_column="group", callbacks=[Eval()],
+            model=model,
+            reward_funcs=reward,
+            args=args,
+            train_dataset=data,
+            processing_class=tokenizer,
+            teacher=teacher,
+            group_column="group",
+            callbacks=[Eval()],
         )
         t0 = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - t0
     report = trainer.curriculum.teacher.report()
-    return {"teacher": teacher, "seed": seed, "steps": steps, "final_accuracy": curve[-1]["mean"], "curve": curve,
-            "observed": report["observed"], "seconds": seconds}
+    return {
+        "teacher": teacher,
+        "seed": seed,
+        "steps": steps,
+        "final_accuracy": curve[-1]["mean"],
+        "curve": curve,
+        "observed": report["observed"],
+        "seconds": seconds,
+    }
 
 
 def main() -> None:

@@ -63,9 +63,23 @@ def run(teacher: str, seed: int = 0, timesteps: int = 100_000, evals: int = 5) -
     venv = VecNormalize(make_sb3_vec_env(_env, 4, t, subprocess=False, score=_success))
     # rl-baselines3-zoo's PPO settings for MountainCarContinuous (gSDE exploration), with 4 workers
     model = PPO(
-        "MlpPolicy", venv, n_steps=64, batch_size=256, gamma=0.9999, learning_rate=7.77e-5, ent_coef=0.00429,
-        clip_range=0.1, n_epochs=10, gae_lambda=0.9, max_grad_norm=5.0, vf_coef=0.19, use_sde=True,
-        policy_kwargs={"log_std_init": -3.29, "ortho_init": False}, seed=seed, device="cpu", verbose=0,
+        "MlpPolicy",
+        venv,
+        n_steps=64,
+        batch_size=256,
+        gamma=0.9999,
+        learning_rate=7.77e-5,
+        ent_coef=0.00429,
+        clip_range=0.1,
+        n_epochs=10,
+        gae_lambda=0.9,
+        max_grad_norm=5.0,
+        vf_coef=0.19,
+        use_sde=True,
+        policy_kwargs={"log_std_init": -3.29, "ortho_init": False},
+        seed=seed,
+        device="cpu",
+        verbose=0,
     )
     curve = []
     t0 = time.perf_counter()
@@ -76,7 +90,11 @@ def run(teacher: str, seed: int = 0, timesteps: int = 100_000, evals: int = 5) -
     venv.close()
     goals = np.array([float(task[1]) for task in t.propose(2000)]) if teacher != "random" else None
     return {
-        "teacher": teacher, "seed": seed, "timesteps": timesteps, "final_success": curve[-1]["success"], "curve": curve,
+        "teacher": teacher,
+        "seed": seed,
+        "timesteps": timesteps,
+        "final_success": curve[-1]["success"],
+        "curve": curve,
         "episodes": t.n_observed,
         "proposed_unreachable_fraction_at_end": None if goals is None else float(np.mean(goals > 0.6)),
         "seconds": time.perf_counter() - t0,

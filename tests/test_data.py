@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="pedagogy.data needs the torch extra")

@@ -35,9 +35,16 @@ def _model(tokenizer: Any) -> Any:
 
     torch.manual_seed(0)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-        num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=32,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, bos_token_id=None,
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=32,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
     )
     return LlamaForCausalLM(config)
 
@@ -69,8 +76,14 @@ def test_grpo_trains_and_the_teacher_gets_each_groups_signal(tmp_path: Any) -> N
 
     torch.set_num_threads(1)
     tokenizer = _tokenizer()
-    rows = [("add one two", "easy"), ("sub two one", "easy"), ("mul two three", "hard"), ("add three three", "hard"),
-            ("sub one one", "mid"), ("mul one three", "mid")] * 4
+    rows = [
+        ("add one two", "easy"),
+        ("sub two one", "easy"),
+        ("mul two three", "hard"),
+        ("add three three", "hard"),
+        ("sub one one", "mid"),
+        ("mul one three", "mid"),
+    ] * 4
     data = Dataset.from_dict({"prompt": [p for p, _ in rows], "level": [g for _, g in rows]})
     seen: list[str] = []  # the group of every completion scored, in order
 
@@ -80,9 +93,20 @@ def test_grpo_trains_and_the_teacher_gets_each_groups_signal(tmp_path: Any) -> N
         return [float(len(c.split()) % 2) if g == "hard" else 1.0 for c, g in zip(completions, level)]
 
     args = GRPOConfig(
-        output_dir=str(tmp_path), per_device_train_batch_size=8, num_generations=4, max_completion_length=4,
-        max_steps=6, learning_rate=1e-3, logging_steps=100, report_to=[], save_strategy="no", use_cpu=True,
-        bf16=False, seed=0, temperature=1.0, disable_dropout=True,
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=8,
+        num_generations=4,
+        max_completion_length=4,
+        max_steps=6,
+        learning_rate=1e-3,
+        logging_steps=100,
+        report_to=[],
+        save_strategy="no",
+        use_cpu=True,
+        bf16=False,
+        seed=0,
+        temperature=1.0,
+        disable_dropout=True,
     )
     teacher = teachers.make("dump", spaces.Discrete(["easy", "hard", "mid"]), seed=0)
     proposed: list[str] = []
@@ -95,8 +119,13 @@ def test_grpo_trains_and_the_teacher_gets_each_groups_signal(tmp_path: Any) -> N
 
     teacher.propose = recording_propose  # type: ignore[method-assign]
     trainer = CurriculumGRPOTrainer(
-        model=_model(tokenizer), reward_funcs=reward, args=args, train_dataset=data, processing_class=tokenizer,
-        teacher=teacher, group_column="level",
+        model=_model(tokenizer),
+        reward_funcs=reward,
+        args=args,
+        train_dataset=data,
+        processing_class=tokenizer,
+        teacher=teacher,
+        group_column="level",
     )
     trainer.train()
     t = trainer.curriculum.teacher
@@ -111,6 +140,11 @@ def test_grpo_trains_and_the_teacher_gets_each_groups_signal(tmp_path: Any) -> N
         assert stats["easy"]["mean_abs_advantage"] == 0.0  # constant rewards: no advantage
     with pytest.raises(ValueError, match="no column 'source'"):
         CurriculumGRPOTrainer(
-            model=_model(tokenizer), reward_funcs=reward, args=args, train_dataset=data, processing_class=tokenizer,
-            teacher="dump", group_column="source",
+            model=_model(tokenizer),
+            reward_funcs=reward,
+            args=args,
+            train_dataset=data,
+            processing_class=tokenizer,
+            teacher="dump",
+            group_column="source",
         )

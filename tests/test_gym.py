@@ -114,9 +114,7 @@ def _check_exactly_once(spy: Spy, envs: VectorTaskWrapper, finished: int) -> Non
 @pytest.mark.parametrize("vectorization", ["sync", "async"])
 def test_vector_every_outcome_reaches_teacher_once(vectorization: str, mode: AutoresetMode) -> None:
     spy = _spy()
-    envs = make_vector_env(
-        EchoEnv, 4, spy, vectorization_mode=vectorization, autoreset_mode=mode, return_bounds=(0, K - 1)
-    )
+    envs = make_vector_env(EchoEnv, 4, spy, vectorization_mode=vectorization, autoreset_mode=mode, return_bounds=(0, K - 1))
     try:
         finished = _run(envs, mode, 300)
         _check_exactly_once(spy, envs, finished)
@@ -189,7 +187,7 @@ def test_task_wrapper_score_function_and_errors() -> None:
     env.reset(seed=0)
     while not any(env.step(0)[2:4]):
         pass
-    (task, score), = spy.observed
+    ((task, score),) = spy.observed
     assert score == (1.0 if task >= 5 else 0.0)
     assert normalize_return(150.0, (0.0, 100.0)) == 1.0 and normalize_return(25.0, (0.0, 100.0)) == 0.25
 
@@ -244,7 +242,10 @@ def test_parametric_mountain_car_has_an_unsolvable_region() -> None:
 def test_parametric_env_with_a_teacher_in_a_vector_env() -> None:
     teacher = teachers.make("alp-gmm", ParametricMountainCar.task_space(), seed=0)
     envs = make_vector_env(
-        lambda: ParametricMountainCar(max_episode_steps=40), 2, teacher, vectorization_mode="async",
+        lambda: ParametricMountainCar(max_episode_steps=40),
+        2,
+        teacher,
+        vectorization_mode="async",
         score=lambda ret, info: float(info["is_success"]),
     )
     try:

@@ -14,7 +14,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv  # noqa: E402
 from pedagogy import teachers  # noqa: E402
 from pedagogy.gym import ParametricMountainCar, TaskWrapper  # noqa: E402
 from pedagogy.gym.sb3 import TaskVecEnv, make_sb3_vec_env  # noqa: E402
-from tests.test_gym import K, EchoEnv, _spy  # noqa: E402
+from tests.test_gym import EchoEnv, K, _spy  # noqa: E402
 
 
 @pytest.mark.parametrize("subprocess", [False, True])
@@ -58,8 +58,11 @@ def test_ppo_trains_on_a_curriculum_in_subprocesses() -> None:
 
     teacher = teachers.make("alp-gmm", ParametricMountainCar.task_space(), seed=0)
     venv = make_sb3_vec_env(
-        lambda: ParametricMountainCar(max_episode_steps=50), 2, teacher,
-        score=lambda ret, info: float(info["is_success"]), start_method="fork",
+        lambda: ParametricMountainCar(max_episode_steps=50),
+        2,
+        teacher,
+        score=lambda ret, info: float(info["is_success"]),
+        start_method="fork",
     )
     try:
         model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu")

@@ -101,7 +101,7 @@ def test_errors_name_the_problem_and_leave_the_teacher_unchanged() -> None:
 def test_gym_workers_share_one_remote_curriculum() -> None:
     pytest.importorskip("gymnasium", reason="needs the gym extra too")
     from pedagogy.gym import TaskWrapper
-    from tests.test_gym import K, EchoEnv
+    from tests.test_gym import EchoEnv, K
 
     @ray.remote
     def play(teacher: RemoteTeacher, episodes: int) -> int:

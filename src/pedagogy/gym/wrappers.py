@@ -80,9 +80,7 @@ class TaskWrapper(gymnasium.Wrapper):
         if teacher is not None and not (callable(getattr(teacher, "propose", None)) and callable(getattr(teacher, "observe", None))):
             raise ValueError(f"TaskWrapper: teacher must have propose() and observe(), got {teacher!r}")
         if set_task is None and not callable(getattr(env.unwrapped, "set_task", None)):
-            raise ValueError(
-                f"TaskWrapper: {type(env.unwrapped).__name__} has no set_task(task) method; pass set_task=(env, task) -> None"
-            )
+            raise ValueError(f"TaskWrapper: {type(env.unwrapped).__name__} has no set_task(task) method; pass set_task=(env, task) -> None")
         if set_task is not None and not callable(set_task):
             raise ValueError(f"TaskWrapper: set_task must be callable (env, task) -> None, got {set_task!r}")
         if score is not None and not callable(score):
