@@ -11,7 +11,7 @@ import pytest
 
 from pedagogy import bench, cli, teachers
 from pedagogy.bench import loop, runner, stats
-from pedagogy.bench.plan import RunSpec
+from pedagogy.bench.plan import BenchError, RunSpec
 from pedagogy.bench.targets import judge
 from pedagogy.sim import base as sim_base
 from pedagogy.sim.base import Learner, Scenario
@@ -573,3 +573,15 @@ def test_library_rejects_bad_values():
         with pytest.raises(bench.BenchError, match=f"bench.run: argument '{msg}' must be"):
             _run(**kw)
     assert math.isclose(stats.auc([0, 50, 100], [0.0, 1.0, 1.0], 100), 0.75)
+
+
+def test_teachers_whose_optional_package_is_missing_are_left_out_or_refused(monkeypatch):
+    from pedagogy.bench.plan import resolve_selection
+
+    cls = teachers.get("goal-gan")
+    monkeypatch.setattr(cls, "requires", {"no_such_module_xyz": "torch"})
+    assert cls.missing_requirements() == ["no_such_module_xyz (pip install 'pedagogy[torch]')"]
+    sel = resolve_selection(["grid-2d"], None)
+    assert "goal-gan" not in sel.teachers and "alp-gmm" in sel.teachers
+    with pytest.raises(BenchError, match=r"teacher 'goal-gan' needs no_such_module_xyz \(pip install 'pedagogy\[torch\]'\)"):
+        resolve_selection(["grid-2d"], ["goal-gan"])

@@ -45,8 +45,9 @@ def _cmd_teachers(args: argparse.Namespace) -> int:
         return 0
     width = max(len(r[0]) for r in rows)
     for name, desc, accepts, paper in rows:
+        missing = teachers.get(name).missing_requirements()
         print(f"{name:<{width}}  {desc}")
-        print(f"{'':<{width}}  spaces: {accepts} | paper: {paper}")
+        print(f"{'':<{width}}  spaces: {accepts} | paper: {paper}" + (f" | needs {', '.join(missing)}" if missing else ""))
     return 0
 
 

@@ -199,7 +199,11 @@ def resolve_selection(scenarios: Iterable[str] | None, teachers: Iterable[str] |
     from pedagogy.sim.base import Learner
 
     scen_names = _unique(scenarios) if scenarios is not None else sim.scenarios()
-    teach_names = _unique(teachers) if teachers is not None else teachers_mod.available()
+    if teachers is None:
+        # every registered teacher this installation can build (one whose optional package is missing is left out)
+        teach_names = [t for t in teachers_mod.available() if not teachers_mod.get(t).missing_requirements()]
+    else:
+        teach_names = _unique(teachers)
     if not scen_names:
         raise BenchError("no scenario selected (no scenario is registered, or the list is empty)")
     if not teach_names:
@@ -209,6 +213,10 @@ def resolve_selection(scenarios: Iterable[str] | None, teachers: Iterable[str] |
         classes = {t: teachers_mod.get(t) for t in teach_names}
     except ValueError as exc:
         raise BenchError(str(exc)) from None
+    for t, cls in classes.items():
+        missing = cls.missing_requirements()
+        if missing:
+            raise BenchError(f"teacher {t!r} needs {', '.join(missing)}")
     spaces: dict[str, Any] = {}
     applicable: dict[str, list[str]] = {}
     skipped: dict[str, dict[str, str]] = {}

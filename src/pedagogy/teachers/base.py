@@ -23,6 +23,7 @@ raises a :class:`ValueError` that names the teacher and leaves it untouched.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections import deque
 from collections.abc import Mapping
@@ -102,6 +103,8 @@ class Teacher(Generic[SpaceT]):
     requires_proposed: bool = False
     #: how many outstanding proposals are remembered when ``requires_proposed``
     max_pending: ClassVar[int] = 100_000
+    #: optional packages the teacher imports when built, with the extra that installs them
+    requires: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -109,6 +112,19 @@ class Teacher(Generic[SpaceT]):
             cls.defaults = defaults_of(cls.params)
             if cls.__doc__ and cls.params:
                 cls.__doc__ = cls.__doc__.rstrip() + "\n\n" + options_doc(cls.params)
+
+    @classmethod
+    def missing_requirements(cls) -> list[str]:
+        """``pip install`` hints for the optional packages this teacher needs and this installation lacks."""
+        missing = []
+        for module, extra in cls.requires.items():
+            try:
+                found = importlib.util.find_spec(module) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                missing.append(f"{module} (pip install 'pedagogy[{extra}]')")
+        return missing
 
     @classmethod
     def paper_departures(cls) -> dict[str, Param]:

@@ -117,6 +117,7 @@ class GoalGANTeacher(Teacher[Box]):
     score_doc = "success of the episode in [0, 1] (0/1, or a success rate / probability)"
     score_range = (0.0, 1.0)
     space_types = (Box,)
+    requires = {"torch": "torch"}
     params: ClassVar[dict[str, Param]] = {
         "success_low": Param(0.1, Interval(Real, 0, 1), "R_min: lowest mean success of a goal of intermediate difficulty (paper: 0.1)"),
         "success_high": Param(0.9, Interval(Real, 0, 1), "R_max: highest mean success of a goal of intermediate difficulty (paper: 0.9)"),

@@ -108,6 +108,7 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
     )
     score_doc = "correctness of one answer in [0, 1] (0/1; fractions are soft evidence)"
     space_types = (Discrete,)
+    requires = {"fsrs": "memory"}
     score_range = (0.0, 1.0)
     _probability = Interval(Real, 0, 1)
     params: ClassVar[dict[str, Param]] = {
