@@ -3,6 +3,9 @@
 * :class:`CurriculumSampler` — a ``torch.utils.data.Sampler`` over a dataset
   whose rows belong to groups; each batch comes from the groups a teacher
   picks, and ``observe`` feeds per-example signals back.
+* :class:`CyclicalSampler` — Kesgin & Amasyali's cyclical curriculum
+  (:class:`pedagogy.cyclical.CyclicalSchedule`) as a ``Sampler``: one pass
+  is one epoch of the schedule.
 * :mod:`pedagogy.data.trl` — ``CurriculumGRPOTrainer``: TRL's GRPO with the
   teacher choosing the prompts' groups from the rewards.
 
@@ -16,6 +19,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise ImportError('pedagogy.data needs torch: pip install torch==2.13.0 "pedagogy[torch]"') from exc
 
+from pedagogy.data.cyclical import CyclicalSampler
 from pedagogy.data.sampler import CurriculumSampler, group_labels
 
-__all__ = ["CurriculumSampler", "group_labels"]
+__all__ = ["CurriculumSampler", "CyclicalSampler", "group_labels"]
