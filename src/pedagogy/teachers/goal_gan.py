@@ -160,7 +160,7 @@ class GoalGANTeacher(Teacher[Box]):
             Interval(Integral, 1, None),
             "training steps of D and G per update",
             paper=250,
-            why="CPU-fast: ~390 µs per propose+observe on a 2-D box (benchmarks/overhead.py)",
+            why="CPU-fast: a few hundred µs per propose+observe on a 2-D box (benchmarks/overhead.py)",
         ),
         "pretrain_episodes": Param(
             1000,
