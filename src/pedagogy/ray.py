@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from numbers import Real
-from typing import Any
+from typing import Any, cast
 
 import ray
 
@@ -106,7 +106,8 @@ class RemoteTeacher:
             teachers.load(state)  # a bad state fails here, with the loader's message
         else:
             raise ValueError(f"RemoteTeacher: needs a pedagogy Teacher or its state_dict(), got {teacher!r}")
-        self._actor = _Actor.options(**(actor_options or {})).remote(state)
+        # Any: ray types the handle's methods as the plain methods of _TeacherActor (no ``.remote``)
+        self._actor: Any = cast(Any, _Actor.options(**(actor_options or {})).remote(state))
         self._init(ray.get(self._actor.describe.remote()), flush_every, max_in_flight)
 
     def _init(self, desc: dict[str, Any], flush_every: int, max_in_flight: int) -> None:

@@ -152,7 +152,7 @@ def summarise_scenario(info: dict[str, Any]) -> None:
             tres["budget_to_random_final"] = budget_to_reach(info["episodes"], tres["curve_mean"][metric], rnd, budget, lib)
         else:
             tres["budget_to_random_final"] = None
-    orc = next((t for t in info["teachers"].values() if t.get("oracle")), {})
+    orc: dict[str, Any] = next((t for t in info["teachers"].values() if t.get("oracle")), {})
     orc_final, orc_budget = orc.get("final_mean"), orc.get("budget_to_random_final")
     for tres in info["teachers"].values():
         fm, bt = tres.get("final_mean"), tres.get("budget_to_random_final")

@@ -19,12 +19,12 @@ the Trainer's checkpoints is not provided.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence, Sized
+from typing import Any, cast
 
 import torch
 from torch.utils.data import Sampler
-from trl import GRPOTrainer
+from trl import GRPOConfig, GRPOTrainer
 
 from pedagogy import teachers
 from pedagogy.data.sampler import CurriculumSampler
@@ -101,6 +101,8 @@ class CurriculumGRPOTrainer(GRPOTrainer):
     ``teacher.report()`` says what the teacher believes).
     """
 
+    args: GRPOConfig  # typing only: GRPOTrainer's args (the Trainer base class declares TrainingArguments)
+
     def __init__(
         self,
         *args: Any,
@@ -121,7 +123,9 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             raise ValueError(
                 f"CurriculumGRPOTrainer: train_dataset has no column {group_column!r} (columns: {', '.join(dataset.column_names)})"
             )
-        chunk = self.args.generation_batch_size // self.num_generations
+        gen_batch, n_gen = self.args.generation_batch_size, self.num_generations
+        assert gen_batch is not None and n_gen is not None  # set by GRPOConfig.__post_init__
+        chunk = gen_batch // n_gen
         self.group_column = group_column
         self.signal = signal
         self.curriculum = CurriculumSampler(
@@ -129,7 +133,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             teacher,
             chunk,
             dataset=dataset,
-            num_batches=max(1, len(dataset) // chunk),
+            num_batches=max(1, len(cast(Sized, dataset)) // chunk),  # a datasets.Dataset (column_names)
             per_batch=per_batch,
             seed=int(self.args.seed),
             teacher_options=teacher_options,
@@ -138,14 +142,17 @@ class CurriculumGRPOTrainer(GRPOTrainer):
     def _get_train_sampler(self, dataset: Any = None) -> Sampler:
         if dataset is not None and dataset is not self.train_dataset:
             return super()._get_train_sampler(dataset)
+        n_gen, steps = self.num_generations, self.args.steps_per_generation
+        assert n_gen is not None and steps is not None  # set by GRPOConfig.__post_init__
         return RepeatCurriculumSampler(
             self.curriculum,
-            mini_repeat_count=self.num_generations,
-            repeat_count=self.num_iterations * self.args.steps_per_generation,
+            mini_repeat_count=n_gen,
+            repeat_count=self.num_iterations * steps,
         )
 
     def _calculate_rewards(self, inputs: list[dict[str, Any]], prompts: Any, completions: Any, completion_ids_list: Any) -> torch.Tensor:
         rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)  # gathered
+        assert self.model is not None  # GRPOTrainer's model is a required argument
         if not self.model.training:  # evaluation batches must not teach the curriculum
             return rewards_per_func
         groups = [example[self.group_column] for example in inputs]

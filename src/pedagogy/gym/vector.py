@@ -13,7 +13,7 @@ the ``NEXT_STEP``, ``SAME_STEP`` and ``DISABLED`` autoreset modes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, cast
 
 import gymnasium
 import numpy as np
@@ -23,6 +23,21 @@ from pedagogy.gym._feed import TaskFeeder, check_remote_sub_envs, outcomes_from_
 from pedagogy.gym.wrappers import ScoreFn, SetTaskFn, TaskWrapper
 
 __all__ = ["VectorTaskWrapper", "make_vector_env"]
+
+
+class _SubEnvAccess(Protocol):
+    """What ``SyncVectorEnv`` and ``AsyncVectorEnv`` have that gymnasium's ``VectorEnv`` type does not declare."""
+
+    def get_attr(self, name: str) -> tuple[Any, ...]: ...
+
+    def set_attr(self, name: str, values: Any) -> None: ...
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]: ...
+
+
+def _sub_envs(env: VectorEnv) -> _SubEnvAccess:
+    """``env.unwrapped`` (a ``SyncVectorEnv`` or ``AsyncVectorEnv``), typed with its sub-environment access."""
+    return cast(_SubEnvAccess, env.unwrapped)
 
 
 def _autoreset_mode(env: VectorEnv) -> AutoresetMode:
@@ -43,7 +58,7 @@ class VectorTaskWrapper(VectorWrapper):
 
     def __init__(self, env: VectorEnv, teacher: Any, depth: int = 8, overlap: bool = True):
         super().__init__(env)
-        check_remote_sub_envs(env.unwrapped.get_attr, "VectorTaskWrapper")
+        check_remote_sub_envs(_sub_envs(env).get_attr, "VectorTaskWrapper")
         self.teacher = teacher
         self.feeder = TaskFeeder(teacher, self.num_envs, depth)
         self.autoreset_mode = _autoreset_mode(env)
@@ -66,20 +81,20 @@ class VectorTaskWrapper(VectorWrapper):
     def _top_up(self) -> None:
         tasks = self.feeder.refill()
         if tasks is not None:
-            self.env.unwrapped.set_attr("pedagogy_queue", tasks)
+            _sub_envs(self.env).set_attr("pedagogy_queue", tasks)
 
     # gymnasium's VectorWrapper does not forward these; they reach the sub-environments.
     def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
         """``call`` on the underlying vector env (a method or attribute of every sub-environment)."""
-        return self.env.unwrapped.call(name, *args, **kwargs)
+        return _sub_envs(self.env).call(name, *args, **kwargs)
 
     def get_attr(self, name: str) -> tuple[Any, ...]:
         """``get_attr`` on the underlying vector env."""
-        return self.env.unwrapped.get_attr(name)
+        return _sub_envs(self.env).get_attr(name)
 
     def set_attr(self, name: str, values: Any) -> None:
         """``set_attr`` on the underlying vector env."""
-        self.env.unwrapped.set_attr(name, values)
+        _sub_envs(self.env).set_attr(name, values)
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         mask = np.ones(self.num_envs, dtype=bool)
@@ -88,7 +103,8 @@ class VectorTaskWrapper(VectorWrapper):
             options = dict(options)  # the vector env pops reset_mask from the dict it is given
         self.flush()
         self._top_up()
-        obs, info = self.env.reset(seed=seed, options=options)
+        # Sync/AsyncVectorEnv take a list of seeds too; the VectorEnv type declares ``int | None`` only
+        obs, info = self.env.reset(seed=seed, options=options)  # type: ignore[arg-type]
         self.feeder.consumed(mask)
         self._autoreset[mask] = False
         self._top_up()
@@ -96,9 +112,10 @@ class VectorTaskWrapper(VectorWrapper):
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         if self._overlap:
-            self.env.step_async(actions)
+            async_env = cast(gymnasium.vector.AsyncVectorEnv, self.env)  # _overlap: self.env is one
+            async_env.step_async(actions)
             self.flush()  # the previous step's outcomes, while the workers step
-            obs, rewards, terminations, truncations, info = self.env.step_wait()
+            obs, rewards, terminations, truncations, info = async_env.step_wait()
         else:
             obs, rewards, terminations, truncations, info = self.env.step(actions)
         done = terminations | truncations

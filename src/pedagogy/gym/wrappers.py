@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from typing import Any, SupportsFloat
+from typing import Any, Protocol, SupportsFloat, cast
 
 import gymnasium
 
@@ -23,6 +23,12 @@ __all__ = ["TaskWrapper", "normalize_return"]
 
 ScoreFn = Callable[[float, dict[str, Any]], float]
 SetTaskFn = Callable[[gymnasium.Env, Any], None]
+
+
+class _TaskEnv(Protocol):
+    """An environment that takes tasks (e.g. :class:`~pedagogy.gym.ParametricMountainCar`); ``gymnasium.Env`` has no ``set_task``."""
+
+    def set_task(self, task: Any) -> None: ...
 
 
 def normalize_return(episode_return: float, bounds: tuple[float, float]) -> float:
@@ -153,7 +159,7 @@ class TaskWrapper(gymnasium.Wrapper):
         if self._set_task is not None:
             self._set_task(self.env, task)
         else:
-            self.env.unwrapped.set_task(task)
+            cast(_TaskEnv, self.env.unwrapped).set_task(task)
         self.task = task
         self.episode_return = 0.0
         self.episodes += 1

@@ -236,7 +236,9 @@ class KTModel(ABC):
                 fh.write(text)
         else:
             buf = io.BytesIO()
-            np.savez_compressed(buf, __header__=np.array(text), **arrays)
+            # Any: numpy's stub lets **arrays bind allow_pickle; its keys are a0, a1, ... (see _encode)
+            members: dict[str, Any] = arrays
+            np.savez_compressed(buf, __header__=np.array(text), **members)
             with open(dest, "wb") as fh:
                 fh.write(buf.getvalue())
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -72,6 +72,12 @@ class _Packed:
     @property
     def size(self) -> int:
         return int(self.skill.shape[0])
+
+    @property
+    def gs_classes(self) -> np.ndarray:
+        """``gs``, typed as set: only for packs made with guess/slip classes (the fit's)."""
+        assert self.gs is not None, "packed without guess/slip classes"
+        return self.gs
 
     def time_and_rank(self) -> tuple[np.ndarray, np.ndarray]:
         """Time step and sequence rank of each packed position."""
@@ -333,6 +339,7 @@ class BKT(KTModel):
         k_n = data.n_skills
         # guess/slip classes: per skill, or per (skill, item) pair seen in training
         if self.multigs:
+            assert data.item is not None  # checked above
             n_it = max(data.n_items, 1)
             pair = skill * n_it + data.item.astype(np.int64)[answer]
             uniq, gs_of_entry = np.unique(pair, return_inverse=True)
@@ -371,11 +378,11 @@ class BKT(KTModel):
                 hn = pk.has_next()
                 has_next = hn.astype(np.float64)
                 # emission tables are gathered with one index: 2 * class + answer
-                e_idx = 2 * pk.gs + pk.obs
+                e_idx = 2 * pk.gs_classes + pk.obs
                 first = slice(0, int(pk.off[1]))  # time step 0: one entry per sequence, in sequence order
                 n_seq_v = np.bincount(pk.seq_skill, minlength=v_n).astype(np.float64)
-                n_gs_v = np.bincount(pk.gs, minlength=g_n).astype(np.float64)
-                n_ok_gs = np.bincount(pk.gs, weights=obs_f, minlength=g_n)
+                n_gs_v = np.bincount(pk.gs_classes, minlength=g_n).astype(np.float64)
+                n_ok_gs = np.bincount(pk.gs_classes, weights=obs_f, minlength=g_n)
                 n_next_v = np.bincount(pk.skill, weights=has_next, minlength=v_n)
                 # backward buffers: positions at the end of a sequence keep beta = 1 and no transition
                 buf = (np.ones(pk.size), np.ones(pk.size), np.zeros(pk.size), np.zeros(pk.size))
@@ -413,8 +420,8 @@ class BKT(KTModel):
             if self.forgets:
                 x10_v = np.bincount(pk.skill, weights=x10, minlength=v_n)
                 forget[upd] = np.clip(ratio(x10_v, g1_next, forget), _EPS, 1 - _EPS)[upd]
-            g1 = np.bincount(pk.gs, weights=gam1, minlength=g_n)
-            g1_ok = np.bincount(pk.gs, weights=gam1 * obs_f, minlength=g_n)
+            g1 = np.bincount(pk.gs_classes, weights=gam1, minlength=g_n)
+            g1_ok = np.bincount(pk.gs_classes, weights=gam1 * obs_f, minlength=g_n)
             new_g = ratio(n_ok_gs - g1_ok, n_gs_v - g1, guess)  # correct while unknown / unknown
             new_s = ratio(g1 - g1_ok, g1, slip)  # wrong while known / known
             guess[upd_g] = np.clip(new_g, _EPS, hi_g)[upd_g]
@@ -441,7 +448,9 @@ class BKT(KTModel):
             self.gs_guess_ = guess[gsc]
             self.gs_slip_ = slip[gsc]
             self.gs_skill_ = gs_skill
-            self.gs_item_ = [data.item_names[i] for i in gs_item.tolist()]
+            assert gs_item is not None  # set with multigs above
+            item_names = cast(list[str], data.item_names)  # set with data.item (a Responses invariant)
+            self.gs_item_ = [item_names[i] for i in gs_item.tolist()]
             self.gs_count_ = n_ans_gs
             wsum = np.maximum(np.bincount(gs_skill, weights=n_ans_gs, minlength=k_n), 1.0)
             self.guess_ = np.bincount(gs_skill, weights=n_ans_gs * self.gs_guess_, minlength=k_n) / wsum
@@ -451,6 +460,12 @@ class BKT(KTModel):
             self.slip_ = slip[gsc]
         self.skill_count_ = n_ans_k
         return self
+
+    def _fitted_skill_names(self) -> list[str]:
+        """``skill_names_`` of a fitted model (callers have run :meth:`_check_fitted`, or been made by :meth:`tracker`)."""
+        names = self.skill_names_
+        assert names is not None, "bkt: not fitted"
+        return names
 
     # ------------------------------------------------------------ defaults
     def defaults_(self) -> dict[str, float]:
@@ -462,7 +477,7 @@ class BKT(KTModel):
 
     def _skill_table(self, names: list[str]) -> dict[str, np.ndarray]:
         """Per-skill parameters for ``names``: trained values, defaults for unseen skills."""
-        idx = name_index(names, self.skill_names_)
+        idx = name_index(names, self._fitted_skill_names())
         d = self.defaults_()
         out = {}
         for k in BKT_KEYS:
@@ -471,7 +486,8 @@ class BKT(KTModel):
         return out
 
     def _gs_lookup(self) -> dict[tuple[str, str], int]:
-        return {(self.skill_names_[s], it): j for j, (s, it) in enumerate(zip(self.gs_skill_.tolist(), self.gs_item_, strict=True))}
+        names = self._fitted_skill_names()
+        return {(names[s], it): j for j, (s, it) in enumerate(zip(self.gs_skill_.tolist(), self.gs_item_, strict=True))}
 
     # -------------------------------------------------------------- predict
     def predict_proba(self, data: Responses) -> np.ndarray:
@@ -490,7 +506,8 @@ class BKT(KTModel):
         slip = tab["slip"][skill]
         if self.multigs and data.item is not None:
             look = self._gs_lookup()
-            names = [(data.skill_names[s], data.item_names[i]) for s, i in zip(skill.tolist(), data.item[answer].tolist(), strict=True)]
+            item_names = cast(list[str], data.item_names)  # set with data.item (a Responses invariant)
+            names = [(data.skill_names[s], item_names[i]) for s, i in zip(skill.tolist(), data.item[answer].tolist(), strict=True)]
             j = np.array([look.get(nm, -1) for nm in names], dtype=np.int64)
             found = j >= 0
             guess[found] = self.gs_guess_[j[found]]
@@ -523,7 +540,7 @@ class BKT(KTModel):
     # ---------------------------------------------------------- persistence
     def _get_state(self) -> dict[str, Any]:
         self._check_fitted()
-        state: dict[str, Any] = {"skill_names": list(self.skill_names_)}
+        state: dict[str, Any] = {"skill_names": list(self._fitted_skill_names())}
         for k in ("prior", "learn", "forget", "guess", "slip", "log_likelihood", "n_iter", "skill_count"):
             state[k] = np.asarray(getattr(self, f"{k}_"))
         if self.multigs:
@@ -552,7 +569,7 @@ class BKT(KTModel):
     def params_table(self) -> dict[str, dict[str, float]]:
         """``{skill: {prior, learn, forget, guess, slip}}`` for reports."""
         self._check_fitted()
-        return {s: {k: float(getattr(self, f"{k}_")[i]) for k in BKT_KEYS} for i, s in enumerate(self.skill_names_)}
+        return {s: {k: float(getattr(self, f"{k}_")[i]) for k in BKT_KEYS} for i, s in enumerate(self._fitted_skill_names())}
 
 
 class BKTTracker(Tracker):
@@ -566,7 +583,7 @@ class BKTTracker(Tracker):
     def __init__(self, model: BKT) -> None:
         self.model = model
         self._known: dict[str, dict[str, float]] = {}  # student -> skill -> P(known) before next answer
-        self._index = {s: i for i, s in enumerate(model.skill_names_)}
+        self._index = {s: i for i, s in enumerate(model._fitted_skill_names())}
         self._defaults = model.defaults_()
         self._gs = model._gs_lookup() if model.multigs else {}
 
@@ -617,7 +634,7 @@ class BKTTracker(Tracker):
     def mastery(self, student: str) -> dict[str, float]:
         """P(known) per skill for ``student``: every training skill (the prior if not practised) and any other skill seen live."""
         known = self._known.get(str(student), {})
-        out = {s: float(known.get(s, self.model.prior_[i])) for i, s in enumerate(self.model.skill_names_)}
+        out = {s: float(known.get(s, self.model.prior_[i])) for i, s in enumerate(self.model._fitted_skill_names())}
         out.update({s: float(v) for s, v in known.items()})
         return out
 

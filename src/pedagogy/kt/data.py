@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -318,6 +318,7 @@ class Responses:
         skill_names = _merge_names([p.skill_names for p in parts])
         has_item = all(p.item is not None for p in parts)
         item_names = _merge_names([p.item_names or [] for p in parts]) if has_item else None
+        users: list[str]
         users, uoff, ptr_parts, off = [], 0, [np.zeros(1, np.int64)], 0
         user_arr, sk_arr, it_arr = [], [], []
         for k, p in enumerate(parts):
@@ -327,8 +328,9 @@ class Responses:
             ptr_parts.append(p.skill_ptr[1:] - p.skill_ptr[0] + off)
             off += int(p.skill_ptr[-1] - p.skill_ptr[0])
             sk_arr.append(name_index(p.skill_names, skill_names)[p.skill_idx])
-            if has_item:
-                it_arr.append(name_index(p.item_names, item_names)[p.item])
+            if item_names is not None:  # i.e. has_item
+                # p.item_names: set with p.item (a Responses invariant)
+                it_arr.append(name_index(cast(list[str], p.item_names), item_names)[p.item])
         if len(set(users)) != len(users):
             raise ValueError("concat: the same student name occurs in two parts; use rename_users=True")
         return Responses(

@@ -190,7 +190,7 @@ class IRT(KTModel):
                 converged = True
                 break
         self.item_names_ = list(vocab)
-        self._index = None
+        self._index: dict[str, int] | None = None
         self.skill_level_ = skill_level
         self.b_ = b.copy()
         self.log_a_ = log_a.copy()
@@ -208,9 +208,10 @@ class IRT(KTModel):
 
     def _item_params(self, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(a, b) for item names; items unseen in training get the mean parameters."""
-        if getattr(self, "_index", None) is None:
-            self._index = {s: i for i, s in enumerate(self.item_names_ or [])}
-        idx = _encode(names, self._index)
+        index = getattr(self, "_index", None)
+        if index is None:
+            index = self._index = {s: i for i, s in enumerate(self.item_names_ or [])}
+        idx = _encode(names, index)
         a = np.append(np.exp(self.log_a_), np.exp(self.log_a_.mean()))[idx]
         b = np.append(self.b_, self.b_.mean())[idx]
         return a, b

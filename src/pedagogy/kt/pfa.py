@@ -111,7 +111,7 @@ class PFA(KTModel):
         lr.fit(x, data.correct)
         coef = lr.coef_[0]
         self.skill_names_ = list(data.skill_names)
-        self._index = None
+        self._index: dict[str, int] | None = None
         self.intercept_ = float(lr.intercept_[0])
         self.beta_ = coef[:k].copy()
         self.gamma_ = coef[k : 2 * k].copy()

@@ -22,7 +22,7 @@ def _env_help(name: str, default: object) -> str:
     return f"{text} (env {var}; default {default})"
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     d = Settings()
     p = sub.add_parser(
         "serve",

@@ -205,8 +205,8 @@ def skill_graph_svg(prereq: dict[str, list[str]], known: dict[str, float], thres
     ]
     for s, pre in prereq.items():
         x2, y2 = pos[s]
-        for p in pre:
-            x1, y1 = pos[p]
+        for q in pre:
+            x1, y1 = pos[q]
             parts.append(
                 f"<line x1='{x1 + w}' y1='{y1 + h / 2}' x2='{x2}' y2='{y2 + h / 2}' stroke='#98a2b3' "
                 "stroke-width='1.2' marker-end='url(#arrow)'/>"

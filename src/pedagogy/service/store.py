@@ -22,9 +22,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, cast, overload
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -38,14 +38,15 @@ T = TypeVar("T")
 
 ANSWERED_VERB = "http://adlnet.gov/expapi/verbs/answered"
 
-tenants = Tenant.__table__
-api_keys = ApiKey.__table__
-courses = Course.__table__
-learners = Learner.__table__
-states = LearnerState.__table__
-answers_t = Answer.__table__
-xapi_t = XapiStatement.__table__
-idem_t = IdempotencyKey.__table__
+# SQLAlchemy types ``__table__`` as a FromClause; a declarative model's is a Table.
+tenants = cast(Table, Tenant.__table__)
+api_keys = cast(Table, ApiKey.__table__)
+courses = cast(Table, Course.__table__)
+learners = cast(Table, Learner.__table__)
+states = cast(Table, LearnerState.__table__)
+answers_t = cast(Table, Answer.__table__)
+xapi_t = cast(Table, XapiStatement.__table__)
+idem_t = cast(Table, IdempotencyKey.__table__)
 
 # Statements of the hot paths, built once (SQLAlchemy then reuses their compiled form).
 _Q_KEY = select(api_keys.c.id, api_keys.c.tenant_id, api_keys.c.is_admin).where(
@@ -222,7 +223,9 @@ class Store:
                 revoked_at=None,
             )
         )
-        return int(res.inserted_primary_key[0]), token
+        pk = res.inserted_primary_key
+        assert pk is not None  # a one-row insert() has one
+        return int(pk[0]), token
 
     def authenticate(self, token: str) -> Principal | None:
         with self.read_engine.connect() as conn:
@@ -236,7 +239,9 @@ class Store:
                 raise ApiError(409, "Conflict", f"tenant {name!r} already exists")
             now = _now()
             res = conn.execute(insert(tenants).values(name=name, created_at=now))
-            return {"id": int(res.inserted_primary_key[0]), "name": name, "created_at": _iso(now)}
+            pk = res.inserted_primary_key
+            assert pk is not None  # a one-row insert() has one
+            return {"id": int(pk[0]), "name": name, "created_at": _iso(now)}
 
         return self._write(run)
 
@@ -373,7 +378,12 @@ class Store:
         return rt
 
     # ------------------------------------------------------------ learners
+    @overload
+    def _learner_id(self, conn: Connection, tenant_id: int, external: str, create: Literal[True]) -> int: ...
+    @overload
+    def _learner_id(self, conn: Connection, tenant_id: int, external: str, create: bool) -> int | None: ...
     def _learner_id(self, conn: Connection, tenant_id: int, external: str, create: bool) -> int | None:
+        """The learner's id; with ``create`` the row is made if missing, so there is one."""
         args = {"t": tenant_id, "e": external}
         row = conn.execute(_Q_LEARNER, args).first()
         if row is None and create:

@@ -7,8 +7,8 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.optimize import minimize  # type: ignore[import-untyped]
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
 
 from pedagogy.params import Interval, Nullable, Param, Satisfies
 from pedagogy.spaces import Box
@@ -58,11 +58,11 @@ class _Gauss:
 
     @property
     def cov(self) -> np.ndarray:
-        return self.chol @ self.chol.T  # type: ignore[no-any-return]
+        return self.chol @ self.chol.T
 
     def log_pdf(self, u: np.ndarray) -> np.ndarray:
         z = np.linalg.solve(self.chol, (u - self.mean).T)  # (d, n)
-        return -0.5 * (np.sum(z * z, axis=0) + self.logdet + self.d * math.log(2.0 * math.pi))  # type: ignore[no-any-return]
+        return -0.5 * (np.sum(z * z, axis=0) + self.logdet + self.d * math.log(2.0 * math.pi))
 
 
 def _kl(p: _Gauss, q: _Gauss) -> float:

@@ -26,7 +26,9 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), pool_size=None)
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None  # pedagogy.service.db.alembic_config always sets it
+    engine = make_engine(url, pool_size=None)
     try:
         with engine.connect() as conn:
             context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
