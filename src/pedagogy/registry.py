@@ -15,7 +15,7 @@ import importlib.util
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
-__all__ = ["Registry"]
+__all__ = ["Registry", "installed"]
 
 T = TypeVar("T")
 
@@ -63,7 +63,7 @@ class Registry(Generic[T]):
         """Names of the usable entries (lazy ones whose dependency is installed included)."""
         names = list(self._items)
         for name, (_, dep) in self._lazy.items():
-            if name not in self._items and _installed(dep):
+            if name not in self._items and installed(dep):
                 names.append(name)
         return sorted(names) if self._sort else names
 
@@ -99,7 +99,8 @@ def _label(obj: object) -> str:
     return getattr(obj, "__name__", None) or type(obj).__name__
 
 
-def _installed(module: str) -> bool:
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported here (looked up, not imported)."""
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):  # e.g. sys.modules[module] = None

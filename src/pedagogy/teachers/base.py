@@ -23,7 +23,6 @@ raises a :class:`ValueError` that names the teacher and leaves it untouched.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from collections import deque
 from collections.abc import Mapping
@@ -33,7 +32,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 import numpy as np
 
 from pedagogy.params import Param, defaults_of, options_doc, paper_settings, rules_of, validate
-from pedagogy.registry import Registry
+from pedagogy.registry import Registry, installed
 from pedagogy.spaces import Box, Discrete, Space, from_dict
 
 __all__ = ["Teacher", "register", "make", "load", "available", "get", "to_jsonable", "STATE_FORMAT", "PRESETS", "REGISTRY"]
@@ -116,15 +115,7 @@ class Teacher(Generic[SpaceT]):
     @classmethod
     def missing_requirements(cls) -> list[str]:
         """``pip install`` hints for the optional packages this teacher needs and this installation lacks."""
-        missing = []
-        for module, extra in cls.requires.items():
-            try:
-                found = importlib.util.find_spec(module) is not None
-            except (ImportError, ValueError):
-                found = False
-            if not found:
-                missing.append(f"{module} (pip install 'pedagogy[{extra}]')")
-        return missing
+        return [f"{module} (pip install 'pedagogy[{extra}]')" for module, extra in cls.requires.items() if not installed(module)]
 
     @classmethod
     def paper_departures(cls) -> dict[str, Param]:
