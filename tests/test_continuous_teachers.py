@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pedagogy import spaces, teachers
-from pedagogy.teachers._gmm import fit_gmm, proportional_index, select_gmm
+from pedagogy.teachers._gmm import fit_gmm, fit_gmms, proportional_index, select_gmm
 
 BOX = spaces.Box([0.0, 0.0], [1.0, 1.0])
 WIDE = spaces.Box([-10.0, 100.0], [10.0, 300.0])
@@ -277,6 +277,41 @@ def test_em_recovers_two_clusters():
     # AIC prefers 2 components over 1 on two well-separated clusters.
     assert select_gmm(X, [1, 2], np.random.default_rng(2)).k == 2
     assert np.isfinite(loglik)
+
+
+def test_stacked_em_equals_one_fit_per_k():
+    # fit_gmms runs every k's EM in one stack of components; each run must end
+    # where its own EM loop would, with the same k-means++ draws in the same order.
+    rng = np.random.default_rng(3)
+    X = np.column_stack([rng.random((250, 2)), np.abs(rng.normal(0, 0.1, 250))])
+    ks = [2, 3, 5, 10]
+    for n_init in (1, 2):
+        stacked = fit_gmms(X, ks, np.random.default_rng(4), n_init=n_init)
+        one_rng = np.random.default_rng(4)
+        for k, (mix, loglik) in zip(ks, stacked):
+            alone, alone_ll = fit_gmm(X, k, one_rng, n_init=n_init)
+            assert mix.k == k
+            assert np.isclose(loglik, alone_ll, rtol=1e-9)
+            assert np.allclose(mix.means, alone.means, atol=1e-9)
+            assert np.allclose(mix.covariances, alone.covariances, atol=1e-9)
+            assert np.isclose(mix.weights.sum(), 1.0)
+
+
+def test_nearest_history_brute_force_equals_tree():
+    # Small histories are searched by brute force, large ones through a KD-tree: same answers.
+    from pedagogy.teachers.alp_gmm import _NearestHistory
+
+    rng = np.random.default_rng(5)
+    X, R = rng.random((1200, 3)), rng.random(1200)
+    brute = _NearestHistory(3, None, 100)
+    tree = _NearestHistory(3, None, 100)
+    tree.TREE_FROM = 0  # this one builds its tree at the first flush
+    for x, r in zip(X, R):
+        brute.add(x, r)
+        tree.add(x, r)
+    assert brute.tree is None and tree.tree is not None
+    for q in rng.random((200, 3)):
+        assert brute.nearest_score(q) == tree.nearest_score(q)
 
 
 def test_proportional_index():

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Mixture", "box_geometry", "fit_gmm", "proportional_index", "select_gmm"]
+__all__ = ["Mixture", "box_geometry", "fit_gmm", "fit_gmms", "proportional_index", "select_gmm"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 #: added to the diagonal of every covariance (scikit-learn's ``reg_covar``)
@@ -88,28 +88,6 @@ def _safe_cholesky(cov: np.ndarray) -> np.ndarray:
                 except np.linalg.LinAlgError:
                     jitter *= 10.0
         return out
-
-
-def _log_resp(XT: np.ndarray, weights: np.ndarray, means: np.ndarray, covs: np.ndarray) -> tuple[np.ndarray, float]:
-    """E-step on ``XT`` (D, n): responsibilities (k, n) and the mean log-likelihood per point.
-
-    Arrays are laid out (k, D, n) so every reduction runs over a long
-    contiguous axis (numpy reduces a short last axis slowly).
-    """
-    D = XT.shape[0]
-    chol = _safe_cholesky(covs)
-    # Triangular inverses are tiny (D is a few): one batched inverse beats k solves.
-    y = np.linalg.inv(chol) @ (XT[None, :, :] - means[:, :, None])  # L^-1 (x - mu), (k, D, n)
-    maha = np.einsum("kdn,kdn->kn", y, y)
-    logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
-    with np.errstate(divide="ignore"):
-        const = np.log(weights) - 0.5 * (D * _LOG_2PI + logdet)
-    logp = const[:, None] - 0.5 * maha
-    top = logp.max(axis=0)
-    p = np.exp(logp - top)
-    total = p.sum(axis=0)
-    p /= total
-    return p, float((top + np.log(total)).mean())
 
 
 def _m_step(X: np.ndarray, XT: np.ndarray, resp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -183,25 +161,81 @@ def fit_gmm(
     -------
     (mixture, total log-likelihood of X under it)
     """
+    return fit_gmms(X, [k], rng, max_iter, tol, n_init)[0]
+
+
+def fit_gmms(
+    X: np.ndarray, ks: Sequence[int], rng: np.random.Generator, max_iter: int = 100, tol: float = 1e-3, n_init: int = 1
+) -> list[tuple[Mixture, float]]:
+    """:func:`fit_gmm` for every ``k`` in ``ks`` at once: ``[(mixture, total log-likelihood)]`` in the order of ``ks``.
+
+    All ``len(ks) * n_init`` EM runs advance together as one stack of
+    components, so each EM iteration is one set of numpy calls instead of one
+    per mixture (the refit of ``potential_ks = 2..10`` costs a few times one
+    fit, not nine).  Each run still stops on its own criterion and keeps its
+    own parameters from then on; the k-means++ draws are made in the order
+    a loop over ``ks`` (and over the initialisations of each) would make them.
+    """
     X = np.ascontiguousarray(X, dtype=float)
     XT = np.ascontiguousarray(X.T)
-    best: tuple[Mixture, float] | None = None
-    for _ in range(n_init):
-        resp = _kmeans_init(X, k, rng)
-        weights, means, covs = _m_step(X, XT, resp)
-        prev = -np.inf
-        for _ in range(max_iter):
-            resp, ll = _log_resp(XT, weights, means, covs)
-            weights, means, covs = _m_step(X, XT, resp)
-            if abs(ll - prev) < tol:
-                break
-            prev = ll
-        _, ll = _log_resp(XT, weights, means, covs)
-        total = ll * X.shape[0]
-        if best is None or total > best[1]:
-            best = (Mixture(weights, means, covs), total)
-    assert best is not None
-    return best
+    n = X.shape[0]
+    sizes = [int(k) for k in ks for _ in range(n_init)]
+    # component -> run, and the first component of every run
+    run_of = np.repeat(np.arange(len(sizes)), sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+    resp = np.concatenate([_kmeans_init(X, k, rng) for k in sizes])
+    weights, means, covs = _m_step(X, XT, resp)
+    active = np.ones(len(sizes), dtype=bool)
+    prev = np.full(len(sizes), -np.inf)
+    for _ in range(max_iter):
+        runs = np.flatnonzero(active)
+        comps = np.flatnonzero(active[run_of])
+        sub_starts = np.searchsorted(comps, starts[runs])
+        resp, ll = _log_resp_runs(XT, weights[comps], means[comps], covs[comps], sub_starts)
+        w, m, c = _m_step(X, XT, resp)
+        weights[comps], means[comps], covs[comps] = w, m, c
+        converged = np.abs(ll - prev[runs]) < tol
+        prev[runs] = ll
+        active[runs[converged]] = False
+        if not active.any():
+            break
+    _, ll = _log_resp_runs(XT, weights, means, covs, starts)
+    out: list[tuple[Mixture, float]] = []
+    for i in range(len(ks)):
+        best: tuple[Mixture, float] | None = None
+        for r in range(i * n_init, (i + 1) * n_init):
+            sl = slice(starts[r], starts[r] + sizes[r])
+            total = float(ll[r]) * n
+            if best is None or total > best[1]:
+                best = (Mixture(weights[sl].copy(), means[sl].copy(), covs[sl].copy()), total)
+        assert best is not None
+        out.append(best)
+    return out
+
+
+def _log_resp_runs(
+    XT: np.ndarray, weights: np.ndarray, means: np.ndarray, covs: np.ndarray, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """E-step of a stack of mixtures whose components begin at ``starts``.
+
+    Returns the responsibilities (K, n), normalised within each mixture, and
+    each mixture's mean log-likelihood per point.
+    """
+    D = XT.shape[0]
+    chol = _safe_cholesky(covs)
+    # Triangular inverses are tiny (D is a few): one batched inverse beats K solves.
+    y = np.linalg.inv(chol) @ (XT[None, :, :] - means[:, :, None])  # L^-1 (x - mu), (K, D, n)
+    maha = np.einsum("kdn,kdn->kn", y, y)
+    logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+    with np.errstate(divide="ignore"):
+        const = np.log(weights) - 0.5 * (D * _LOG_2PI + logdet)
+    logp = const[:, None] - 0.5 * maha
+    sizes = np.diff(np.append(starts, logp.shape[0]))
+    top = np.maximum.reduceat(logp, starts, axis=0)  # (runs, n)
+    p = np.exp(logp - np.repeat(top, sizes, axis=0))
+    total = np.add.reduceat(p, starts, axis=0)
+    p /= np.repeat(total, sizes, axis=0)
+    return p, (top + np.log(total)).mean(axis=1)
 
 
 def n_parameters(k: int, D: int) -> int:
@@ -212,12 +246,12 @@ def n_parameters(k: int, D: int) -> int:
 def select_gmm(X: np.ndarray, ks: Sequence[int], rng: np.random.Generator, criterion: str = "aic", n_init: int = 1) -> Mixture:
     """Fit one mixture per ``k`` in ``ks`` (skipping ``k > n``) and keep the best by AIC, BIC or AICc."""
     n, D = X.shape
+    usable = [int(k) for k in ks if int(k) <= n]
+    if not usable:  # fewer points than the smallest k: one component
+        mix, _ = fit_gmm(X, 1, rng)
+        return mix
     best: tuple[float, Mixture] | None = None
-    for k in ks:
-        k = int(k)
-        if k > n:
-            continue
-        mix, loglik = fit_gmm(X, k, rng, n_init=n_init)
+    for k, (mix, loglik) in zip(usable, fit_gmms(X, usable, rng, n_init=n_init)):
         p = n_parameters(k, D)
         if criterion == "bic":
             score = -2.0 * loglik + p * math.log(n)
@@ -227,9 +261,7 @@ def select_gmm(X: np.ndarray, ks: Sequence[int], rng: np.random.Generator, crite
                 score += 2.0 * p * (p + 1) / (n - p - 1)
         if best is None or score < best[0]:
             best = (score, mix)
-    if best is None:  # fewer points than the smallest k: one component
-        mix, _ = fit_gmm(X, 1, rng)
-        return mix
+    assert best is not None
     return best[1]
 
 

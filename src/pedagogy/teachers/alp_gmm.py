@@ -14,23 +14,41 @@ from pedagogy.teachers._gmm_teacher import GMMTeacher
 from pedagogy.teachers.base import register
 
 
+def _squared_distances(XT: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Squared distances from ``x`` (D,) to the columns of ``XT`` (D, m).
+
+    Points are stored by coordinate (a row per dimension) so that each term
+    is one pass over a contiguous row: several times faster than a
+    (m, D) difference for the few dimensions of a task box.
+    """
+    d2 = np.square(XT[0] - x[0])
+    for j in range(1, XT.shape[0]):
+        d2 += np.square(XT[j] - x[j])
+    return d2
+
+
 class _NearestHistory:
     """(task, score) history with nearest-neighbour look-up.
 
-    Old points live in a KD-tree rebuilt every ``buffer_size`` additions (as in
-    the reference's buffered dataset); the most recent ones are searched by
-    brute force.  At most ``max_size`` old points are kept (the oldest are
-    dropped at each rebuild), so memory is bounded; ``max_size=None`` keeps
-    every point (the reference's default), so memory grows with the episodes.
+    Old points are searched by brute force while there are at most
+    ``TREE_FROM`` of them, and otherwise through a KD-tree rebuilt every
+    ``buffer_size`` additions (the reference's buffered dataset); the most
+    recent ones are always searched by brute force.  At most ``max_size``
+    old points are kept (the oldest are dropped at each rebuild), so memory
+    is bounded; ``max_size=None`` keeps every point (the reference's
+    default), so memory grows with the episodes.
     """
+
+    #: old points from which a KD-tree beats a brute-force pass
+    TREE_FROM = 4096
 
     def __init__(self, dim: int, max_size: int | None, buffer_size: int):
         self.dim = dim
         self.max_size = max_size
         self.buffer_size = buffer_size
-        self.old_x = np.empty((0, dim))
+        self.old_xT = np.empty((dim, 0))
         self.old_r = np.empty(0)
-        self.new_x = np.empty((buffer_size, dim))
+        self.new_xT = np.empty((dim, buffer_size))
         self.new_r = np.empty(buffer_size)
         self.count = 0
         self.tree: cKDTree | None = None
@@ -44,9 +62,12 @@ class _NearestHistory:
         if self.tree is not None:
             d, i = self.tree.query(x)
             best_d, best_r = d * d, self.old_r[i]
+        elif self.old_r.shape[0]:
+            d2 = _squared_distances(self.old_xT, x)
+            i = int(d2.argmin())
+            best_d, best_r = d2[i], self.old_r[i]
         if self.count:
-            diff = self.new_x[: self.count] - x
-            d2 = np.einsum("ij,ij->i", diff, diff)
+            d2 = _squared_distances(self.new_xT[:, : self.count], x)
             j = int(d2.argmin())
             if d2[j] < best_d:
                 best_r = self.new_r[j]
@@ -55,36 +76,37 @@ class _NearestHistory:
     def add(self, x: np.ndarray, r: float) -> None:
         if self.count == self.buffer_size:
             self._flush()
-        self.new_x[self.count] = x
+        self.new_xT[:, self.count] = x
         self.new_r[self.count] = r
         self.count += 1
 
     def _flush(self) -> None:
-        self.old_x = np.concatenate([self.old_x, self.new_x[: self.count]])
+        self.old_xT = np.concatenate([self.old_xT, self.new_xT[:, : self.count]], axis=1)
         self.old_r = np.concatenate([self.old_r, self.new_r[: self.count]])
         if self.max_size is not None:
-            self.old_x = self.old_x[-self.max_size :]
+            self.old_xT = self.old_xT[:, -self.max_size :]
             self.old_r = self.old_r[-self.max_size :]
+        self.old_xT = np.ascontiguousarray(self.old_xT)
         self.count = 0
         self._build()
 
     def _build(self) -> None:
-        self.tree = cKDTree(self.old_x) if self.old_r.shape[0] else None
+        self.tree = cKDTree(self.old_xT.T) if self.old_r.shape[0] > self.TREE_FROM else None
 
     def state(self) -> dict[str, Any]:
         return {
-            "old_x": self.old_x.tolist(),
+            "old_x": self.old_xT.T.tolist(),
             "old_r": self.old_r.tolist(),
-            "new_x": self.new_x[: self.count].tolist(),
+            "new_x": self.new_xT[:, : self.count].T.tolist(),
             "new_r": self.new_r[: self.count].tolist(),
         }
 
     def load(self, s: dict[str, Any]) -> None:
-        self.old_x = np.asarray(s["old_x"], dtype=float).reshape(-1, self.dim)
+        self.old_xT = np.ascontiguousarray(np.asarray(s["old_x"], dtype=float).reshape(-1, self.dim).T)
         self.old_r = np.asarray(s["old_r"], dtype=float).reshape(-1)
         self.count = len(s["new_r"])
         if self.count:
-            self.new_x[: self.count] = np.asarray(s["new_x"], dtype=float).reshape(-1, self.dim)
+            self.new_xT[:, : self.count] = np.asarray(s["new_x"], dtype=float).reshape(-1, self.dim).T
             self.new_r[: self.count] = np.asarray(s["new_r"], dtype=float)
         self._build()
 
@@ -95,33 +117,32 @@ class _RecentTasks:
     def __init__(self, dim: int, size: int):
         self.dim = dim
         self.size = size
-        self.x = np.empty((size, dim))
+        self.xT = np.empty((dim, size))
         self.r = np.empty(size)
         self.n = 0  # additions so far; the next one goes to slot n % size
 
     def nearest(self, x: np.ndarray) -> tuple[float, float]:
         """Squared distance to, and score of, the nearest stored task (the first in storage order on ties)."""
         m = min(self.n, self.size)
-        diff = self.x[:m] - x
-        d2 = np.einsum("ij,ij->i", diff, diff)
+        d2 = _squared_distances(self.xT[:, :m], x)
         j = int(d2.argmin())
         return float(d2[j]), float(self.r[j])
 
     def add(self, x: np.ndarray, r: float) -> None:
         i = self.n % self.size
-        self.x[i] = x
+        self.xT[:, i] = x
         self.r[i] = r
         self.n += 1
 
     def state(self) -> dict[str, Any]:
         m = min(self.n, self.size)
-        return {"n": self.n, "x": self.x[:m].tolist(), "r": self.r[:m].tolist()}
+        return {"n": self.n, "x": self.xT[:, :m].T.tolist(), "r": self.r[:m].tolist()}
 
     def load(self, s: dict[str, Any]) -> None:
         self.n = int(s["n"])
         m = min(self.n, self.size)
         if m:
-            self.x[:m] = np.asarray(s["x"], dtype=float).reshape(m, self.dim)
+            self.xT[:, :m] = np.asarray(s["x"], dtype=float).reshape(m, self.dim).T
             self.r[:m] = np.asarray(s["r"], dtype=float).reshape(m)
 
 
