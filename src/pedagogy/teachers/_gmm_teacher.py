@@ -83,9 +83,11 @@ class GMMTeacher(Teacher):
       number of episodes observed before this one);
     * ``_interest_of(mixture)`` — each component's non-negative sampling weight;
     * optionally ``_gmm_setup()``, ``_gmm_state()`` / ``_gmm_load(state)``
-      (extra state, merged into the saved dict) and
+      (extra state, merged into the saved dict),
       ``_component_report(mean, cov, interest)`` (extra report fields per
-      component, from the full mean and covariance in fitted coordinates).
+      component, from the full mean and covariance in fitted coordinates) and
+      ``_choose_fit_dims()`` (called before each fit: the task dimensions to
+      fit; the others are then drawn uniformly).
     """
 
     space_types = (Box,)
@@ -113,6 +115,10 @@ class GMMTeacher(Teacher):
     def _component_report(self, mean: np.ndarray, cov: np.ndarray, interest: float) -> dict[str, Any]:
         return {}
 
+    def _choose_fit_dims(self) -> np.ndarray:
+        """The task dimensions the next mixture is fitted on (default: all of them)."""
+        return self._fit_dims
+
     # -------------------------------------------------------------------- state
     def _setup(self) -> None:
         o = self.options
@@ -124,6 +130,8 @@ class GMMTeacher(Teacher):
         self._window = np.zeros((self._fit_rate, self._d + self.extra_columns))
         self._n = 0  # episodes observed: drives the bootstrap and the refit clock
         self._gmm: Mixture | None = None
+        # Task dimensions of the fitted mixture (in order); the others are drawn uniformly.
+        self._fit_dims = np.arange(self._d)
         self._gmm_setup()
         self._prepare_sampling()
 
@@ -133,19 +141,21 @@ class GMMTeacher(Teacher):
             self._interest = np.zeros(0)
             return
         self._interest = self._interest_of(self._gmm)
-        self._mu, self._chol = self._gmm.marginal_samplers(self._d)
+        self._mu, self._chol = self._gmm.marginal_samplers(len(self._fit_dims))
 
     def _get_state(self) -> dict[str, Any]:
         return {
             "n": self._n,
             "window": self._window.tolist(),
             **self._gmm_state(),
+            "fit_dims": self._fit_dims.tolist(),
             "gmm": None if self._gmm is None else self._gmm.to_state(),
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self._n = int(state["n"])
         self._window = np.asarray(state["window"], dtype=float).reshape(self._fit_rate, self._d + self.extra_columns)
+        self._fit_dims = np.asarray(state.get("fit_dims", range(self._d)), dtype=np.intp)
         self._gmm_load(state)
         self._gmm = None if state["gmm"] is None else Mixture.from_state(state["gmm"])
         self._prepare_sampling()
@@ -154,13 +164,20 @@ class GMMTeacher(Teacher):
     def _propose(self, n: int) -> list[np.ndarray]:
         out = []
         rng = self.rng
+        dims = self._fit_dims
+        k = len(dims)
         for _ in range(n):
             if self._gmm is None or self._n < self._bootstrap or rng.random() < self._ratio:
                 u = rng.random(self._d)
             else:
                 c = proportional_index(self._interest, rng.random())
-                u = self._mu[c] + self._chol[c] @ rng.standard_normal(self._d)
-                np.clip(u, 0.0, 1.0, out=u)
+                z = self._mu[c] + self._chol[c] @ rng.standard_normal(k)
+                np.clip(z, 0.0, 1.0, out=z)
+                if k == self._d:
+                    u = z
+                else:  # the dimensions left out of the fit are uniform
+                    u = rng.random(self._d)
+                    u[dims] = z
             out.append(self._low + u * self._span)
         return out
 
@@ -172,20 +189,33 @@ class GMMTeacher(Teacher):
         self._n += 1
         if self._n >= self._bootstrap and self._n % self._fit_rate == 0:
             o = self.options
-            self._gmm = select_gmm(self._window, o["potential_ks"], self.rng, o["gmm_fitness"], int(o["nb_em_init"]))
+            self._fit_dims = self._choose_fit_dims()
+            X = self._window
+            if len(self._fit_dims) < self._d:
+                X = X[:, np.concatenate([self._fit_dims, np.arange(self._d, X.shape[1])])]
+            self._gmm = select_gmm(X, o["potential_ks"], self.rng, o["gmm_fitness"], int(o["nb_em_init"]))
             self._prepare_sampling()
 
     def _report(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"episodes": self._n, "fitted": self._gmm is not None, "components": []}
+        out: dict[str, Any] = {
+            "episodes": self._n,
+            "fitted": self._gmm is not None,
+            "fit_dims": self._fit_dims.tolist(),
+            "components": [],
+        }
         if self._gmm is not None:
-            g, d = self._gmm, self._d
+            g, dims, k = self._gmm, self._fit_dims, len(self._fit_dims)
             scale = np.outer(self._span, self._span)
             for w, m, c, lp in zip(g.weights, g.means, g.covariances, self._interest):
+                # Dimensions left out of the fit are uniform: mean 1/2, variance 1/12 in the unit box.
+                mean, cov = np.full(self._d, 0.5), np.diag(np.full(self._d, 1.0 / 12.0))
+                mean[dims] = m[:k]
+                cov[np.ix_(dims, dims)] = c[:k, :k]
                 out["components"].append(
                     {
                         "weight": float(w),
-                        "mean": (self._low + m[:d] * self._span).tolist(),
-                        "covariance": (c[:d, :d] * scale).tolist(),
+                        "mean": (self._low + mean * self._span).tolist(),
+                        "covariance": (cov * scale).tolist(),
                         **self._component_report(m, c, float(lp)),
                     }
                 )
