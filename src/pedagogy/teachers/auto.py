@@ -20,13 +20,15 @@ __all__ = ["DEFAULT_MEMBERS", "AutoTeacher"]
 #: optional dependency, is left out).  Each list holds the teachers that led
 #: the quick suite on that kind of space plus ``random``: random is a useful
 #: member (it is the safe choice where the signal misleads the others, and
-#: it explores), and ``auto`` is judged against it.  Kept short because
+#: it explores), and ``auto`` is judged against it.  On discrete sets
+#: ``sec-lp`` is there for the mixtures with noisy sources, which draw the
+#: advantage-driven members (``sec``, ``dump``) to sources with nothing to learn.  Kept short because
 #: every member observes every outcome: the cost per cycle is the members'
 #: sum (the Box members are the costly GMM teachers, about 100-130 µs each).
 DEFAULT_MEMBERS: dict[str, tuple[str, ...]] = {
     "Box": ("covar-gmm", "alp-gmm", "random"),
     "SkillGraph": ("zpdes", "spaced-mastery", "mastery", "lp", "random"),
-    "Discrete": ("sec", "dump", "lp", "mastery", "random"),
+    "Discrete": ("sec-lp", "sec", "dump", "lp", "mastery", "random"),
 }
 
 #: most proposals remembered for crediting their member (older ones are credited to nobody)
