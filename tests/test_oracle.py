@@ -156,4 +156,7 @@ def test_llm_mix_default_signal_and_metric_unchanged():
         LLMMixLearner(signal="reward")
     with pytest.raises(ValueError, match="has no signal"):
         GridLearner().use_signal("success_rate")
-    assert sim.get_scenario("llm-mix-noisy").signals == {"sec-lp": "success_rate"}
+    for name in ("llm-mix", "llm-mix-noisy"):
+        signals = sim.get_scenario(name).signals
+        assert signals["sec-lp"] == signals["lp"] == signals["mastery"] == "success_rate"
+        assert "dump" not in signals and "sec" not in signals  # they observe |advantage|, what they document

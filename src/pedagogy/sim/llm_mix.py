@@ -321,6 +321,11 @@ def _llm_mix(seed: int) -> LLMMixLearner:
     return LLMMixLearner(seed=seed)
 
 
+#: teachers documented to observe a success rate (the others get the default, mean |advantage|:
+#: the DUMP/SEC signal, and PLR's learning potential)
+SUCCESS_RATE_TEACHERS = ("sec-lp", "lp", "tscl", "mastery", "ability-matched", "space")
+SUCCESS_RATE_SIGNALS = dict.fromkeys(SUCCESS_RATE_TEACHERS, "success_rate")
+
 # Budgets count groups (practice calls); batch=8 groups make one training step,
 # so full = 2,000 steps.  Uniform sampling reaches a mean accuracy of about
 # 0.3 after the quick budget and 0.65-0.68 after the full one, still rising.
@@ -339,7 +344,7 @@ register_scenario(
             Target(f"{t} reaches random's final mean_accuracy within 70 % of the budget", BudgetToReach(t, "random"), 0.70, "<=")
             for t in ("dump", "sec")
         ),
-        signals={"sec-lp": "success_rate"},
+        signals=SUCCESS_RATE_SIGNALS,
     )
 )
 
@@ -352,7 +357,7 @@ def _llm_mix_noisy(seed: int) -> LLMMixLearner:
     return LLMMixLearner(noisy_sources=NOISY_SOURCES, seed=seed)
 
 
-#: the teacher built for noisy sources; it observes a group's success rate, the other teachers the default |advantage|
+#: the teacher built for noisy sources (it observes a group's success rate, see SUCCESS_RATE_TEACHERS)
 ROBUST = "sec-lp"
 
 # llm-mix-noisy: the llm-mix learner plus two coin-flip sources (8 of the 20
@@ -374,6 +379,6 @@ register_scenario(
         targets=(
             Target(f"{ROBUST} reaches random's final mean_accuracy within 60 % of the budget", BudgetToReach(ROBUST, "random"), 0.60, "<="),
         ),
-        signals={ROBUST: "success_rate"},
+        signals=SUCCESS_RATE_SIGNALS,
     )
 )
