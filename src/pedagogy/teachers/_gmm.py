@@ -101,11 +101,12 @@ def _m_step(X: np.ndarray, XT: np.ndarray, resp: np.ndarray) -> tuple[np.ndarray
     return nk / n, means, covs
 
 
-def _kmeans_init(X: np.ndarray, k: int, rng: np.random.Generator, iters: int = 5) -> np.ndarray:
-    """Hard responsibilities (k, n) from k-means++ seeding and a few Lloyd steps.
+def _kmeans_init(X: np.ndarray, k: int, rng: np.random.Generator, iters: int = 300) -> np.ndarray:
+    """Hard responsibilities (k, n) from k-means++ seeding and Lloyd steps until the labels stop changing.
 
-    scikit-learn initialises EM from k-means labels by default; this is the
-    same idea at a fraction of the cost.
+    scikit-learn initialises EM from the labels of a k-means run to
+    convergence (at most 300 Lloyd steps), which is what the reference code's
+    ``GaussianMixture`` does; this is the same with one-hot matrix products.
     """
     n = X.shape[0]
     centers = np.empty((k, X.shape[1]))
