@@ -13,8 +13,9 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 from pedagogy.kt.core import bkt_update
-from pedagogy.params import Interval, OneOf, Param
+from pedagogy.params import Interval, Nullable, OneOf, Param
 from pedagogy.spaces import Discrete, SkillGraph
+from pedagogy.teachers._tutoring import REMEDIATE, SkillLayout, WheelSpinning, demoted_level
 from pedagogy.teachers.base import Teacher, register
 
 __all__ = ["FSRS_VERSION", "SpacedMasteryTeacher"]
@@ -131,7 +132,18 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
             "mastery: due reviews, then the first ready skill; weakest: the open skill with the lowest estimated P(correct)",
         ),
         "max_remediations": Param(2, Interval(Integral, 0), "returns to the prerequisites before a skill is set aside"),
-        "demote_to": Param(0.5, _probability, "P(L) a prerequisite is lowered to when a remediation re-checks it"),
+        "demote_to": Param(
+            None,
+            Nullable(_probability),
+            "P(L) a prerequisite is lowered to when a remediation re-checks it (None: just below threshold, as mastery)",
+        ),
+        "forgetting": Param(
+            "fit",
+            OneOf("fit", "assume"),
+            "fit: weigh FSRS' forgetting by how much the learner's reviews show it; assume: trust FSRS fully",
+        ),
+        "forgetting_prior": Param(0.5, Interval(Real, 0, 1), "prior mean of the forgetting weight"),
+        "forgetting_sd": Param(1.0, Interval(Real, 0, None, closed="neither"), "prior sd of the forgetting weight"),
     }
 
     # -------------------------------------------------------------- setup
@@ -143,40 +155,30 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
         self._fsrs = fsrs
         self._scheduler = fsrs.Scheduler(desired_retention=float(self.options["retention"]), enable_fuzzing=False)
         self._good, self._again = fsrs.Rating.Good, fsrs.Rating.Again
-        skills = self._skills()
-        n = len(skills)
-        pos = {s: i for i, s in enumerate(skills)}
-        graph = self.space if isinstance(self.space, SkillGraph) else None
-        self._prereq = [[pos[p] for p in graph.prerequisites[s]] for s in skills] if graph is not None else [[] for _ in skills]
-        tasks = self.space.tasks
-        if graph is not None and graph.items is not None:
-            self._task_skills = [[pos[s] for s in graph.items[t]] for t in tasks]
-        elif graph is not None:
-            self._task_skills = [[pos[t]] for t in tasks]
-        else:
-            self._task_skills = [[i] for i in range(n)]
-        self._skill_tasks: list[list[int]] = [[] for _ in range(n)]
-        for t, sks in enumerate(self._task_skills):
-            for s in sks:
-                self._skill_tasks[s].append(t)
+        layout = SkillLayout.of(self.space)
+        n = len(layout.skills)
+        self._prereq = layout.prereq
+        self._task_skills = layout.task_skills
+        self._skill_tasks = layout.skill_tasks()
         o = self.options
         self._G, self._S, self._T = float(o["guess"]), float(o["slip"]), float(o["learn"])
         self._threshold = float(o["threshold"])
         self._retention = float(o["retention"])
         self._cal = float(o["calibration"])
-        self._max_attempts = int(o["max_attempts"])
         self._L = [float(o["prior"])] * n
-        self._streak = [0] * n
-        self._aside = [False] * n
-        self._turns = [0] * n
-        self._remediations = [0] * n
-        self._max_remediations = int(o["max_remediations"])
-        self._demote_to = float(o["demote_to"])
+        self._spin = WheelSpinning(n, int(o["max_attempts"]), int(o["max_remediations"]))
+        self._aside = self._spin.flagged
+        self._demote_to = demoted_level(self._threshold) if o["demote_to"] is None else float(o["demote_to"])
         self._cards: list[Any] = [None] * n  # fsrs.Card once practised
         self._r_cache: list[tuple[int, float] | None] = [None] * n  # (whole elapsed days, retrievability): derived, not saved
         self._last = [0] * n  # answer count at each card's last review
         self._clock = 0
         self._days_per_answer = 1.0 / float(o["answers_per_day"])
+        self._fit_forgetting = o["forgetting"] == "fit"
+        self._tau2 = float(o["forgetting_sd"]) ** 2
+        self._rev = [0.0] * 5  # reviews of mastered skills: n and the sums of R, y, R^2, R y
+        self._w0 = float(o["forgetting_prior"])
+        self._w = self._w0
 
     # ---------------------------------------------------------- memory
     def _elapsed_days(self, s: int) -> float:
@@ -214,9 +216,25 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
     def _mastered(self, s: int) -> bool:
         return self._L[s] >= self._threshold
 
+    def _recall(self, s: int) -> float:
+        """FSRS' retrievability weighted by the fitted forgetting: 1 - w (1 - R)."""
+        return 1.0 - self._w * (1.0 - self._retrievability(s))
+
+    def _forgetting_weight(self) -> float:
+        """Posterior mean of w, clipped to [0, 1] (see the class docstring)."""
+        n, sr, sy, srr, sry = self._rev
+        if n < 2:
+            return self._w0
+        b = (1.0 - self._G - self._S) * self._threshold  # the slope of P(correct) on R that BKT x FSRS predicts
+        sxx = b * b * (srr - sr * sr / n)
+        sxy = b * (sry - sr * sy / n)
+        noise = 0.25  # the largest variance of a 0/1 answer
+        w = (self._w0 / self._tau2 + sxy / noise) / (1.0 / self._tau2 + sxx / noise)
+        return min(1.0, max(0.0, w))
+
     def _estimate(self, s: int) -> float:
         """The teacher's estimate of P(correct) now: guess + (1 - guess) P(L) R (R = 1 before the first answer)."""
-        r = 1.0 if self._cards[s] is None else self._retrievability(s)
+        r = 1.0 if self._cards[s] is None else self._recall(s)
         return self._G + (1.0 - self._G) * self._L[s] * r
 
     def _choose_skill(self) -> int:
@@ -226,14 +244,14 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
             open_ = [s for s in practisable if all(self._mastered(p) for p in self._prereq[s])]
             aside = [s for s in open_ if self._aside[s]]
             if aside and (len(aside) == len(open_) or self._clock % 2 == 0):
-                return min(aside, key=lambda s: (self._turns[s], s))  # set-aside skills take every other turn
+                return min(aside, key=lambda s: (self._spin.turns[s], s))  # set-aside skills take every other turn
             pool = [s for s in open_ if not self._aside[s]] or practisable
             return min(pool, key=lambda s: (self._estimate(s), s))
         practisable = [s for s in range(n) if self._skill_tasks[s]]
         mastered = [s for s in practisable if self._mastered(s) and self._cards[s] is not None]
         if mastered:
             worst = self._most_forgotten(mastered)
-            if self._retrievability(worst) < self._retention:
+            if self._recall(worst) < self._retention:
                 return worst  # a due review goes first
         ready = [s for s in practisable if not self._mastered(s) and all(self._mastered(p) for p in self._prereq[s])]
         fresh = [s for s in ready if not self._aside[s]]
@@ -242,7 +260,7 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
         if mastered and (not ready or self._clock % 2 == 0):
             return self._most_forgotten(mastered)  # nothing new to learn: keep every skill up
         if ready:
-            return min(ready, key=lambda s: (self._turns[s], s))
+            return min(ready, key=lambda s: (self._spin.turns[s], s))
         return min(practisable, key=lambda s: (self._L[s], s))
 
     def _propose(self, n: int) -> list[Any]:
@@ -258,52 +276,48 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
         correct = score >= 0.5
         for s in self._task_skills[task]:
             was = self._mastered(s)
+            if was and self._fit_forgetting and self._cards[s] is not None:
+                r = self._retrievability(s)
+                for k, v in enumerate((1.0, r, score, r * r, r * score)):
+                    self._rev[k] += v
+                self._w = self._forgetting_weight()
             if was and self._cal > 0.0 and self._cards[s] is not None:
                 predicted = self._G + (1.0 - self._G) * self._retrievability(s)
                 self._days_per_answer = min(1.0, max(1e-5, self._days_per_answer * math.exp(self._cal * (predicted - score))))
             self._review(s, correct)
             self._L[s] = bkt_update(self._L[s], self._T, 0.0, self._G, self._S, score)
             if self._mastered(s):
-                self._streak[s] = 0
-                self._aside[s] = False
-            else:
-                self._streak[s] += 1
-                if self._aside[s]:
-                    self._turns[s] += 1
-                elif self._streak[s] >= self._max_attempts:
-                    if self._prereq[s] and self._remediations[s] < self._max_remediations:
-                        # wheel-spinning is evidence against the prerequisites: re-check them, then retry
-                        self._remediations[s] += 1
-                        self._streak[s] = 0
-                        for p in self._prereq[s]:
-                            self._L[p] = min(self._L[p], self._demote_to)
-                    else:
-                        self._aside[s] = True
+                self._spin.mastered(s)
+            elif self._spin.missed(s, bool(self._prereq[s])) == REMEDIATE:
+                # wheel-spinning is evidence against the prerequisites: re-check them, then retry
+                for p in self._prereq[s]:
+                    self._L[p] = min(self._L[p], self._demote_to)
 
     # -------------------------------------------------------------- state
     def _get_state(self) -> dict[str, Any]:
         return {
             "p_known": list(self._L),
-            "streak": list(self._streak),
-            "aside": list(self._aside),
-            "turns": list(self._turns),
-            "remediations": list(self._remediations),
+            **self._spin.state("aside"),
             "cards": [None if c is None else c.to_dict() for c in self._cards],
             "last": list(self._last),
             "clock": self._clock,
             "days_per_answer": self._days_per_answer,
+            "reviews": list(self._rev),
+            "forgetting_weight": self._w,
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
         n = len(self._L)
-        for key in ("p_known", "streak", "aside", "turns", "remediations", "cards", "last"):
+        for key in ("p_known", "cards", "last"):
             if len(state[key]) != n:
                 raise self._error(f"state field {key!r} has {len(state[key])} entries for {n} skills")
+        if len(state["reviews"]) != len(self._rev):
+            raise self._error(f"state field 'reviews' has {len(state['reviews'])} entries, not {len(self._rev)}")
+        self._spin.load(state, "aside", self._error)
+        self._aside = self._spin.flagged
         self._L = [float(x) for x in state["p_known"]]
-        self._streak = [int(x) for x in state["streak"]]
-        self._aside = [bool(x) for x in state["aside"]]
-        self._turns = [int(x) for x in state["turns"]]
-        self._remediations = [int(x) for x in state["remediations"]]
+        self._rev = [float(x) for x in state["reviews"]]
+        self._w = float(state["forgetting_weight"])
         self._cards = [None if c is None else self._fsrs.Card.from_dict(c) for c in state["cards"]]
         self._r_cache = [None] * n
         self._last = [int(x) for x in state["last"]]
