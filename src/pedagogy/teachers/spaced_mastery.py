@@ -142,7 +142,7 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
             OneOf("fit", "assume"),
             "fit: weigh FSRS' forgetting by how much the learner's reviews show it; assume: trust FSRS fully",
         ),
-        "forgetting_prior": Param(0.5, Interval(Real, 0, 1), "prior mean of the forgetting weight"),
+        "forgetting_prior": Param(1.0, Interval(Real, 0, 1), "prior mean of the forgetting weight"),
         "forgetting_sd": Param(1.0, Interval(Real, 0, None, closed="neither"), "prior sd of the forgetting weight"),
     }
 
@@ -338,6 +338,7 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
         ][:50]
         return {
             "answers_per_day": 1.0 / self._days_per_answer,
+            "forgetting_weight": round(self._w, 4),
             "mastered": sum(map(self._mastered, range(len(skills)))),
             "skills": rows,
             "next": skills[self._choose_skill()],
