@@ -6,7 +6,7 @@ keeps one copy of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,13 +27,14 @@ class SkillLayout:
     def of(cls, space: Discrete) -> SkillLayout:
         """The layout of ``space``: a SkillGraph's skills (its items' skills, else each task is its skill), or a plain Discrete's tasks."""
         graph = space if isinstance(space, SkillGraph) else None
-        skills = list(graph.skills) if graph is not None else list(space.tasks)
+        skills: list[Any] = list(graph.skills) if graph is not None else list(space.tasks)
         pos = {s: i for i, s in enumerate(skills)}
         prereq = [[pos[p] for p in graph.prerequisites[s]] for s in skills] if graph is not None else [[] for _ in skills]
         if graph is not None and graph.items is not None:
-            task_skills = [[pos[s] for s in graph.items[t]] for t in space.tasks]
+            items: Mapping[Any, list[str]] = graph.items  # keyed by the tasks (the items)
+            task_skills = [[pos[s] for s in items[t]] for t in graph.tasks]
         elif graph is not None:
-            task_skills = [[pos[t]] for t in space.tasks]
+            task_skills = [[pos[t]] for t in graph.tasks]
         else:
             task_skills = [[i] for i in range(len(skills))]
         return cls(skills, prereq, task_skills)
@@ -94,7 +95,12 @@ class WheelSpinning:
         return None
 
     def state(self, flag_key: str) -> dict[str, Any]:
-        return {"streak": list(self.streak), flag_key: list(self.flagged), "turns": list(self.turns), "remediations": list(self.remediations)}
+        return {
+            "streak": list(self.streak),
+            flag_key: list(self.flagged),
+            "turns": list(self.turns),
+            "remediations": list(self.remediations),
+        }
 
     def load(self, state: dict[str, Any], flag_key: str, error: Callable[[str], Exception]) -> None:
         n = len(self.streak)
