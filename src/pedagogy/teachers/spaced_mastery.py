@@ -75,8 +75,8 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
     skills being learned, which also spaces the reviews (the spacing
     effect).  Set-aside skills take every other turn.  The defaults
     ``selection="weakest"`` and ``prior=0.2`` come from a sweep on learner
-    seeds 0-19 of both scenarios, not the benchmark's; the measured figures
-    are in the README.
+    seeds 0-19 of ``students-forgetting`` and 0-9 of ``students``, not the
+    benchmark's derived seeds; the measured figures are in the README.
 
     Does this learner forget?  FSRS is a hypothesis, not a fact: a BKT-like
     learner never forgets, and reviewing it only costs answers.  So ``R``
