@@ -10,6 +10,7 @@ from pedagogy.kt.core import BKT_KEYS, bkt_update, check_bkt
 from pedagogy.params import InstanceOf, Interval, ListOf, Nullable, Param
 from pedagogy.paths import plan_path, prerequisite_closure
 from pedagogy.spaces import Discrete, SkillGraph
+from pedagogy.teachers._tutoring import FLAG, REMEDIATE, SkillLayout, WheelSpinning, demoted_level
 from pedagogy.teachers.base import Teacher, register
 
 __all__ = ["MasteryTeacher", "bkt_params_from_model"]
@@ -143,36 +144,24 @@ class MasteryTeacher(Teacher[Discrete]):
 
     # -------------------------------------------------------------- setup
     def _setup(self) -> None:
+        layout = SkillLayout.of(self.space)
         skills = self._skills()
         n = len(skills)
-        self._skill_pos = {s: i for i, s in enumerate(skills)}
         params = [self._bkt(str(s)) for s in skills]
         self._G = [p["guess"] for p in params]
         self._S = [p["slip"] for p in params]
         self._T = [p["learn"] for p in params]
         self._F = [p["forget"] for p in params]
         self._L = [p["prior"] for p in params]
-        self._streak = [0] * n  # consecutive answers on a skill since it last became the target
-        self._spinning = [False] * n
-        self._turns = [0] * n  # answers given while wheel-spinning (to rotate fairly)
-        self._remediations = [0] * n
+        self._spin = WheelSpinning(n, int(self.options["max_attempts"]), int(self.options["max_remediations"]))
+        self._spinning = self._spin.flagged
         self._last = [0] * n  # observation clock at each skill's last practice (for spaced review)
         self._clock = 0
         self._review_turn = False
         graph = self.space if isinstance(self.space, SkillGraph) else None
-        if graph is not None:
-            self._prereq = [[self._skill_pos[p] for p in graph.prerequisites[s]] for s in skills]
-        else:
-            self._prereq = [[] for _ in skills]
         # Items: task index -> skill positions; skill position -> task indices.
-        tasks = self.space.tasks
-        if graph is not None and graph.items is not None:
-            self._task_skills = [[self._skill_pos[s] for s in graph.items[t]] for t in tasks]
-        elif graph is not None:
-            self._task_skills = [[self._skill_pos[t]] for t in tasks]
-        else:
-            self._task_skills = [[i] for i in range(n)]
-        self._skill_tasks: list[list[int]] = [[] for _ in range(n)]
+        self._prereq = layout.prereq
+        self._task_skills = layout.task_skills
         goals = self.options["goals"]
         if goals:
             # Goal-directed: skills outside the goals' prerequisite closure get no tasks, so they are never proposed.
@@ -180,15 +169,10 @@ class MasteryTeacher(Teacher[Discrete]):
             allowed = [all(skills[s] in inside for s in sks) for sks in self._task_skills]
         else:
             allowed = [True] * len(self._task_skills)
-        for t, sks in enumerate(self._task_skills):
-            if allowed[t]:
-                for s in sks:
-                    self._skill_tasks[s].append(t)
+        self._skill_tasks = layout.skill_tasks(allowed)
         self._threshold = float(self.options["threshold"])
-        self._max_attempts = int(self.options["max_attempts"])
-        self._max_remediations = int(self.options["max_remediations"])
         # Where a demoted prerequisite lands: just below mastery.
-        self._demoted = self._threshold - 0.5 * (1.0 - self._threshold)
+        self._demoted = demoted_level(self._threshold)
         self._children: list[list[int]] = [[] for _ in range(n)]
         for c, pre in enumerate(self._prereq):
             for p in pre:
@@ -239,7 +223,7 @@ class MasteryTeacher(Teacher[Discrete]):
             review = self._review_skill()
             if review is not None:
                 return review
-        return min(ready, key=lambda s: (self._turns[s], s))
+        return min(ready, key=lambda s: (self._spin.turns[s], s))
 
     def _review_skill(self) -> int | None:
         """The mastered skill practised longest ago (None if no skill is mastered)."""
@@ -275,31 +259,21 @@ class MasteryTeacher(Teacher[Discrete]):
             was_mastered = self._mastered(s)
             self._update_skill(s, score)
             if self._mastered(s) and not was_mastered:
-                self._streak[s] = 0
-                self._spinning[s] = False
+                self._spin.mastered(s)
                 self._refresh(s)
             elif not self._mastered(s):
-                self._streak[s] += 1
-                if self._spinning[s]:
-                    self._turns[s] += 1
-                elif self._streak[s] >= self._max_attempts:
-                    if self._prereq[s] and self._remediations[s] < self._max_remediations:
-                        self._remediations[s] += 1
-                        self._streak[s] = 0
-                        for p in self._prereq[s]:
-                            self._set_p_known(p, min(self._L[p], self._demoted))
-                    else:
-                        self._spinning[s] = True
-                        self._refresh(s)
+                action = self._spin.missed(s, bool(self._prereq[s]))
+                if action == REMEDIATE:
+                    for p in self._prereq[s]:
+                        self._set_p_known(p, min(self._L[p], self._demoted))
+                elif action == FLAG:
+                    self._refresh(s)
 
     # -------------------------------------------------------------- state
     def _get_state(self) -> dict[str, Any]:
         return {
             "p_known": list(self._L),
-            "streak": list(self._streak),
-            "spinning": list(self._spinning),
-            "turns": list(self._turns),
-            "remediations": list(self._remediations),
+            **self._spin.state("spinning"),
             "last": list(self._last),
             "clock": self._clock,
             "review_turn": self._review_turn,
@@ -307,14 +281,12 @@ class MasteryTeacher(Teacher[Discrete]):
 
     def _set_state(self, state: dict[str, Any]) -> None:
         n = len(self._L)
-        for key in ("p_known", "streak", "spinning", "turns", "remediations", "last"):
+        for key in ("p_known", "last"):
             if len(state[key]) != n:
                 raise self._error(f"state field {key!r} has {len(state[key])} entries for {n} skills")
+        self._spin.load(state, "spinning", self._error)
+        self._spinning = self._spin.flagged
         self._L = [float(x) for x in state["p_known"]]
-        self._streak = [int(x) for x in state["streak"]]
-        self._spinning = [bool(x) for x in state["spinning"]]
-        self._turns = [int(x) for x in state["turns"]]
-        self._remediations = [int(x) for x in state["remediations"]]
         self._last = [int(x) for x in state["last"]]
         self._clock = int(state["clock"])
         self._review_turn = bool(state["review_turn"])
