@@ -78,9 +78,10 @@ def rollout_batch(batch_dict, step):
 
 
 def test_verl_config_builds_the_sampler():
-    sampler = create_rl_sampler(data_config(teacher="sec", group_column="data_source", teacher_options={"seed": 3}), FakeRLHFDataset(GROUPS))
+    sampler = create_rl_sampler(data_config(teacher="sec", group_column="data_source", teacher_options={"temperature": 0.5}), FakeRLHFDataset(GROUPS))
     assert isinstance(sampler, PedagogyCurriculumSampler) and isinstance(sampler, AbstractCurriculumSampler)
-    assert type(sampler.teacher).__name__.lower().startswith("sec")
+    state = sampler.teacher.state_dict()
+    assert state["teacher"] == "sec" and state["options"]["temperature"] == 0.5 and state["seed"] == 7  # data.seed
     assert sorted(sampler.teacher.space.tasks) == ["easy", "hard", "medium"]
     assert len(sampler) == len(GROUPS)  # 9 batches of 4
     rows = list(sampler)

@@ -109,6 +109,8 @@ class PedagogyCurriculumSampler(AbstractCurriculumSampler):
         teacher_options = opts.get("teacher_options") or {}
         if not isinstance(teacher_options, Mapping):
             raise ValueError(f"PedagogyCurriculumSampler: data.sampler.teacher_options must be a mapping, got {teacher_options!r}")
+        if "seed" in teacher_options:
+            raise ValueError("PedagogyCurriculumSampler: set the seed as data.sampler.seed, not in teacher_options")
         self.group_column = str(opts.get("group_column") or "data_source")
         self.reward_key = str(opts.get("reward_key") or "token_level_scores")
         self.signal = str(signal)
