@@ -35,13 +35,20 @@ class FakeRLHFDataset:
 
     def __init__(self, groups):
         datasets = pytest.importorskip("datasets")
-        self.dataframe = datasets.Dataset.from_dict({"data_source": groups, "prompt": [f"q{i}" for i in range(len(groups))]})
+        self.dataframe = datasets.Dataset.from_dict(
+            {
+                "data_source": groups,
+                "prompt": [f"q{i}" for i in range(len(groups))],
+                "extra_info": [{"index": i, "level": ["easy", "medium", "hard"].index(g)} for i, g in enumerate(groups)],
+            }
+        )
 
     def __len__(self):
         return len(self.dataframe)
 
     def __getitem__(self, i):
-        return {"input_ids": torch.tensor([i]), "data_source": self.dataframe[i]["data_source"], "row": i}
+        row = self.dataframe[i]
+        return {"input_ids": torch.tensor([i]), "data_source": row["data_source"], "extra_info": row["extra_info"], "row": i}
 
 
 def data_config(**sampler):
@@ -59,7 +66,9 @@ def data_config(**sampler):
 def make_loader(cfg, dataset):
     """As verl's RayPPOTrainer._create_dataloader does."""
     sampler = create_rl_sampler(cfg, dataset)
-    loader = StatefulDataLoader(dataset=dataset, batch_size=cfg.train_batch_size, num_workers=0, drop_last=True, collate_fn=collate_fn, sampler=sampler)
+    loader = StatefulDataLoader(
+        dataset=dataset, batch_size=cfg.train_batch_size, num_workers=0, drop_last=True, collate_fn=collate_fn, sampler=sampler
+    )
     return sampler, loader
 
 
@@ -78,7 +87,9 @@ def rollout_batch(batch_dict, step):
 
 
 def test_verl_config_builds_the_sampler():
-    sampler = create_rl_sampler(data_config(teacher="sec", group_column="data_source", teacher_options={"temperature": 0.5}), FakeRLHFDataset(GROUPS))
+    sampler = create_rl_sampler(
+        data_config(teacher="sec", group_column="data_source", teacher_options={"temperature": 0.5}), FakeRLHFDataset(GROUPS)
+    )
     assert isinstance(sampler, PedagogyCurriculumSampler) and isinstance(sampler, AbstractCurriculumSampler)
     state = sampler.teacher.state_dict()
     assert state["teacher"] == "sec" and state["options"]["temperature"] == 0.5 and state["seed"] == 7  # data.seed
@@ -100,7 +111,10 @@ def test_update_feeds_one_signal_per_prompt_to_the_teacher():
         scores[i, 1] = rows[j][2]  # the reward sits at one token; the sum over tokens is the response's score
     batch = DataProto.from_dict(
         tensors={"token_level_scores": scores},
-        non_tensors={"uid": np.array([rows[j][0] for j in order], dtype=object), "data_source": np.array([rows[j][1] for j in order], dtype=object)},
+        non_tensors={
+            "uid": np.array([rows[j][0] for j in order], dtype=object),
+            "data_source": np.array([rows[j][1] for j in order], dtype=object),
+        },
     )
     sampler.update(batch)
 
@@ -108,7 +122,7 @@ def test_update_feeds_one_signal_per_prompt_to_the_teacher():
         r = np.asarray(r)
         return float((np.abs(r - r.mean()) / (r.std(ddof=1) + 1e-4)).mean())
 
-    (groups, signals), = seen
+    ((groups, signals),) = seen
     by_uid = dict(zip(["u2", "u1", "u3"], zip(groups, signals)))  # first appearance order: rows 4 (u2), 0 (u1), 7 (u3)
     assert groups == ["hard", "easy", "easy"]
     assert by_uid["u1"] == ("easy", pytest.approx(abs_adv([1, 0, 1])))
@@ -121,6 +135,23 @@ def test_update_feeds_one_signal_per_prompt_to_the_teacher():
     mean.update(batch)
     assert seen == [(["hard", "easy", "easy"], [0.0, pytest.approx(2 / 3), pytest.approx(2 / 3)])]
     assert prompt_signals([[float("nan")], [1.0, float("nan")]], "mean_reward") == [None, 1.0]
+
+
+def test_group_column_can_be_a_key_of_extra_info():
+    cfg = data_config(group_column="extra_info.level", signal="mean_reward")
+    ds = FakeRLHFDataset(GROUPS)
+    sampler, loader = make_loader(cfg, ds)
+    assert sampler.teacher.space.tasks == [0, 1, 2]
+    seen = []
+    observe = sampler.curriculum.teacher.observe
+    sampler.curriculum.teacher.observe = lambda groups, signals: (seen.append(list(groups)), observe(groups, signals))
+    batch_dict = next(iter(loader))
+    batch = rollout_batch(batch_dict, 0)
+    sampler.update(batch)
+    levels = {i: ["easy", "medium", "hard"].index(g) for i, g in enumerate(GROUPS)}
+    assert sorted(seen[0]) == sorted(levels[r] for r in batch_dict["row"].tolist())
+    with pytest.raises(ValueError, match="without key 'difficulty'"):
+        create_rl_sampler(data_config(group_column="extra_info.difficulty"), ds)
 
 
 def _train(loader, sampler, steps, start=0, save_at=None):
@@ -175,7 +206,7 @@ def test_bad_config_is_rejected_with_a_clear_message():
         create_rl_sampler(data_config(teachr="dump"), ds)
     with pytest.raises(ValueError, match="signal must be one of abs_advantage, mean_reward"):
         create_rl_sampler(data_config(signal="loss"), ds)
-    with pytest.raises(ValueError, match="no column 'difficulty'.*columns: data_source, prompt"):
+    with pytest.raises(ValueError, match="no column 'difficulty'.*columns: data_source, prompt, extra_info"):
         create_rl_sampler(data_config(group_column="difficulty"), ds)
     with pytest.raises(ValueError, match="teacher_options must be a mapping"):
         create_rl_sampler(data_config(teacher_options=3), ds)
@@ -184,7 +215,9 @@ def test_bad_config_is_rejected_with_a_clear_message():
     with pytest.raises(Exception, match="nosuchteacher"):
         create_rl_sampler(data_config(teacher="nosuchteacher"), ds)
     sampler = create_rl_sampler(data_config(), ds)
-    batch = DataProto.from_dict(tensors={"token_level_scores": torch.zeros(2, 3)}, non_tensors={"data_source": np.array(["easy", "easy"], dtype=object)})
+    batch = DataProto.from_dict(
+        tensors={"token_level_scores": torch.zeros(2, 3)}, non_tensors={"data_source": np.array(["easy", "easy"], dtype=object)}
+    )
     with pytest.raises(ValueError, match="no non-tensor 'uid'"):
         sampler.update(batch)
     batch.non_tensor_batch["uid"] = np.array(["a", "a"], dtype=object)

@@ -12,7 +12,9 @@
 
 Options, under ``data.sampler``: ``teacher`` (a name, default ``"dump"``),
 ``teacher_options`` (a mapping), ``group_column`` (the dataset column of each
-prompt's group, default verl's ``data_source``), ``signal``
+prompt's group, default verl's ``data_source``, or ``extra_info.<key>``: a key
+of verl's ``extra_info`` dicts; verl's rollout keeps only those two and
+``reward_model`` of a row's columns in the batch it hands to ``update``), ``signal``
 (``"abs_advantage"``, default, or ``"mean_reward"``), ``reward_key`` (the
 batch tensor summed per response, default ``token_level_scores``),
 ``per_batch`` (one group per batch) and ``seed`` (default ``data.seed``, else 0).
@@ -38,8 +40,7 @@ try:
     from verl.experimental.dataset.sampler import AbstractCurriculumSampler
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise ImportError(
-        "pedagogy.data.verl needs verl 0.7 (the last release with AbstractCurriculumSampler): "
-        'pip install torch==2.13.0 "pedagogy[verl]"'
+        'pedagogy.data.verl needs verl 0.7 (the last release with AbstractCurriculumSampler): pip install torch==2.13.0 "pedagogy[verl]"'
     ) from exc
 
 from pedagogy.data.sampler import CurriculumSampler
@@ -93,7 +94,9 @@ class PedagogyCurriculumSampler(AbstractCurriculumSampler):
     def __init__(self, data_source: Sized, data_config: Any):
         cfg = _plain(data_config)
         if not isinstance(cfg, Mapping):
-            raise ValueError(f"PedagogyCurriculumSampler: data_config must be verl's data config (a mapping), got {type(data_config).__name__}")
+            raise ValueError(
+                f"PedagogyCurriculumSampler: data_config must be verl's data config (a mapping), got {type(data_config).__name__}"
+            )
         opts = _plain(cfg.get("sampler")) or {}
         if not isinstance(opts, Mapping):
             raise ValueError(f"PedagogyCurriculumSampler: data.sampler must be a mapping, got {opts!r}")
@@ -133,20 +136,38 @@ class PedagogyCurriculumSampler(AbstractCurriculumSampler):
             teacher_options=teacher_options,
         )
 
+    def _split_column(self) -> tuple[str, str | None]:
+        """``"col"`` or ``"col.key"`` (a key of a column of dicts, e.g. ``extra_info.difficulty``)."""
+        column, _, key = self.group_column.partition(".")
+        return column, key or None
+
+    def _pick(self, values: list[Any], where: str) -> list[Any]:
+        column, key = self._split_column()
+        if key is None:
+            return values
+        bad = [v for v in values if not isinstance(v, Mapping) or key not in v]
+        if bad:
+            raise ValueError(
+                f"PedagogyCurriculumSampler: {where} {column!r} has a value without key {key!r} (data.sampler.group_column={self.group_column!r}): {bad[0]!r}"
+            )
+        return [v[key] for v in values]
+
     def _labels(self, data_source: Any) -> list[Any]:
-        """Every row's group: the column of verl's ``RLHFDataset.dataframe`` (or of a table-like dataset)."""
+        """Every row's group: from the column of verl's ``RLHFDataset.dataframe`` (or of a table-like dataset)."""
         table = getattr(data_source, "dataframe", data_source)
+        column, _ = self._split_column()
         try:
-            column = table[self.group_column]
+            values = table[column]
         except (KeyError, TypeError, ValueError, IndexError):
             names = getattr(table, "column_names", None) or list(getattr(table, "columns", []))
             raise ValueError(
-                f"PedagogyCurriculumSampler: the dataset has no column {self.group_column!r} (data.sampler.group_column)"
+                f"PedagogyCurriculumSampler: the dataset has no column {column!r} (data.sampler.group_column)"
                 + (f"; columns: {', '.join(map(str, names))}" if names else "")
             ) from None
-        labels = column.tolist() if hasattr(column, "tolist") else list(column)
-        if len(labels) != len(data_source):  # type: ignore[arg-type]
-            raise ValueError(f"PedagogyCurriculumSampler: column {self.group_column!r} has {len(labels)} values for {len(data_source)} rows")  # type: ignore[arg-type]
+        labels = self._pick(values.tolist() if hasattr(values, "tolist") else list(values), "the dataset's column")
+        rows = len(data_source)
+        if len(labels) != rows:
+            raise ValueError(f"PedagogyCurriculumSampler: column {column!r} has {len(labels)} values for {rows} rows")
         return labels
 
     @property
@@ -163,17 +184,23 @@ class PedagogyCurriculumSampler(AbstractCurriculumSampler):
     def update(self, batch: DataProto) -> None:
         """Feed the teacher one signal per prompt of ``batch`` (a training step's rollouts, rewards computed)."""
         nt = batch.non_tensor_batch
-        for key in (self.group_column, "uid"):
+        column, _ = self._split_column()
+        for key in (column, "uid"):
             if key not in nt:
-                raise ValueError(f"PedagogyCurriculumSampler.update: the batch has no non-tensor {key!r} (keys: {', '.join(sorted(nt))})")
+                raise ValueError(
+                    f"PedagogyCurriculumSampler.update: the batch has no non-tensor {key!r} (keys: {', '.join(sorted(nt))}); "
+                    "verl's rollout keeps data_source and extra_info, so group by data_source or extra_info.<key>"
+                )
         if batch.batch is None or self.reward_key not in batch.batch.keys():
             have = ", ".join(sorted(batch.batch.keys())) if batch.batch is not None else "none"
-            raise ValueError(f"PedagogyCurriculumSampler.update: the batch has no tensor {self.reward_key!r} (data.sampler.reward_key; tensors: {have})")
+            raise ValueError(
+                f"PedagogyCurriculumSampler.update: the batch has no tensor {self.reward_key!r} (data.sampler.reward_key; tensors: {have})"
+            )
         scores = batch.batch[self.reward_key]
         rewards = (scores.sum(-1) if scores.dim() > 1 else scores).detach().float().cpu().tolist()
         by_uid: dict[Any, list[float]] = {}
         group: dict[Any, Any] = {}
-        for uid, label, r in zip(nt["uid"].tolist(), nt[self.group_column].tolist(), rewards):
+        for uid, label, r in zip(nt["uid"].tolist(), self._pick(nt[column].tolist(), "the batch's"), rewards):
             if group.setdefault(uid, label) != label:
                 raise ValueError(f"PedagogyCurriculumSampler.update: the responses of uid {uid!r} have groups {group[uid]!r} and {label!r}")
             by_uid.setdefault(uid, []).append(float(r))
