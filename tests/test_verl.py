@@ -210,6 +210,8 @@ def test_bad_config_is_rejected_with_a_clear_message():
         create_rl_sampler(data_config(group_column="difficulty"), ds)
     with pytest.raises(ValueError, match="teacher_options must be a mapping"):
         create_rl_sampler(data_config(teacher_options=3), ds)
+    with pytest.raises(ValueError, match="per_batch must be true or false"):
+        create_rl_sampler(data_config(per_batch="yes"), ds)
     with pytest.raises(ValueError, match="fewer than one batch"):
         create_rl_sampler(data_config(), FakeRLHFDataset(["easy"] * 3))
     with pytest.raises(Exception, match="nosuchteacher"):

@@ -24,7 +24,10 @@ with the step's batch: the responses are grouped by their ``uid`` (one prompt,
 ``rollout.n`` responses), and the teacher observes one signal per prompt,
 labelled with the prompt's ``group_column`` value.  verl saves the sampler's
 ``state_dict`` with its dataloader (``data.pt`` of a checkpoint), so a resumed
-run continues the curriculum: same teacher, same shuffles, same position.
+run continues the curriculum: same teacher, same shuffles, same position,
+the batch trained on before the checkpoint not replayed.  verl saves before
+it calls ``update``, so the resumed teacher has not seen the signals of the
+checkpoint's own step.
 """
 
 from __future__ import annotations
@@ -120,6 +123,9 @@ class PedagogyCurriculumSampler(AbstractCurriculumSampler):
         batch_size = cfg.get("gen_batch_size") or cfg.get("train_batch_size")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"PedagogyCurriculumSampler: data.train_batch_size must be a positive integer, got {batch_size!r}")
+        per_batch = opts.get("per_batch", False)
+        if not isinstance(per_batch, bool):
+            raise ValueError(f"PedagogyCurriculumSampler: data.sampler.per_batch must be true or false, got {per_batch!r}")
         seed = opts.get("seed")
         if seed is None:
             seed = cfg.get("seed")
@@ -131,7 +137,7 @@ class PedagogyCurriculumSampler(AbstractCurriculumSampler):
             teacher,
             batch_size,
             num_batches=rows // batch_size,  # verl's dataloader drops the last incomplete batch
-            per_batch=bool(opts.get("per_batch", False)),
+            per_batch=per_batch,
             seed=0 if seed is None else seed,
             teacher_options=teacher_options,
         )
