@@ -22,7 +22,26 @@ from torch.utils.data import Sampler
 from pedagogy import spaces, teachers
 from pedagogy.teachers.base import to_jsonable
 
-__all__ = ["CurriculumSampler", "group_labels"]
+__all__ = ["CurriculumSampler", "group_labels", "prompt_signal"]
+
+
+def prompt_signal(rewards: Sequence[float], kind: str = "abs_advantage") -> float | None:
+    """One prompt's signal for the teacher from its responses' rewards (RL post-training loops).
+
+    ``"abs_advantage"``: mean |r - mean| / (std + 1e-4), std with Bessel's
+    correction (0 for a single response): GRPO's advantage, as DUMP and SEC
+    use it; ``"mean_reward"``: the mean reward (a success rate for 0/1
+    rewards, for ``lp``, ``tscl``, ``sec-lp``).  NaN rewards (unscorable
+    completions) are left out; ``None`` when none is left.
+    """
+    r = np.asarray([x for x in rewards if x == x], dtype=np.float64)
+    if r.size == 0:
+        return None
+    if kind == "mean_reward":
+        return float(r.mean())
+    std = float(r.std(ddof=1)) if r.size > 1 else 0.0
+    return float((np.abs(r - r.mean()) / (std + 1e-4)).mean())
+
 
 STATE_FORMAT = "pedagogy.curriculum_sampler/1"
 

@@ -27,7 +27,7 @@ from torch.utils.data import Sampler
 from trl import GRPOConfig, GRPOTrainer
 
 from pedagogy import teachers
-from pedagogy.data.sampler import CurriculumSampler
+from pedagogy.data.sampler import CurriculumSampler, prompt_signal
 
 __all__ = ["CurriculumGRPOTrainer", "RepeatCurriculumSampler", "group_signal"]
 
@@ -37,24 +37,21 @@ SignalFn = Callable[[Sequence[float]], float]
 def group_signal(rewards: torch.Tensor, kind: str | SignalFn = "abs_advantage") -> list[float]:
     """One signal per prompt from ``rewards`` of shape (prompts, num_generations).
 
-    ``"abs_advantage"``: mean |r - mean| / (std + 1e-4) (GRPO's advantage, as
-    DUMP and SEC use it); ``"mean_reward"``: the mean reward (a success rate
-    for 0/1 rewards, for ``lp`` or ``tscl``); or a function of a prompt's list
-    of rewards.  NaN rewards (unscorable completions) are left out.
+    ``kind``: ``"abs_advantage"`` or ``"mean_reward"``
+    (:func:`~pedagogy.data.sampler.prompt_signal`), or a function of a
+    prompt's list of rewards.  NaN rewards (unscorable completions) are left
+    out, and so is a prompt with none left.
     """
     out: list[float] = []
-    for row in rewards.detach().float().cpu().tolist():
-        r = [x for x in row if x == x]
-        if not r:
-            continue
+    for row in rewards.detach().double().cpu().tolist():
         if callable(kind):
-            out.append(float(kind(r)))
-        elif kind == "mean_reward":
-            out.append(sum(r) / len(r))
-        else:
-            t = torch.tensor(r)
-            std = t.std() if len(r) > 1 else torch.tensor(0.0)
-            out.append(float(((t - t.mean()).abs() / (std + 1e-4)).mean()))
+            r = [x for x in row if x == x]
+            if r:
+                out.append(float(kind(r)))
+            continue
+        v = prompt_signal(row, kind)
+        if v is not None:
+            out.append(v)
     return out
 
 

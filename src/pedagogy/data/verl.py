@@ -36,8 +36,6 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from typing import Any
 
-import numpy as np
-
 try:
     from verl import DataProto
     from verl.experimental.dataset.sampler import AbstractCurriculumSampler
@@ -46,7 +44,7 @@ except ImportError as exc:  # pragma: no cover - depends on the install
         'pedagogy.data.verl needs verl 0.7 (the last release with AbstractCurriculumSampler): pip install torch==2.13.0 "pedagogy[verl]"'
     ) from exc
 
-from pedagogy.data.sampler import CurriculumSampler
+from pedagogy.data.sampler import CurriculumSampler, prompt_signal
 
 __all__ = ["PedagogyCurriculumSampler", "prompt_signals"]
 
@@ -67,24 +65,8 @@ def _plain(x: Any) -> Any:
 
 
 def prompt_signals(rewards: Iterable[Sequence[float]], kind: str = "abs_advantage") -> list[float | None]:
-    """One signal per prompt from each prompt's list of response rewards (the formulas of TRL's ``group_signal``).
-
-    ``"abs_advantage"``: mean |r - mean| / (std + 1e-4), std with Bessel's
-    correction (0 for a single response), GRPO's advantage as DUMP and SEC
-    use it; ``"mean_reward"``: the mean reward.  NaN rewards are left out; a
-    prompt with none left gets ``None``.
-    """
-    out: list[float | None] = []
-    for row in rewards:
-        r = np.asarray([x for x in row if x == x], dtype=np.float64)
-        if r.size == 0:
-            out.append(None)
-        elif kind == "mean_reward":
-            out.append(float(r.mean()))
-        else:
-            std = float(r.std(ddof=1)) if r.size > 1 else 0.0
-            out.append(float((np.abs(r - r.mean()) / (std + 1e-4)).mean()))
-    return out
+    """One signal per prompt from each prompt's list of response rewards (:func:`~pedagogy.data.sampler.prompt_signal`; ``None``: no reward left)."""
+    return [prompt_signal(row, kind) for row in rewards]
 
 
 class PedagogyCurriculumSampler(AbstractCurriculumSampler):
