@@ -8,8 +8,12 @@
   is one epoch of the schedule.
 * :mod:`pedagogy.data.trl` — ``CurriculumGRPOTrainer``: TRL's GRPO with the
   teacher choosing the prompts' groups from the rewards.
+* :mod:`pedagogy.data.verl` — ``PedagogyCurriculumSampler``: verl's
+  curriculum-sampler hook (``data.sampler.class_path``) over a
+  :class:`CurriculumSampler`.
 
-Needs the ``torch`` extra (``trl`` for :mod:`pedagogy.data.trl`).
+Needs the ``torch`` extra (``trl`` for :mod:`pedagogy.data.trl`, ``verl`` for
+:mod:`pedagogy.data.verl`).
 """
 
 from __future__ import annotations
