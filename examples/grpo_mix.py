@@ -174,6 +174,7 @@ def run(teacher: str, seed: int = 0, steps: int = 600, evals: int = 12, lr: floa
             seed=seed,
             beta=0.0,
             disable_dropout=True,
+            disable_tqdm=True,
         )
         trainer = CurriculumGRPOTrainer(
             model=model,
