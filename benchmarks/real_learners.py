@@ -116,7 +116,7 @@ def main() -> None:
     ap.add_argument("--ppo-timesteps", type=int, default=100_000)
     ap.add_argument("--addition-teachers", default=",".join(TEACHERS["addition"]))
     ap.add_argument("--ppo-teachers", default=",".join(TEACHERS["ppo"]))
-    ap.add_argument("--grpo-steps", type=int, default=1500)
+    ap.add_argument("--grpo-steps", type=int, default=600)
     ap.add_argument("--grpo-teachers", default=",".join(TEACHERS["grpo"]))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default="bench-out/real-learners")

@@ -136,7 +136,7 @@ def accuracy(model: Any, tokenizer: Any, test: list[dict[str, str]]) -> dict[str
     return {"accuracy": float(np.mean([acc[g] for g in LEARNABLE])), **acc}
 
 
-def run(teacher: str, seed: int = 0, steps: int = 600, evals: int = 12, lr: float = 3e-3) -> dict[str, Any]:
+def run(teacher: str, seed: int = 0, steps: int = 600, evals: int = 12, lr: float = 3e-4) -> dict[str, Any]:
     """Train with ``teacher`` picking the groups; return the held-out accuracy curve and the group mix."""
     from datasets import Dataset
     from transformers import TrainerCallback
@@ -222,7 +222,7 @@ def main() -> None:
     ap.add_argument("--teacher", default="sec-lp")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=600)
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--lr", type=float, default=3e-4)
     args = ap.parse_args()
     torch.set_num_threads(1)
     out = run(args.teacher, args.seed, args.steps, lr=args.lr)
