@@ -7,12 +7,21 @@
   choosing power and goal through ``make_sb3_vec_env``
   (``examples/ppo_parametric.py``); metric: success rate on a grid of
   reachable tasks.
+* ``grpo`` — TRL GRPO (``CurriculumGRPOTrainer``) of a tiny transformer trained
+  from scratch on first/max/parity prompts at two lengths each plus a
+  ``noisy`` coin-flip source (``examples/grpo_mix.py``); metric: held-out
+  greedy accuracy on the learnable groups.
+
+Besides the final scores it measures the project's goal: the first
+evaluation point where a teacher's mean curve reaches uniform sampling's
+(``random``'s) final mean score, as a fraction of the budget; the goal is met
+when the best teacher gets there within ``GOAL`` of the budget.
 
 Runs go to a pool of processes; writes ``results.json`` (every curve, the
 arguments, the versions) and one PNG of mean curves per learner into
 ``--out`` (default ``bench-out/real-learners``), and prints a markdown table.
 
-    python benchmarks/real_learners.py                              # both learners, default budgets
+    python benchmarks/real_learners.py                              # all three learners, default budgets
     python benchmarks/real_learners.py --learners addition --seeds 0,1 --addition-steps 300   # a smoke run
 """
 
@@ -32,9 +41,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
-TEACHERS = {"addition": ["random", "lp", "tscl", "sequential"], "ppo": ["random", "alp-gmm", "riac"]}
-X = {"addition": "step", "ppo": "timesteps"}
-Y = {"addition": "accuracy", "ppo": "success"}
+TEACHERS = {
+    "addition": ["random", "lp", "tscl", "sequential"],
+    "ppo": ["random", "alp-gmm", "riac"],
+    "grpo": ["random", "dump", "sec", "lp", "sec-lp"],
+}
+X = {"addition": "step", "ppo": "timesteps", "grpo": "step"}
+Y = {"addition": "accuracy", "ppo": "success", "grpo": "accuracy"}
+FINAL = {"addition": "final_accuracy", "ppo": "final_success", "grpo": "final_accuracy"}
+EVALS = 15  # evaluation points per run: enough for the budget fraction to mean something
+GOAL = 0.70  # the best teacher must reach uniform's final score within this fraction of the budget
 
 
 def _one(job: tuple[str, str, int, int]) -> dict[str, Any]:
@@ -45,10 +61,27 @@ def _one(job: tuple[str, str, int, int]) -> dict[str, Any]:
     if learner == "addition":
         import addition
 
-        return {"learner": learner, **addition.run(teacher, seed, steps=budget)}
+        return {"learner": learner, **addition.run(teacher, seed, steps=budget, eval_every=max(1, budget // EVALS))}
+    if learner == "grpo":
+        import grpo_mix
+
+        return {"learner": learner, **grpo_mix.run(teacher, seed, steps=budget, evals=EVALS)}
     import ppo_parametric
 
-    return {"learner": learner, **ppo_parametric.run(teacher, seed, timesteps=budget)}
+    return {"learner": learner, **ppo_parametric.run(teacher, seed, timesteps=budget, evals=EVALS)}
+
+
+def _mean_curve(results: list[dict[str, Any]], learner: str, teacher: str) -> tuple[list[float], np.ndarray]:
+    """The x values and the mean over seeds of ``teacher``'s curves (runs of one learner share x)."""
+    runs = [r for r in results if r["learner"] == learner and r["teacher"] == teacher]
+    xs = [c[X[learner]] for c in runs[0]["curve"]]
+    return xs, np.array([[c[Y[learner]] for c in r["curve"]] for r in runs]).mean(0)
+
+
+def budget_to_reach(xs: list[float], mean: np.ndarray, target: float, budget: float) -> float | None:
+    """The fraction of ``budget`` at the first evaluation where ``mean`` reaches ``target`` (None: never)."""
+    hit = np.flatnonzero(mean >= target - 1e-12)  # tolerance: uniform's own curve must reach its own final
+    return float(xs[hit[0]]) / budget if hit.size else None
 
 
 def _plot(results: list[dict[str, Any]], learner: str, path: Path) -> None:
@@ -77,20 +110,23 @@ def _plot(results: list[dict[str, Any]], learner: str, path: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--learners", default="addition,ppo")
+    ap.add_argument("--learners", default="addition,ppo,grpo")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--addition-steps", type=int, default=1500)
     ap.add_argument("--ppo-timesteps", type=int, default=100_000)
     ap.add_argument("--addition-teachers", default=",".join(TEACHERS["addition"]))
     ap.add_argument("--ppo-teachers", default=",".join(TEACHERS["ppo"]))
+    ap.add_argument("--grpo-steps", type=int, default=600)
+    ap.add_argument("--grpo-teachers", default=",".join(TEACHERS["grpo"]))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default="bench-out/real-learners")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     TEACHERS["addition"] = args.addition_teachers.split(",")
     TEACHERS["ppo"] = args.ppo_teachers.split(",")
+    TEACHERS["grpo"] = args.grpo_teachers.split(",")
     learners = args.learners.split(",")
-    budget = {"addition": args.addition_steps, "ppo": args.ppo_timesteps}
+    budget = {"addition": args.addition_steps, "ppo": args.ppo_timesteps, "grpo": args.grpo_steps}
     jobs = [(lr, t, s, budget[lr]) for lr in learners for t in TEACHERS[lr] for s in seeds]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
@@ -108,22 +144,61 @@ def main() -> None:
         "wall_seconds": wall,
         "args": vars(args),
     }
-    (out / "results.json").write_text(json.dumps({"meta": meta, "runs": results}, indent=1))
+    summary = {lr: summarize(results, lr, budget[lr]) for lr in learners}
+    (out / "results.json").write_text(json.dumps({"meta": meta, "summary": summary, "runs": results}, indent=1))
     print(f"`{meta['command']}` — {len(jobs)} runs, {wall / 60:.1f} min on {os.cpu_count()} CPUs\n")
     for lr in learners:
         _plot(results, lr, out / f"{lr}.png")
-        key = "final_accuracy" if lr == "addition" else "final_success"
-        base = np.mean([r[key] for r in results if r["learner"] == lr and r["teacher"] == "random"])
-        print(f"| {lr}: teacher | final {Y[lr]} (mean ± std over {len(seeds)} seeds) | vs random | minutes per run |")
-        print("|---|---:|---:|---:|")
-        for t in TEACHERS[lr]:
-            runs = [r for r in results if r["learner"] == lr and r["teacher"] == t]
-            v = np.array([r[key] for r in runs])
-            ratio = f"{v.mean() / base:.2f}×" if base > 0 else "—"
-            mins = np.mean([r["seconds"] for r in runs]) / 60
-            print(f"| `{t}` | {v.mean():.3f} ± {v.std():.3f} | {ratio} | {mins:.1f} |")
-        print()
+        _print_table(lr, summary[lr], len(seeds))
     print(f"wrote {out}/results.json and {', '.join(f'{lr}.png' for lr in learners)}")
+
+
+def summarize(results: list[dict[str, Any]], learner: str, budget: float) -> dict[str, Any]:
+    """Per teacher: final score mean/std, ratio to uniform, budget fraction to reach uniform's final; and the goal."""
+    base = float(np.mean([r[FINAL[learner]] for r in results if r["learner"] == learner and r["teacher"] == "random"]))
+    rows: dict[str, Any] = {}
+    for t in TEACHERS[learner]:
+        runs = [r for r in results if r["learner"] == learner and r["teacher"] == t]
+        v = np.array([r[FINAL[learner]] for r in runs])
+        xs, mean = _mean_curve(results, learner, t)
+        noise = [m for r in runs for g, m in r.get("mix", {}).items() if g.startswith("nois")]
+        rows[t] = {
+            "mean": float(v.mean()),
+            "std": float(v.std()),
+            "vs_random": float(v.mean() / base) if base > 0 else None,
+            "budget_to_random_final": budget_to_reach(xs, mean, base, budget),
+            "noise_share": float(np.sum(noise) / len(runs)) if noise else None,
+            "minutes_per_run": float(np.mean([r["seconds"] for r in runs]) / 60),
+        }
+    reached = {t: row["budget_to_random_final"] for t, row in rows.items() if t != "random" and row["budget_to_random_final"] is not None}
+    best = min(reached, key=lambda t: reached[t]) if reached else None
+    return {
+        "random_final": base,
+        "teachers": rows,
+        "best_teacher": best,
+        "best_fraction": reached.get(best) if best else None,
+        "goal": GOAL,
+        "goal_met": bool(best is not None and reached[best] <= GOAL),
+    }
+
+
+def _print_table(learner: str, summary: dict[str, Any], n_seeds: int) -> None:
+    print(
+        f"| {learner}: teacher | final {Y[learner]} (mean ± std, {n_seeds} seeds) | vs random "
+        "| budget to reach random's final | share from noise | minutes per run |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for t, row in summary["teachers"].items():
+        ratio = f"{row['vs_random']:.2f}×" if row["vs_random"] is not None else "—"
+        frac = f"{row['budget_to_random_final']:.0%}" if row["budget_to_random_final"] is not None else "not reached"
+        noise = f"{row['noise_share']:.0%}" if row["noise_share"] is not None else "—"
+        print(f"| `{t}` | {row['mean']:.3f} ± {row['std']:.3f} | {ratio} | {frac} | {noise} | {row['minutes_per_run']:.1f} |")
+    best, frac = summary["best_teacher"], summary["best_fraction"]
+    verdict = "MET" if summary["goal_met"] else "MISSED"
+    where = f"`{best}` reaches it at {frac:.0%} of the budget" if best else "no teacher reaches it"
+    print(
+        f"\n{learner}: goal (best teacher reaches random's final {summary['random_final']:.3f} within {GOAL:.0%} of the budget): {verdict} — {where}\n"
+    )
 
 
 if __name__ == "__main__":

@@ -1,63 +1,102 @@
-"""GRPO on a mix of prompt groups with a curriculum (TRL + a tiny model built from a config).
+"""GRPO post-training of a tiny transformer on a mixture of reasoning sources, with a curriculum.
 
-Nothing is downloaded: the tokenizer is a word-level one built here and the
-model a one-layer Llama initialised at random.  The prompts come in four
-groups: ``say`` (always answer "yes": learned at once), ``echo`` (repeat the
-word), ``next`` (answer the word that follows it in a fixed cycle) and
-``secret`` (the right answer is not in the vocabulary: no reward, ever).  The
-reward is 1 when the first word of the completion is right.  The teacher
-(DUMP by default) sees each prompt's mean |advantage|; the metric is the
-greedy accuracy on every prompt of the three learnable groups.
+Nothing is downloaded: the tokenizer is a word-level one built here over the
+digits and the source names, and the model a small Llama initialised at
+random.  A prompt is a source name followed by ``n`` digits; the answer is
+one token, so random guessing already earns some reward and GRPO has a
+signal from the first step.  Sources, each at several lengths ``n`` (a group
+is a ``(source, n)`` pair, e.g. ``"max-4"``):
 
-    python examples/grpo_mix.py --teacher dump --steps 150 --seed 0
-    python examples/grpo_mix.py --teacher random                     # uniform over the groups
+* ``first`` — the first digit (a copy: learned fast);
+* ``max`` — the largest digit;
+* ``parity`` — the parity (0/1) of the digits' sum;
+* ``noisy`` — a coin flip, seeded and independent of the answer: a high
+  advantage and nothing to learn, as a mislabelled source in a real mix.
+
+The teacher sees one signal per prompt (``SIGNAL``: the mean |advantage|
+for DUMP and SEC, the success rate for ``lp`` and ``sec-lp``).  The metric
+is the greedy accuracy on held-out prompts (disjoint from the training
+prompts) of every learnable group, and its mean.
+
+    python examples/grpo_mix.py --teacher sec-lp --steps 600 --seed 0
+    python examples/grpo_mix.py --teacher random                   # uniform over the groups: the baseline
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import tempfile
 import time
 from typing import Any
 
+import numpy as np
 import torch
 
-WORDS = ["red", "green", "blue", "cyan", "pink", "gold"]
-GROUPS = ["echo", "next", "say", "secret"]
+SOURCES = {"first": (3, 6), "max": (3, 6), "parity": (2, 4)}
+NOISY_LENGTH = 4
+LEARNABLE = [f"{s}-{n}" for s, lengths in SOURCES.items() for n in lengths]
+GROUPS = [*LEARNABLE, f"noisy-{NOISY_LENGTH}"]
+DIGITS = [str(d) for d in range(10)]
+SIGNAL = {"lp": "mean_reward", "sec-lp": "mean_reward", "tscl": "mean_reward"}  # others: "abs_advantage"
+TRAIN_PER_GROUP, TEST_PER_GROUP = 400, 100
 
 
-def answer(group: str, word: str) -> str | None:
-    if group == "say":
-        return "yes"
-    if group == "echo":
-        return word
-    if group == "next":
-        return WORDS[(WORDS.index(word) + 1) % len(WORDS)]
-    return None  # secret: unreachable
+def answer(source: str, digits: list[int]) -> str:
+    """The right one-token answer of a prompt (``""`` for ``noisy``: there is none)."""
+    if source == "first":
+        return str(digits[0])
+    if source == "max":
+        return str(max(digits))
+    if source == "parity":
+        return str(sum(digits) % 2)
+    return ""
+
+
+def make_prompts(seed: int) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Training and held-out rows per group, the held-out prompts never among the training ones."""
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for group in GROUPS:
+        source, n = group.rsplit("-", 1)
+        space = 10 ** int(n)
+        # distinct prompts per group, so the split is disjoint (a length-2 group has only 100)
+        k = min(space, TRAIN_PER_GROUP + TEST_PER_GROUP)
+        codes = rng.choice(space, size=k, replace=False)
+        rows = []
+        for c in codes:
+            digits = [int(ch) for ch in str(int(c)).zfill(int(n))]
+            rows.append({"prompt": " ".join([source, *map(str, digits)]), "group": group, "answer": answer(source, digits)})
+        n_test = min(TEST_PER_GROUP, k // 5)
+        test += rows[:n_test]
+        train += rows[n_test:]
+    return train, test
 
 
 def make_tokenizer() -> Any:
+    """A word-level tokenizer over the digits and the source names (no BOS, no post-processing)."""
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", "[EOS]", "yes", "no", *GROUPS, *WORDS])}
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    words = ["[PAD]", "[UNK]", "[EOS]", *DIGITS, *SOURCES, "noisy"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", eos_token="[EOS]")
 
 
-def make_model(tokenizer: Any, seed: int) -> Any:
+def make_model(tokenizer: Any, seed: int, hidden: int = 64, layers: int = 2) -> Any:
+    """A small Llama from a config, initialised at random with ``seed``."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=4,
         max_position_embeddings=16,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
@@ -66,33 +105,39 @@ def make_model(tokenizer: Any, seed: int) -> Any:
     return LlamaForCausalLM(config)
 
 
-def reward(completions: list[str], group: list[str], word: list[str], **_: Any) -> list[float]:
-    out = []
-    for c, g, w in zip(completions, group, word):
-        first = c.split()[0] if c.split() else ""
-        out.append(1.0 if first == answer(g, w) else 0.0)
-    return out
+def make_reward(seed: int) -> Any:
+    """The reward: 1 for the right first token; for ``noisy`` a seeded coin flip whatever the answer."""
+    coin = random.Random(seed)
+
+    def reward(completions: list[str], group: list[str], answer: list[str], **_: Any) -> list[float]:
+        out = []
+        for c, g, a in zip(completions, group, answer):
+            if g.startswith("noisy"):
+                out.append(float(coin.random() < 0.5))
+            else:
+                words = c.split()
+                out.append(1.0 if words and words[0] == a else 0.0)
+        return out
+
+    return reward
 
 
-def accuracy(model: Any, tokenizer: Any) -> dict[str, float]:
-    """Greedy first-word accuracy per learnable group over all its prompts."""
+def accuracy(model: Any, tokenizer: Any, test: list[dict[str, str]]) -> dict[str, float]:
+    """Greedy one-token accuracy per learnable group on the held-out prompts, and the mean over groups."""
     model.eval()
-    acc = {}
+    acc: dict[str, float] = {}
     with torch.no_grad():
-        for g in GROUPS[:3]:
-            ok = 0
-            for w in WORDS:
-                ids = tokenizer(f"{g} {w}", return_tensors="pt").input_ids
-                nxt = model(ids).logits[0, -1].argmax().item()
-                ok += int(tokenizer.decode([nxt]).strip() == answer(g, w))
-            acc[g] = ok / len(WORDS)
+        for g in LEARNABLE:
+            rows = [r for r in test if r["group"] == g]  # one length per group: no padding needed
+            ids = tokenizer([r["prompt"] for r in rows], return_tensors="pt").input_ids
+            guess = tokenizer.batch_decode(model(ids).logits[:, -1].argmax(-1).unsqueeze(-1))
+            acc[g] = float(np.mean([p.strip() == r["answer"] for p, r in zip(guess, rows)]))
     model.train()
-    acc["mean"] = sum(acc[g] for g in GROUPS[:3]) / 3
-    return acc
+    return {"accuracy": float(np.mean([acc[g] for g in LEARNABLE])), **acc}
 
 
-def run(teacher: str, seed: int = 0, steps: int = 150, evals: int = 5) -> dict[str, Any]:
-    """Train with ``teacher`` picking the groups; return the accuracy curve and the group mix."""
+def run(teacher: str, seed: int = 0, steps: int = 600, evals: int = 12, lr: float = 3e-4) -> dict[str, Any]:
+    """Train with ``teacher`` picking the groups; return the held-out accuracy curve and the group mix."""
     from datasets import Dataset
     from transformers import TrainerCallback
     from trl import GRPOConfig
@@ -101,23 +146,26 @@ def run(teacher: str, seed: int = 0, steps: int = 150, evals: int = 5) -> dict[s
 
     tokenizer = make_tokenizer()
     model = make_model(tokenizer, seed)
-    rows = [(f"{g} {w}", g, w) for g in GROUPS for w in WORDS] * 8
-    data = Dataset.from_dict({"prompt": [r[0] for r in rows], "group": [r[1] for r in rows], "word": [r[2] for r in rows]})
+    train, test = make_prompts(seed)
+    data = Dataset.from_list(train)
     curve: list[dict[str, Any]] = []
+    mix = dict.fromkeys(GROUPS, 0)
+    every = max(1, steps // evals)
 
     class Eval(TrainerCallback):
         def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            if state.global_step % max(1, steps // evals) == 0:
-                curve.append({"step": state.global_step, **accuracy(model, tokenizer)})
+            if state.global_step % every == 0 or state.global_step == steps:
+                curve.append({"step": state.global_step, **accuracy(model, tokenizer, test)})
 
     with tempfile.TemporaryDirectory() as tmp:
         args = GRPOConfig(
             output_dir=tmp,
-            per_device_train_batch_size=16,
-            num_generations=4,
-            max_completion_length=2,
+            per_device_train_batch_size=64,
+            num_generations=8,  # 8 prompts per step, 8 completions each
+            max_completion_length=1,  # the answer is one token
             max_steps=steps,
-            learning_rate=1e-2,
+            learning_rate=lr,
+            lr_scheduler_type="constant",  # no annealing: a fraction of the budget means the same all along
             logging_steps=10_000,
             report_to=[],
             save_strategy="no",
@@ -126,40 +174,61 @@ def run(teacher: str, seed: int = 0, steps: int = 150, evals: int = 5) -> dict[s
             seed=seed,
             beta=0.0,
             disable_dropout=True,
+            disable_tqdm=True,
         )
         trainer = CurriculumGRPOTrainer(
             model=model,
-            reward_funcs=reward,
+            reward_funcs=make_reward(seed),
             args=args,
             train_dataset=data,
             processing_class=tokenizer,
             teacher=teacher,
             group_column="group",
+            signal=SIGNAL.get(teacher, "abs_advantage"),
             callbacks=[Eval()],
         )
+        _count_mix(trainer, mix)
         t0 = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - t0
-    report = trainer.curriculum.teacher.report()
+    total = max(1, sum(mix.values()))
     return {
         "teacher": teacher,
         "seed": seed,
         "steps": steps,
-        "final_accuracy": curve[-1]["mean"],
+        "final_accuracy": curve[-1]["accuracy"],
         "curve": curve,
-        "observed": report["observed"],
+        "mix": {g: c / total for g, c in mix.items()},
         "seconds": seconds,
     }
 
 
+def _count_mix(trainer: Any, mix: dict[str, int]) -> None:
+    """Count the prompts drawn per group (wraps the curriculum's ``next_batch``)."""
+    curriculum = trainer.curriculum
+    draw = curriculum.next_batch
+
+    def counted() -> list[int]:
+        batch = draw()
+        for i in batch:
+            mix[curriculum.group_of(i)] += 1
+        return batch
+
+    curriculum.next_batch = counted
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--teacher", default="dump")
+    ap.add_argument("--teacher", default="sec-lp")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--steps", type=int, default=150)
+    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--lr", type=float, default=3e-4)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    print(json.dumps(run(args.teacher, args.seed, args.steps), indent=1))
+    out = run(args.teacher, args.seed, args.steps, lr=args.lr)
+    print(json.dumps({k: v for k, v in out.items() if k != "curve"}, indent=1))
+    for point in out["curve"]:
+        print(" ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in point.items()))
 
 
 if __name__ == "__main__":
