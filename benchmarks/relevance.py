@@ -16,7 +16,7 @@ paper's setting), on learners the benchmark's seeds never see (learner seeds
 Runs go to a pool of processes; prints a markdown table of final mastered
 fractions (mean ± std over seeds).
 
-    python benchmarks/relevance.py                   # 10 seeds, about 6 minutes on 2 cores
+    python benchmarks/relevance.py                   # 10 seeds, 200 runs (33 min on 2 busy cores)
     python benchmarks/relevance.py --seeds 2 --scenarios high-dim   # a smoke run
 """
 
