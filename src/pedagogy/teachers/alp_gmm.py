@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from scipy.spatial import cKDTree
-from scipy.stats import f as f_distribution
+from scipy.special import fdtrc  # survival function of the F distribution (scipy.stats is a heavy import)
 
 from pedagogy.params import Interval, Nullable, Param
 from pedagogy.teachers._gmm import Mixture
@@ -58,7 +58,7 @@ def relevant_dimensions(XT: np.ndarray, scores: np.ndarray, alpha: float, bins: 
             keep.append(j)  # the bins explain every bit of the variance
             continue
         F = (between / (groups - 1)) / (within / (n - groups))
-        if f_distribution.sf(F, groups - 1, n - groups) < alpha / D:
+        if fdtrc(groups - 1, n - groups, F) < alpha / D:
             keep.append(j)
     return np.asarray(keep, dtype=np.intp) if keep else every
 
