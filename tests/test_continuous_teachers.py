@@ -381,20 +381,30 @@ def test_alp_recent_size_resumes_exactly():
     assert np.array_equal(np.array(a), np.array(b))
 
 
+def _alp_gmm_grid_mastery(options, seeds, episodes, check=None, **grid):
+    """Mean mastered fraction of ``alp-gmm`` (``options``) on a ``GridLearner(**grid)`` over ``seeds``.
+
+    ``check(teacher)``, when given, runs on each teacher after its episodes.
+    """
+    from pedagogy.sim.grid import GridLearner
+
+    out = []
+    for seed in range(seeds):
+        learner = GridLearner(seed=seed, **grid)
+        t = teachers.make("alp-gmm", learner.space, seed=seed, **options)
+        _run(t, learner.practice, episodes)
+        out.append(learner.evaluate()["mastered_fraction"])
+        if check is not None:
+            check(t)
+    return np.mean(out)
+
+
 def test_alp_recent_size_follows_a_moving_frontier_better():
     # A 5x5 grid whose cubes unlock one after another (the paper's toy
     # environment, smaller): ALP at two time scales (the default) masters more
     # of it than the paper's ALP alone over the same budget and seeds.
-    from pedagogy.sim.grid import GridLearner
-
     def mastered(options):
-        out = []
-        for seed in range(3):
-            learner = GridLearner(cubes_per_dim=5, seed=seed)
-            t = teachers.make("alp-gmm", learner.space, seed=seed, **options)
-            _run(t, learner.practice, 3000)
-            out.append(learner.evaluate()["mastered_fraction"])
-        return np.mean(out)
+        return _alp_gmm_grid_mastery(options, seeds=3, episodes=3000, cubes_per_dim=5)
 
     assert mastered({}) > mastered({"alp_recent_size": None}) + 0.03
 
@@ -525,19 +535,13 @@ def test_alp_gmm_leaves_irrelevant_parameters_out_and_masters_more():
     # mixture is fitted on the two that matter (the others are drawn
     # uniformly), which masters more of the grid over 12,000 episodes than
     # fitting all ten (relevance_alpha=None).
-    from pedagogy.sim.grid import GridLearner
-
     def mastered(options):
-        out = []
-        for seed in range(2):
-            learner = GridLearner(irrelevant_dims=8, seed=seed)
-            t = teachers.make("alp-gmm", learner.space, seed=seed, **options)
-            _run(t, learner.practice, 12000)
-            out.append(learner.evaluate()["mastered_fraction"])
+        def check(t):
             report = t.report()
             assert report["fit_dims"] == ([0, 1] if options == {} else list(range(10)))
             assert len(report["components"][0]["mean"]) == 10
-        return np.mean(out)
+
+        return _alp_gmm_grid_mastery(options, seeds=2, episodes=12000, check=check, irrelevant_dims=8)
 
     assert mastered({}) > mastered({"relevance_alpha": None}) + 0.03
 

@@ -41,10 +41,12 @@ def relevant_dimensions(XT: np.ndarray, scores: np.ndarray, alpha: float, bins: 
     """
     D, n = XT.shape
     every = np.arange(D)
-    total = float(np.square(scores - scores.mean()).sum()) if n else 0.0
-    if n < 20 * bins or not total > 0.0:
+    if n < 20 * bins:
         return every
-    mean = scores.mean()
+    mean = float(scores.mean())
+    total = float(np.square(scores - mean).sum())
+    if not total > 0.0:
+        return every
     keep = []
     for j in range(D):
         b = np.minimum((XT[j] * bins).astype(np.intp), bins - 1)
