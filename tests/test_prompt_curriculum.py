@@ -141,3 +141,19 @@ def test_groups_reach_a_teacher_that_takes_them():
     assert cur.teacher.options["groups"] is not None
     rows = cur.next_indices(3)
     cur.observe(rows, [[1.0, 0.0]] * 3)
+
+
+def test_reward_range_maps_rewards_onto_0_1():
+    cur = PromptCurriculum(3, "sec-lp", seed=0, reward_range=(-1, 1))
+    assert cur.observe([0, 1], [[1.0, -1.0, 1.0, 1.0], [-1.0, -1.0]]) == [pytest.approx(0.75), 0.0]
+    before = cur.state_dict()
+    with pytest.raises(ValueError, match=r"a reward of prompt 2 is outside reward_range \[-1, 1\]"):
+        cur.observe([0, 2], [[1.0], [2.0]])
+    assert cur.state_dict() == before
+    resumed = PromptCurriculum(3, "sec-lp")
+    resumed.load_state_dict(json.loads(json.dumps(before)))
+    assert resumed.reward_range == (-1.0, 1.0) and resumed.state_dict() == before
+    with pytest.raises(ValueError, match="reward_range must be finite with low < high"):
+        PromptCurriculum(3, "random", reward_range=(1, 1))
+    with pytest.raises(ValueError, match="reward_range must be a pair"):
+        PromptCurriculum(3, "random", reward_range=3)

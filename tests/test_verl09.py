@@ -279,6 +279,38 @@ def test_async_mode_needs_the_async_buffer(files, tq):
         Trainer(cfg, tq, {"train_batch_size": BATCH}, mode="fully_async")
     trainer = Trainer(cfg, tq, {"poll_interval": 0.01}, name="PedagogyReplayBufferAsync", mode="fully_async")
     assert isinstance(trainer.buffer, PedagogyReplayBufferAsync)
+    for _ in range(3):
+        trained, _ = trainer.step()
+        assert len(trained) == BATCH and all(max(r) > min(r) for _, r in trained)
+    counts = trainer.buffer.counts
+    assert counts["observed"] == len(trainer.fetched) and counts["refilled"] == counts["dropped"] > 0  # async: one per drop
+
+
+class PlusMinusOneTrainer(Trainer):
+    """A verifier scoring -1/+1 instead of 0/1."""
+
+    def _add_prompts_to_generate(self, num_prompts):
+        done = super()._add_prompts_to_generate(num_prompts)
+        for fields in self.tq.fields["train"].values():
+            if float(fields["rm_scores"].min()) >= 0:
+                fields["rm_scores"] = fields["rm_scores"] * 2 - torch.tensor([0.0, 1.0])
+        return done
+
+
+def test_rewards_of_minus_one_and_one_through_reward_range(files, tq):
+    kwargs = {"drop_zero_variance": False, "poll_interval": 0.01}
+    trainer = PlusMinusOneTrainer(data_config(files, teacher="sec-lp", reward_range=[-1, 1]), tq, kwargs)
+    seen = []
+    teacher = trainer.dataset.curriculum.teacher
+    observe = teacher.observe
+    teacher.observe = lambda rows, rates: (seen.extend(rates), observe(rows, rates))
+    trained, _ = trainer.step()
+    assert {x for _, r in trained for x in r} == {-1.0, 1.0}
+    assert sorted(seen) == pytest.approx(sorted((np.mean(r) + 1) / 2 for _, r in trained))  # success rates in [0, 1]
+
+    plain = PlusMinusOneTrainer(data_config(files, teacher="sec-lp"), tq, kwargs)  # without reward_range
+    with pytest.raises(ValueError, match=r"mean_reward of prompt \d+ is -[\d.]+, outside \[0, 1\]"):
+        plain.step()
 
 
 def test_bad_config_is_rejected_with_a_clear_message(files, tq):

@@ -63,6 +63,10 @@ class PromptCurriculum:
         ``"mean_reward"``: a success rate in [0, 1] for 0/1 rewards.
     seed : int
         The teacher's seed when it is given by name.
+    reward_range : (low, high), optional
+        Rewards are mapped from ``[low, high]`` onto ``[0, 1]`` before the
+        signal is computed (e.g. ``(-1, 1)`` for a verifier scoring -1/+1);
+        a reward outside the range is an error.  Default: as they are.
     """
 
     def __init__(
@@ -74,7 +78,16 @@ class PromptCurriculum:
         signal: str = "mean_reward",
         seed: int = 0,
         teacher_options: Mapping[str, Any] | None = None,
+        reward_range: Sequence[float] | None = None,
     ):
+        if reward_range is not None:
+            try:
+                low, high = (float(x) for x in reward_range)
+            except (TypeError, ValueError):
+                raise ValueError(f"PromptCurriculum: reward_range must be a pair (low, high), got {reward_range!r}") from None
+            if not (math.isfinite(low) and math.isfinite(high) and low < high):
+                raise ValueError(f"PromptCurriculum: reward_range must be finite with low < high, got {reward_range!r}")
+            reward_range = (low, high)
         if not _is_int(n_prompts) or n_prompts < 1:
             raise ValueError(f"PromptCurriculum: n_prompts must be a positive integer, got {n_prompts!r}")
         if signal not in SIGNALS:
@@ -102,6 +115,7 @@ class PromptCurriculum:
             raise ValueError(f"PromptCurriculum: the teacher needs the space Discrete(range({n})) of the row indices, got {space!r}")
         self.n_prompts = n
         self.signal = str(signal)
+        self.reward_range: tuple[float, float] | None = None if reward_range is None else (reward_range[0], reward_range[1])
         self.teacher: teachers.Teacher[Any] = teacher
 
     @staticmethod
@@ -183,6 +197,13 @@ class PromptCurriculum:
                 raise ValueError(f"PromptCurriculum.observe: the rewards of prompt {i} must be a sequence of numbers, got {g!r}") from None
             if any(math.isinf(x) for x in values):
                 raise ValueError(f"PromptCurriculum.observe: the rewards of prompt {i} must be finite, got {values}")
+            if self.reward_range is not None:
+                low, high = self.reward_range
+                if any(x < low or x > high for x in values if x == x):
+                    raise ValueError(
+                        f"PromptCurriculum.observe: a reward of prompt {i} is outside reward_range [{low:g}, {high:g}]: {values}"
+                    )
+                values = [(x - low) / (high - low) for x in values]
             s = prompt_signal(values, self.signal)
             signals.append(None if s is None else self._check_signal(i, s))
         kept = [(i, s) for i, s in zip(rows, signals) if s is not None]
@@ -193,7 +214,13 @@ class PromptCurriculum:
     # ------------------------------------------------------------------ resume
     def state_dict(self) -> dict[str, Any]:
         """Plain JSON data: the teacher's state and this object's settings (exact resume)."""
-        return {"format": STATE_FORMAT, "n_prompts": self.n_prompts, "signal": self.signal, "teacher": self.teacher.state_dict()}
+        return {
+            "format": STATE_FORMAT,
+            "n_prompts": self.n_prompts,
+            "signal": self.signal,
+            "reward_range": None if self.reward_range is None else list(self.reward_range),
+            "teacher": self.teacher.state_dict(),
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Resume from :meth:`state_dict` output; the state must be of a curriculum over as many prompts."""
@@ -208,7 +235,11 @@ class PromptCurriculum:
         teacher = teachers.load(state["teacher"])
         if not isinstance(teacher.space, spaces.Discrete) or teacher.space.tasks != list(range(self.n_prompts)):
             raise ValueError("PromptCurriculum.load_state_dict: the teacher's space is not the row indices")
+        rr = state.get("reward_range")
+        if rr is not None and (not isinstance(rr, (list, tuple)) or len(rr) != 2 or not float(rr[0]) < float(rr[1])):
+            raise ValueError(f"PromptCurriculum.load_state_dict: reward_range must be null or [low, high], got {rr!r}")
         self.teacher, self.signal = teacher, str(state["signal"])
+        self.reward_range = None if rr is None else (float(rr[0]), float(rr[1]))
 
     def report(self) -> dict[str, Any]:
         """The teacher's report, with the number of prompts."""

@@ -37,8 +37,10 @@ Config (hydra overrides)::
 ``teacher_options`` (a mapping), ``seed`` (default ``data.seed``, else 0),
 ``signal`` (``"mean_reward"``, default: each prompt's success rate, or
 ``"abs_advantage"``), ``group_column`` (a column, or ``extra_info.<key>``,
-whose value per row is given to the teacher's ``groups`` option) and
-``name`` (the key the replay buffer finds the curriculum under, default
+whose value per row is given to the teacher's ``groups`` option),
+``reward_range`` (``[low, high]``: rewards mapped onto [0, 1], e.g.
+``[-1, 1]``; default: rewards as they are, which a success-rate teacher
+needs in [0, 1]) and ``name`` (the key the replay buffer finds the curriculum under, default
 ``"default"``).  ``sampler_kwargs`` options: ``curriculum`` (that name),
 ``drop_zero_variance`` (default true), ``train_batch_size`` (required when
 dropping: the prompts of one training batch), ``gen_batch_size`` (default 1:
@@ -86,7 +88,7 @@ __all__ = ["PedagogyPromptDataset", "PedagogyReplayBuffer", "PedagogyReplayBuffe
 
 #: the field each prompt carries through rollout: its row index in the training set
 ROW_KEY = "pedagogy_row"
-DATASET_OPTIONS = ("teacher", "teacher_options", "seed", "signal", "group_column", "name")
+DATASET_OPTIONS = ("teacher", "teacher_options", "seed", "signal", "group_column", "reward_range", "name")
 SAMPLER_OPTIONS = (
     "curriculum",
     "drop_zero_variance",
@@ -168,7 +170,13 @@ class PedagogyPromptDataset(RLHFDataset):
             column = opts.get("group_column")
             groups = column_labels(self, str(column), who, f"{where}.group_column") if column else None
             self.curriculum = PromptCurriculum(
-                len(self), teacher, groups=groups, signal=str(signal), seed=seed, teacher_options=teacher_options
+                len(self),
+                teacher,
+                groups=groups,
+                signal=str(signal),
+                seed=seed,
+                teacher_options=teacher_options,
+                reward_range=opts.get("reward_range"),
             )
             _CURRICULA[name] = self.curriculum
 
