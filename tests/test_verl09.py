@@ -7,8 +7,10 @@ Parquet file written here, the dataloader as verl's v1 trainer builds it, and
 the replay buffer by the trainer's own ``_build_replay_buffer``.  TransferQueue,
 the key-value store verl's replay buffer reads, needs a Ray cluster; here it
 is replaced by a dictionary-backed stand-in of the four calls the buffer makes
-(``kv_list``, ``kv_batch_get``, ``kv_batch_put``, ``kv_clear``).  No GPU, no
-download.
+(``kv_list``, ``kv_batch_get``, ``kv_batch_put``, ``kv_clear``), which returns
+what it stores as verl's ``list_of_dict_to_tensordict`` stacks it; prompts go
+from the dataloader through verl's ``get_tensordict`` to one field dict per
+response, as the agent loop stores them.  No GPU, no download.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from omegaconf import OmegaConf  # noqa: E402
 from torchdata.stateful_dataloader import StatefulDataLoader  # noqa: E402
 from verl.trainer.ppo.utils import create_rl_dataset, create_rl_sampler  # noqa: E402
 from verl.trainer.ppo.v1.trainer_base import PPOTrainer  # noqa: E402
+from verl.utils import tensordict_utils as tu  # noqa: E402
 from verl.utils.dataset.rl_dataset import collate_fn  # noqa: E402
+from verl.utils.tensordict_utils import list_of_dict_to_tensordict  # noqa: E402
 
 from pedagogy import spaces, teachers  # noqa: E402
 from pedagogy.data.verl09 import (  # noqa: E402
@@ -111,7 +115,8 @@ class FakeTransferQueue:
                 self.fields[partition_id][k] = fields[i]
 
     def kv_batch_get(self, keys, partition_id, select_fields=None):
-        return {f: [self.fields[partition_id][k][f] for k in keys] for f in select_fields}
+        """A TensorDict of the selected fields, stacked as TransferQueue stores them (verl's own helper)."""
+        return list_of_dict_to_tensordict([{f: self.fields[partition_id][k][f] for f in select_fields} for k in keys])
 
     def kv_clear(self, partition_id, keys):
         for k in keys:
@@ -154,29 +159,40 @@ class Trainer:
             if self.it is None:
                 self.it = iter(self.loader)
             try:
-                batch = next(self.it)
+                batch_dict = next(self.it)
             except StopIteration:
                 self.it = iter(self.loader)
-                batch = next(self.it)
-            for i in range(len(batch["raw_prompt"])):
-                row = batch[ROW_KEY][i]
-                self.fetched.append(int(row))
-                uid = f"u{self.n_uids:05d}"  # no "_": verl splits trajectory keys on it
-                self.n_uids += 1
-                p = LEVEL[batch["data_source"][i]]
-                rng = np.random.default_rng([self.global_steps, int(row), self.n_uids])
-                keys = [f"{uid}_{s}_0" for s in range(N)]
-                scores = [torch.tensor([0.0, float(rng.random() < p)]) for _ in range(N)]
+                batch_dict = next(self.it)
+            uids = [f"u{self.n_uids + i:05d}" for i in range(len(batch_dict["raw_prompt"]))]  # no "_": verl splits keys on it
+            self.n_uids += len(uids)
+            batch_dict["uid"] = np.array(uids, dtype=object)
+            batch = tu.get_tensordict(batch_dict)  # as _fetch_one_gen_batch does
+            for i in range(len(batch)):
+                # the agent loop's view of one prompt, and the fields it stores for each response
+                prompt = {k: v[i] if isinstance(v, torch.Tensor) else v[i].data for k, v in batch.items()}
+                row = int(prompt[ROW_KEY])
+                self.fetched.append(row)
+                rng = np.random.default_rng([self.global_steps, row, self.n_uids, i])
+                keys, fields = [], []
+                for s in range(N):
+                    length = int(rng.integers(2, 5))  # responses differ in length
+                    scores = torch.zeros(length)
+                    scores[-1] = self.score(float(rng.random() < LEVEL[prompt["data_source"]]))  # the reward sits at the last token
+                    keys.append(f"{prompt['uid']}_{s}_0")
+                    fields.append({**prompt, "rm_scores": scores})
                 self.tq.kv_batch_put(
-                    keys=keys,
-                    partition_id="train",
-                    tags=[{"status": "success", "global_steps": self.global_steps}] * N,
-                    fields=[{"rm_scores": s, ROW_KEY: row} for s in scores],
+                    keys=keys, partition_id="train", tags=[{"status": "success", "global_steps": self.global_steps}] * N, fields=fields
                 )
                 self.tq.kv_batch_put(
-                    keys=[uid], partition_id="train", tags=[{"is_prompt": True, "status": "finished", "global_steps": self.global_steps}]
+                    keys=[prompt["uid"]],
+                    partition_id="train",
+                    tags=[{"is_prompt": True, "status": "finished", "global_steps": self.global_steps}],
                 )
         return num_prompts
+
+    @staticmethod
+    def score(correct):
+        return correct
 
     def step(self):
         self._add_prompts_to_generate(BATCH)  # prepare_step: one training batch
@@ -289,12 +305,9 @@ def test_async_mode_needs_the_async_buffer(files, tq):
 class PlusMinusOneTrainer(Trainer):
     """A verifier scoring -1/+1 instead of 0/1."""
 
-    def _add_prompts_to_generate(self, num_prompts):
-        done = super()._add_prompts_to_generate(num_prompts)
-        for fields in self.tq.fields["train"].values():
-            if float(fields["rm_scores"].min()) >= 0:
-                fields["rm_scores"] = fields["rm_scores"] * 2 - torch.tensor([0.0, 1.0])
-        return done
+    @staticmethod
+    def score(correct):
+        return 2 * correct - 1
 
 
 def test_rewards_of_minus_one_and_one_through_reward_range(files, tq):
