@@ -12,6 +12,7 @@ pytest.importorskip("torch")
 
 from pedagogy import spaces, teachers  # noqa: E402
 from pedagogy.data import PromptCurriculum  # noqa: E402
+from tests._grouped_teacher import registered  # noqa: E402
 
 N = 30
 LEVEL = [0.9] * 10 + [0.5] * 10 + [0.05] * 10  # a prompt's chance of a correct response
@@ -133,14 +134,21 @@ def test_construction_errors():
 
 
 def test_groups_reach_a_teacher_that_takes_them():
-    """A teacher declaring a ``groups`` option gets one label per prompt (learnability does)."""
-    if not any("groups" in teachers.get(n).defaults for n in teachers.available()):
-        pytest.skip("no installed teacher takes groups= (the learnability teacher does)")
-    name = next(n for n in teachers.available() if "groups" in teachers.get(n).defaults)
-    cur = PromptCurriculum(6, name, groups=["a", "a", "b", "b", "c", "c"], seed=0)
-    assert cur.teacher.options["groups"] is not None
-    rows = cur.next_indices(3)
-    cur.observe(rows, [[1.0, 0.0]] * 3)
+    """A teacher declaring a ``groups`` option gets one label per prompt (as learnability does)."""
+    groups = ["a", "a", "b", "b", "c", "c"]
+    with registered() as name:
+        check_groups(name, groups)
+
+
+def check_groups(grouped_teacher, groups):
+    cur = PromptCurriculum(6, grouped_teacher, groups=groups, seed=0)
+    assert cur.teacher.options["groups"] == groups
+    first = cur.next_indices(2)
+    assert {groups[r] for r in first} == {"a"}  # group "a" sorts first, untried
+    cur.observe(first, [[1.0, 1.0]] * 2)  # group a: always solved
+    assert {groups[r] for r in cur.next_indices(2)} == {"b"}
+    with pytest.raises(ValueError, match="give the groups as groups=, not in teacher_options"):
+        PromptCurriculum(6, grouped_teacher, groups=groups, teacher_options={"groups": groups})
 
 
 def test_reward_range_maps_rewards_onto_0_1():

@@ -42,6 +42,7 @@ from pedagogy.data.verl09 import (  # noqa: E402
     PedagogyReplayBuffer,
     PedagogyReplayBufferAsync,
 )
+from tests._grouped_teacher import registered  # noqa: E402
 
 SOURCES = ["easy"] * 8 + ["medium"] * 8 + ["hard"] * 8
 LEVEL = {"easy": 0.95, "medium": 0.5, "hard": 0.05}  # a response's chance of scoring 1
@@ -238,6 +239,18 @@ def test_verl_builds_the_dataset_and_its_rows_are_the_teachers(files):
     val = create_rl_dataset(cfg.val_files, cfg, None, None, is_train=False)  # the validation set reads rows as asked
     assert isinstance(val, PedagogyPromptDataset) and val.curriculum is None
     assert [int(val[i][ROW_KEY]) for i in range(3)] == [0, 1, 2]
+
+
+def test_group_column_reaches_the_teachers_groups_option(files):
+    with registered() as name:
+        dataset, loader = make_loader(data_config(files, teacher=name, group_column="data_source"))
+        assert dataset.curriculum.teacher.options["groups"] == SOURCES
+        rows = [int(b[ROW_KEY][0]) for _, b in zip(range(4), loader)]
+        assert {SOURCES[r] for r in rows} == {"easy"}  # the untried group that sorts first
+        levels, _ = make_loader(data_config(files, teacher=name, group_column="extra_info.level"))
+        assert levels.curriculum.teacher.options["groups"] == [["easy", "medium", "hard"].index(s) for s in SOURCES]
+        with pytest.raises(ValueError, match="without key 'difficulty'"):
+            make_loader(data_config(files, teacher=name, group_column="extra_info.difficulty"))
 
 
 def test_the_replay_buffer_observes_every_group_drops_zero_variance_ones_and_refills(files, tq):
