@@ -242,7 +242,7 @@ def read_vector_info(info: dict[str, Any], feeder: TaskFeeder) -> list[tuple[int
             tickets, has = d.pop(TICKET_KEY), d.pop("_" + TICKET_KEY)
             scores, scored = d.pop(SCORE_KEY, None), d.pop("_" + SCORE_KEY, None)
             n = len(has)
-            for i in np.flatnonzero(has).tolist():
+            for i in has.nonzero()[0].tolist():
                 episode, serial, planned = decode_ticket(tickets[i])
                 task = feeder.task_of(i, serial)
                 put_info(d, "task", task, i, n)

@@ -192,27 +192,29 @@ class TaskWrapper(gymnasium.Wrapper):
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        self.episode_return += float(reward)
-        if (terminated or truncated) and self._running:
-            self._running = False
-            if self._compact and self._ticket is not None:
-                # the task and the outcome as two numbers; the vector wrapper puts them back in its info
-                info[TICKET_KEY] = encode_ticket(self.episodes, self._ticket, self._planned)
-                if self._report:
-                    if self._score is not None:  # a score function may read info["task"]
-                        info["task"] = self.task
-                        info[SCORE_KEY] = self.episode_score(self.episode_return, info)
-                        del info["task"]
-                    else:
-                        info[SCORE_KEY] = self.episode_score(self.episode_return, info)
-                return obs, reward, terminated, truncated, info
-            info["task"] = self.task
+        out = self.env.step(action)
+        self.episode_return += float(out[1])
+        if not ((out[2] or out[3]) and self._running):
+            return out  # most steps: nothing to add
+        obs, reward, terminated, truncated, info = out
+        self._running = False
+        if self._compact and self._ticket is not None:
+            # the task and the outcome as two numbers; the vector wrapper puts them back in its info
+            info[TICKET_KEY] = encode_ticket(self.episodes, self._ticket, self._planned)
             if self._report:
-                s = self.episode_score(self.episode_return, info)
-                info[OUTCOME_KEY] = Outcome(self.episodes, self.task, s, self._planned)
-                if self.teacher is not None:
-                    self.teacher.observe(self.task, s)
+                if self._score is not None:  # a score function may read info["task"]
+                    info["task"] = self.task
+                    info[SCORE_KEY] = self.episode_score(self.episode_return, info)
+                    del info["task"]
+                else:
+                    info[SCORE_KEY] = self.episode_score(self.episode_return, info)
+            return obs, reward, terminated, truncated, info
+        info["task"] = self.task
+        if self._report:
+            s = self.episode_score(self.episode_return, info)
+            info[OUTCOME_KEY] = Outcome(self.episodes, self.task, s, self._planned)
+            if self.teacher is not None:
+                self.teacher.observe(self.task, s)
         return obs, reward, terminated, truncated, info
 
     def episode_score(self, episode_return: float, info: dict[str, Any]) -> float:
