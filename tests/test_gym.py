@@ -123,7 +123,7 @@ def test_vector_every_outcome_reaches_teacher_once(vectorization: str, mode: Aut
         envs.close()
 
 
-def _episode_end_infos(info: dict[str, Any], mode: AutoresetMode, done: np.ndarray) -> dict[str, Any]:
+def _episode_end_infos(info: dict[str, Any], mode: AutoresetMode) -> dict[str, Any]:
     """The part of a vector step's info that holds the ending episodes' keys."""
     return info["final_info"] if mode == AutoresetMode.SAME_STEP else info
 
@@ -146,7 +146,7 @@ def test_vector_tickets_give_the_same_info_as_full_objects(vectorization: str, m
                 assert not {k.lstrip("_") for k in info["final_info"]} & {"pedagogy_ticket", "pedagogy_score"}
             done = term | trunc
             if done.any():
-                end = _episode_end_infos(info, mode, done)
+                end = _episode_end_infos(info, mode)
                 for i in np.flatnonzero(done):
                     task = end["task"][i]
                     assert end["_task"][i] and task == playing[i] == rewards[i]  # the task the episode was played on
