@@ -541,7 +541,7 @@ class LearnabilityTeacher(Teacher[Discrete]):
 
     def nbytes(self) -> int:
         """Bytes held in per-prompt and per-group arrays (the teacher's memory, not the space's)."""
-        per = [
+        per: list[array[Any]] = [
             self._succ,
             self._cnt,
             self._fast,
