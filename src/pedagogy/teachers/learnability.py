@@ -88,6 +88,10 @@ def parse_groups(groups: Any, space: Discrete) -> tuple[list[Any], np.ndarray]:
             raise ValueError(
                 f"groups: {len(seq)} labels for {n} prompts" + (f" (prompt {space.tasks[len(seq)]!r} has no group)" if len(seq) < n else "")
             )
+    arr = np.asarray(seq)
+    if arr.ndim == 1 and (arr.dtype.kind in "iu" or (arr.dtype.kind == "U" and all(type(x) is str for x in seq))):
+        uniq, inverse = np.unique(arr, return_inverse=True)  # vectorised: labels in sorted order
+        return [x.item() for x in uniq], inverse.astype(np.int32)
     index: dict[Any, int] = {}
     codes = np.empty(n, dtype=np.int32)
     for i, lab in enumerate(seq):
@@ -392,6 +396,9 @@ class LearnabilityTeacher(Teacher[Discrete]):
         if self._range and type(task) is int and 0 <= task < self._n:
             return task
         return super()._to_internal(task)
+
+    def _to_external(self, task: Any) -> Any:
+        return task if self._range else self.space.tasks[task]
 
     def _observe(self, task: Any, score: float) -> None:
         i = int(task)
