@@ -271,3 +271,16 @@ def play_levels(env: Any, episodes: int) -> Counter[int]:
         counts[info["task"]] += 1
         env.step(0)
     return counts
+
+
+def test_proposals_follow_the_weights_in_sum_trees_of_any_size() -> None:
+    # groups of 3, 5 and 1 prompts: heaps that are not powers of two, and a heap of one leaf
+    groups = [0, 1, 0, 1, 1, 0, 1, 2, 1]
+    t = teachers.make("learnability", spaces.Discrete(9), seed=0, groups=groups, uniform_prob=0.0, noise_guard=False, gamma=0.0)
+    rates = [0.5, 0.125, 0.25, 0.875, 0.375, 0.0, 0.625, 0.75, 1.0]
+    t.observe(list(range(9)), rates)
+    a = 0.5 + 8 * np.array(rates)
+    p = a / 9.0
+    expected = p * (1 - p) / np.sum(p * (1 - p))
+    counts = np.bincount(t.propose(40_000), minlength=9) / 40_000
+    np.testing.assert_allclose(counts, expected, atol=0.01)
