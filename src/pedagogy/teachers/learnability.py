@@ -20,6 +20,8 @@ from pedagogy.teachers.base import Teacher, register
 __all__ = ["LearnabilityTeacher", "encode_array", "decode_array", "parse_groups"]
 
 _SD_FLOOR = 1e-3  # keeps a z-score finite where the success rate never varied
+_SUCC, _CNT, _FAST, _SLOW, _GUARD, _NSTAT = 0, 1, 2, 3, 4, 5  # columns of the per-prompt statistics
+_STAT_NAMES = ("succ", "cnt", "fast", "slow", "guard")
 _BIG = sys.byteorder == "big"
 
 
@@ -251,12 +253,12 @@ class LearnabilityTeacher(Teacher[Discrete]):
         pos[order] = np.arange(n, dtype=np.int32)
         self._pos = array("i", pos.tobytes())
         zf = bytes(4 * n)
-        self._succ = array("f", zf)
-        self._cnt = array("f", zf)
-        self._fast = array("f", zf)
-        self._slow = array("f", zf)
+        # Per prompt, interleaved (one cache line per prompt): discounted successes, discounted rollouts,
+        # fast and slow success averages, guard factor.
+        stats = np.zeros((n, _NSTAT), dtype=np.float32)
+        stats[:, _GUARD] = 1.0
+        self._st = array("f", stats.tobytes())
         self._nobs = array("i", zf)
-        self._guard = array("f", np.ones(n, dtype=np.float32).tobytes())
         self._tree = array("d", bytes(16 * n))  # group g: nodes base+1 .. base+2*size-1, base = 2*offset
         self._unseen = list(self._gsize)  # unseen prompts per group: slots 0 .. unseen-1 of its block
         self._gfast = [0.0] * G
@@ -302,8 +304,9 @@ class LearnabilityTeacher(Teacher[Discrete]):
         return p * (1.0 - p)
 
     def _prompt_value(self, i: int) -> float:
-        s, c = self._succ[i], self._cnt[i]
-        return self._value(self._pa + s, self._pb + (c - s)) * self._guard[i]
+        st, j = self._st, _NSTAT * i
+        s, c = st[j], st[j + 1]
+        return self._value(self._pa + s, self._pb + (c - s)) * st[j + 4]
 
     def _set_group_mass(self, g: int) -> None:
         size = self._gsize[g]
@@ -409,23 +412,21 @@ class LearnabilityTeacher(Teacher[Discrete]):
         n += 1
         self._nobs[i] = n
         gm, w, inv = self._gamma, self._w, 1.0 / n
-        succ, cnt = self._succ, self._cnt
-        succ[i] = gm * succ[i] + w * q
-        cnt[i] = gm * cnt[i] + w
-        s, c = succ[i], cnt[i]  # as stored (float32), so a reload computes the same values
+        st, j = self._st, _NSTAT * i
+        st[j] = gm * st[j] + w * q
+        st[j + 1] = gm * st[j + 1] + w
+        s, c = st[j], st[j + 1]  # as stored (float32), so a reload computes the same values
         rf = self._af if self._af > inv else inv
         rs = self._as if self._as > inv else inv
-        fast, slow = self._fast, self._slow
-        fast[i] = fast[i] + rf * (q - fast[i])
-        f = fast[i]
-        slow[i] = slow[i] + rs * (f - slow[i])
+        st[j + 2] = st[j + 2] + rf * (q - st[j + 2])
+        f = st[j + 2]
+        st[j + 3] = st[j + 3] + rs * (f - st[j + 3])
         a, b = self._pa + s, self._pb + (c - s)
-        guard = self._guard
         if self._guard_on and n >= self._gmin:
             p = a / (a + b)
-            z = abs(f - slow[i]) / (math.sqrt(p * (1.0 - p) / w) * self._noise + _SD_FLOOR)
-            guard[i] = self._guard_step(guard[i], z)
-        v = self._value(a, b) * guard[i]
+            z = abs(f - st[j + 3]) / (math.sqrt(p * (1.0 - p) / w) * self._noise + _SD_FLOOR)
+            st[j + 4] = self._guard_step(st[j + 4], z)
+        v = self._value(a, b) * st[j + 4]
         # the prompt's leaf and its path to the group's root
         g = self._gid[i]
         off = self._goff[g]
@@ -468,10 +469,14 @@ class LearnabilityTeacher(Teacher[Discrete]):
                 del self._inbuf[out]
 
     # ------------------------------------------------------------ state
-    _PROMPT_ARRAYS = (("succ", "f"), ("cnt", "f"), ("fast", "f"), ("slow", "f"), ("nobs", "i"), ("guard", "f"), ("order", "i"))
+    def _column(self, k: int) -> np.ndarray:
+        """A (writable, strided) float32 view of one column of the per-prompt statistics."""
+        return np.frombuffer(self._st, dtype=np.float32)[k::_NSTAT]
 
     def _get_state(self) -> dict[str, Any]:
-        out: dict[str, Any] = {name: encode_array(getattr(self, "_" + name)) for name, _ in self._PROMPT_ARRAYS}
+        out: dict[str, Any] = {name: encode_array(array("f", self._column(k).tobytes())) for k, name in enumerate(_STAT_NAMES)}
+        out["nobs"] = encode_array(self._nobs)
+        out["order"] = encode_array(self._order)
         out["group"] = {
             "fast": list(self._gfast),
             "slow": list(self._gslow),
@@ -485,8 +490,10 @@ class LearnabilityTeacher(Teacher[Discrete]):
     def _set_state(self, state: dict[str, Any]) -> None:
         # from_state builds a fresh teacher first, so only the saved statistics are loaded here
         n = self._n
-        for name, code in self._PROMPT_ARRAYS:
-            setattr(self, "_" + name, decode_array(code, state[name], n))
+        for k, name in enumerate(_STAT_NAMES):
+            self._column(k)[:] = np.frombuffer(decode_array("f", state[name], n), dtype=np.float32)
+        self._nobs = decode_array("i", state["nobs"], n)
+        self._order = decode_array("i", state["order"], n)
         order = np.frombuffer(self._order, dtype=np.int32)
         if n and not np.array_equal(np.sort(order), np.arange(n)):
             raise ValueError("order is not a permutation of the prompts")
@@ -526,8 +533,8 @@ class LearnabilityTeacher(Teacher[Discrete]):
     # ----------------------------------------------------------- report
     def _values(self) -> np.ndarray:
         """Current weight of every seen prompt (0 for unseen), vectorised."""
-        s = np.frombuffer(self._succ, dtype=np.float32).astype(float)
-        c = np.frombuffer(self._cnt, dtype=np.float32).astype(float)
+        s = self._column(_SUCC).astype(float)
+        c = self._column(_CNT).astype(float)
         a, b = self._pa + s, self._pb + (c - s)
         p = a / (a + b)
         if self._rule == "band":
@@ -536,25 +543,21 @@ class LearnabilityTeacher(Teacher[Discrete]):
             v = a * b / ((a + b) * (a + b + 1.0))
         else:
             v = p * (1.0 - p)
-        v = v * np.frombuffer(self._guard, dtype=np.float32)
+        v = v * self._column(_GUARD)
         v[np.frombuffer(self._nobs, dtype=np.int32) == 0] = 0.0
         return v
 
     def pass_rates(self) -> np.ndarray:
         """Posterior mean pass rate of every prompt (the prior mean for unseen ones)."""
-        s = np.frombuffer(self._succ, dtype=np.float32).astype(float)
-        c = np.frombuffer(self._cnt, dtype=np.float32).astype(float)
+        s = self._column(_SUCC).astype(float)
+        c = self._column(_CNT).astype(float)
         return (self._pa + s) / (self._pa + self._pb + c)
 
     def nbytes(self) -> int:
         """Bytes held in per-prompt and per-group arrays (the teacher's memory, not the space's)."""
         per: list[array[Any]] = [
-            self._succ,
-            self._cnt,
-            self._fast,
-            self._slow,
+            self._st,
             self._nobs,
-            self._guard,
             self._gid,
             self._order,
             self._pos,
@@ -568,7 +571,7 @@ class LearnabilityTeacher(Teacher[Discrete]):
         k = min(int(self.options["report_top"]), v.size)
         idx = np.argsort(-v, kind="stable")[:k]
         rates = self.pass_rates()
-        guard = np.frombuffer(self._guard, dtype=np.float32)
+        guard = self._column(_GUARD)
         nobs = np.frombuffer(self._nobs, dtype=np.int32)
         total = float(self._gtree[1]) or 1.0
         groups = [
