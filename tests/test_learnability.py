@@ -182,6 +182,22 @@ def test_noise_guard_moves_proposals_off_coin_flip_prompts(grouped: bool) -> Non
     assert learnt[True] > learnt[False] + 0.3  # and the learnable prompts get the rollouts instead
 
 
+def test_group_guard_works_where_each_prompt_is_seen_a_few_times() -> None:
+    # 1,000 prompts in 4 sources, 6,400 observations: about 6 per prompt, too few for the prompt-level guard;
+    # the group's slow averages see the learnable source move and the coin-flip source stay flat.
+    kinds = ["trivial"] * 250 + ["unsolvable"] * 250 + ["learnable"] * 250 + ["coin"] * 250
+    coin, learnt = {}, {}
+    for guard in (False, True):
+        t = teachers.make("learnability", spaces.Discrete(len(kinds)), seed=0, groups=kinds, noise_guard=guard)
+        learner = PromptLearner(kinds, seed=0)
+        learner.difficulty[:] = np.random.default_rng(0).uniform(20, 700, len(kinds))
+        coin[guard] = run(t, learner, 6400, batch=32)["coin"] / 6400
+        learnt[guard] = mastery(learner)
+    assert coin[False] > 0.5
+    assert coin[True] < 0.7 * coin[False]
+    assert learnt[True] > 2 * learnt[False]
+
+
 @pytest.mark.parametrize("rule", ["learnability", "band", "top-k", "proportional"])
 def test_every_rule_prefers_learnable_prompts_to_trivial_and_unsolvable_ones(rule: str) -> None:
     kinds = ["trivial"] * 10 + ["unsolvable"] * 10 + ["learnable"] * 10
