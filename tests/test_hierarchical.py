@@ -66,8 +66,13 @@ def test_bad_input_is_rejected_naming_what_is_wrong_and_changes_nothing() -> Non
     t = teachers.make("hierarchical", space, seed=0, groups=["x", "x", "y"])
     t.observe("a", 0.5)
     before = _snapshot(t)
-    for task, score in [("z", 0.5), ("a", 2.0), ("a", float("nan")), (["a", "z"], [0.5, 0.5])]:
-        with pytest.raises(ValueError, match="hierarchical"):
+    for task, score, msg in [
+        ("z", 0.5, "task 'z'"),
+        ("a", 2.0, r"\(prompt 'a'\)"),
+        ("b", float("nan"), r"\(prompt 'b'\)"),
+        (["a", "z"], [0.5, 0.5], "task 'z'"),
+    ]:
+        with pytest.raises(ValueError, match=f"teacher 'hierarchical': .*{msg}"):
             t.observe(task, score)
         assert _snapshot(t) == before
 

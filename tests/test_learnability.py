@@ -108,11 +108,11 @@ def test_bad_input_names_the_prompt_and_leaves_the_teacher_unchanged() -> None:
     before = _snapshot(t)
     for task, score, msg in [
         ("p9", 0.5, "task 'p9' is not in the space"),
-        ("p1", 1.5, r"score must be in \[0, 1\]"),
-        ("p1", -0.1, r"score must be in \[0, 1\]"),
-        ("p1", float("nan"), "score must be finite"),
+        ("p1", 1.5, r"score must be in \[0, 1\] .*, got 1.5 \(prompt 'p1'\)"),
+        ("p1", -0.1, r"score must be in \[0, 1\] .*\(prompt 'p1'\)"),
+        ("p1", float("nan"), r"score must be finite, got nan \(prompt 'p1'\)"),
         (["p1", "p9"], [0.5, 0.5], "task 'p9'"),
-        (["p1", "p2"], [0.5, float("nan")], "finite"),
+        (["p1", "p2"], [0.5, float("nan")], r"finite, got nan \(prompt 'p2'\)"),
     ]:
         with pytest.raises(ValueError, match=msg):
             t.observe(task, score)

@@ -8,7 +8,7 @@ from typing import Any
 from pedagogy.params import InstanceOf, OneOf, Param, Satisfies
 from pedagogy.spaces import Discrete
 from pedagogy.teachers.base import REGISTRY, Teacher, make, register
-from pedagogy.teachers.learnability import LearnabilityTeacher, _groups_shape_ok
+from pedagogy.teachers.learnability import LearnabilityTeacher, _groups_shape_ok, observe_naming_the_prompt
 from pedagogy.teachers.sec_lp import SecLpTeacher  # registers the default source teacher before the rule below is checked
 
 __all__ = ["HierarchicalTeacher"]
@@ -100,6 +100,10 @@ class HierarchicalTeacher(Teacher[Discrete]):
         if signal == "auto":
             signal = "success" if self._src.score_range == (0.0, 1.0) or "advantage" not in self._src.score_doc else "abs_advantage"
         self._signal = signal
+
+    def observe(self, task: Any, score: Any) -> None:
+        """As :meth:`Teacher.observe`; an error about a score names the prompt too."""
+        observe_naming_the_prompt(self, super().observe, task, score)
 
     # ------------------------------------------------------------ sampling
     def _propose(self, n: int) -> list[Any]:

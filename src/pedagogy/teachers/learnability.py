@@ -17,7 +17,7 @@ from pedagogy.params import Boolean, Interval, OneOf, Param, Satisfies
 from pedagogy.spaces import Discrete
 from pedagogy.teachers.base import Teacher, register
 
-__all__ = ["LearnabilityTeacher", "encode_array", "decode_array", "parse_groups"]
+__all__ = ["LearnabilityTeacher", "encode_array", "decode_array", "parse_groups", "observe_naming_the_prompt"]
 
 _SD_FLOOR = 1e-3  # keeps a z-score finite where the success rate never varied
 _SUCC, _CNT, _FAST, _SLOW, _GUARD, _NSTAT = 0, 1, 2, 3, 4, 5  # columns of the per-prompt statistics
@@ -105,6 +105,23 @@ def parse_groups(groups: Any, space: Discrete) -> tuple[list[Any], np.ndarray]:
             c = index[lab] = len(index)
         codes[i] = c
     return list(index), codes
+
+
+def observe_naming_the_prompt(teacher: Teacher[Any], observe: Any, task: Any, score: Any) -> None:
+    """Call ``observe(task, score)``; a rejected score's error also names the prompt it was given for."""
+    try:
+        observe(task, score)
+    except ValueError as exc:
+        if "score must be" not in str(exc):
+            raise
+        if isinstance(score, (list, tuple, np.ndarray)) and isinstance(task, (list, tuple, np.ndarray)):
+            for t, s in zip(task, score):
+                try:
+                    teacher._check_score(s)
+                except ValueError:
+                    raise ValueError(f"{exc} (prompt {t!r})") from None
+            raise
+        raise ValueError(f"{exc} (prompt {task!r})") from None
 
 
 @register
@@ -407,6 +424,10 @@ class LearnabilityTeacher(Teacher[Discrete]):
         if z < self._gz:
             return max(self._gfloor, h * self._gd)
         return min(1.0, h / (self._gd * self._gd))
+
+    def observe(self, task: Any, score: Any) -> None:
+        """As :meth:`Teacher.observe`; an error about a score names the prompt too."""
+        observe_naming_the_prompt(self, super().observe, task, score)
 
     def _to_internal(self, task: Any) -> Any:
         # Prompts 0 .. n-1 of a range space are their own index: skip the look-up in a dict of n entries.
