@@ -14,15 +14,14 @@ same state (``replay``).
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pedagogy import kt, teachers
+from pedagogy.service import inputs
+from pedagogy.service.errors import ApiError
 from pedagogy.spaces import SkillGraph
 
 __all__ = ["CourseError", "CourseRuntime", "LearnerSession", "learner_seed", "parse_course", "DEFAULT_BKT_PARAMS"]
@@ -53,14 +52,16 @@ def learner_seed(course_seed: int, learner: str) -> int:
 
 
 def _load_model_doc(doc: Mapping[str, Any]) -> Any:
-    """A KT model from the JSON document ``pedagogy kt fit`` saves (through :func:`pedagogy.kt.load`)."""
-    fd, path = tempfile.mkstemp(suffix=".json", prefix="pedagogy-model-")
+    """A KT model from the JSON document ``pedagogy kt fit`` saves (in memory: no file)."""
+    return kt.load_dict(doc, source="model")
+
+
+def _checked(check: Any, value: Any, field: str, **kw: Any) -> Any:
+    """``check(value, field)`` by the service's input rules, as a :class:`CourseError`."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh)
-        return kt.load(path)
-    finally:
-        os.unlink(path)
+        return check(value, field, **kw)
+    except ApiError as exc:
+        raise CourseError(exc.detail) from None
 
 
 def _default_model_doc(skills: Sequence[str], params: Mapping[str, float]) -> dict[str, Any]:
@@ -96,9 +97,7 @@ def parse_course(doc: Any) -> dict[str, Any]:
     )
     if unknown:
         raise CourseError(f"unknown course field {unknown[0]!r}")
-    name = doc.get("name")
-    if not isinstance(name, str) or not name or len(name) > 200 or "/" in name:
-        raise CourseError("course 'name' must be a non-empty string of at most 200 characters without '/'")
+    name = _checked(inputs.path_name, doc.get("name"), "name")
     prereq = doc.get("skills", doc.get("prerequisites"))
     if prereq is None:
         raise CourseError("a course needs 'skills': an object skill -> list of prerequisite skills")
@@ -115,13 +114,26 @@ def parse_course(doc: Any) -> dict[str, Any]:
             raise CourseError("'items' as a list must hold [item, skill or [skills]] pairs") from None
     if items is not None and not isinstance(items, Mapping):
         raise CourseError("'items' must be an object item -> skill or list of skills")
-    if isinstance(prereq, Mapping):
-        for s, p in prereq.items():
-            if not isinstance(p, list) or not all(isinstance(x, str) for x in p):
-                raise CourseError(f"prerequisites of skill {s!r} must be a list of skill names")
+    if not isinstance(prereq, Mapping):
+        raise CourseError("'skills' must be an object skill -> list of prerequisite skills")
+    if not prereq:
+        raise CourseError("'skills' must name at least one skill")
+    if len(prereq) > inputs.MAX_SKILLS:
+        raise CourseError(f"skills: {len(prereq)} skills; a course has at most {inputs.MAX_SKILLS}")
+    for s, p in prereq.items():
+        _checked(inputs.name, s, "skills")
+        if not isinstance(p, list) or not all(isinstance(x, str) for x in p):
+            raise CourseError(f"skills.{s}: prerequisites must be a list of skill names")
+    if items is not None:
+        if len(items) > inputs.MAX_ITEMS:
+            raise CourseError(f"items: {len(items)} items; a course has at most {inputs.MAX_ITEMS}")
+        for it, sks in items.items():
+            _checked(inputs.name, it, "items")
+            if not (isinstance(sks, str) or (isinstance(sks, list) and sks and all(isinstance(x, str) for x in sks))):
+                raise CourseError(f"items.{it}: must be a skill name or a non-empty list of skill names, got {sks!r:.60}")
     try:
         space = SkillGraph(prereq, items=items)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise CourseError(str(exc)) from None
     teacher = doc.get("teacher", "mastery")
     options = doc.get("teacher_options", {}) or {}
@@ -133,13 +145,13 @@ def parse_course(doc: Any) -> dict[str, Any]:
     threshold = doc.get("mastery_threshold", DEFAULT_MASTERY_THRESHOLD)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
         raise CourseError(f"'mastery_threshold' must be a number in (0, 1), got {threshold!r}")
-    title = doc.get("title", "")
-    if not isinstance(title, str):
-        raise CourseError("'title' must be a string")
+    title = _checked(inputs.text, doc.get("title", ""), "title", max_len=inputs.MAX_TITLE, empty=True)
+    if not isinstance(teacher, str):
+        raise CourseError("'teacher' must be a teacher's name")
     try:
         teachers.make(teacher, space, seed=0, **options)
-    except (ValueError, TypeError) as exc:
-        raise CourseError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - any failure of user-given options is the caller's to fix
+        raise CourseError(f"teacher {teacher[:100]!r}: {exc}") from None
     model = doc.get("model")
     if model is not None:
         if not isinstance(model, Mapping) or model.get("model") != "bkt":
@@ -147,8 +159,8 @@ def parse_course(doc: Any) -> dict[str, Any]:
             raise CourseError(f"'model' must be a BKT model saved by `pedagogy kt fit` (model 'bkt'), got {kind!r}")
         try:
             _load_model_doc(model)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CourseError(f"'model' could not be loaded: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - a malformed upload, whatever its defect
+            raise CourseError(f"'model' could not be loaded: {type(exc).__name__}: {exc}") from None
     return {
         "name": name,
         "title": title,

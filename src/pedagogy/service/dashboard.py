@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pedagogy.service.store import ApiError
+from pedagogy.service.errors import ApiError
 
 __all__ = ["router", "skill_graph_svg"]
 
@@ -178,18 +178,31 @@ def _colour(p: float) -> str:
     return "#1a9850"
 
 
+def _depths(prereq: dict[str, list[str]]) -> dict[str, int]:
+    """Each skill's depth (longest prerequisite chain below it), without recursion: chains may be long."""
+    depth: dict[str, int] = {}
+    for root in prereq:
+        stack = [root]
+        while stack:
+            s = stack[-1]
+            if s in depth:
+                stack.pop()
+                continue
+            todo = [p for p in prereq[s] if p not in depth]
+            if todo:
+                stack.extend(todo)
+            else:
+                depth[s] = 1 + max((depth[p] for p in prereq[s]), default=-1)
+                stack.pop()
+    return depth
+
+
 def skill_graph_svg(prereq: dict[str, list[str]], known: dict[str, float], threshold: float = 0.95, target: str | None = None) -> str:
     """An inline SVG of a prerequisite graph: one column per depth, prerequisites on the left."""
-    depth: dict[str, int] = {}
-
-    def d(s: str) -> int:
-        if s not in depth:
-            depth[s] = 1 + max((d(p) for p in prereq[s]), default=-1)
-        return depth[s]
-
+    depth = _depths(prereq)
     cols: dict[int, list[str]] = {}
     for s in prereq:
-        cols.setdefault(d(s), []).append(s)
+        cols.setdefault(depth[s], []).append(s)
     w, h, gx, gy, pad = 160, 34, 60, 16, 10
     pos = {}
     for c, names in cols.items():

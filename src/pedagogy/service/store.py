@@ -30,13 +30,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pedagogy.service import core
 from pedagogy.service.db import make_engine
+from pedagogy.service.errors import ApiError, not_found
 from pedagogy.service.models import Answer, ApiKey, Course, IdempotencyKey, Learner, LearnerState, Tenant, XapiStatement
+from pedagogy.service.xapi import ANSWERED_VERB
 
 __all__ = ["Store", "ApiError", "Principal", "hash_token", "AnswerIn", "ANSWERED_VERB", "replay"]
 
 T = TypeVar("T")
-
-ANSWERED_VERB = "http://adlnet.gov/expapi/verbs/answered"
 
 # SQLAlchemy types ``__table__`` as a FromClause; a declarative model's is a Table.
 tenants = cast(Table, Tenant.__table__)
@@ -81,18 +81,6 @@ _U_STATE = (
 
 #: learner sessions kept in memory per process (keyed by course and learner, valid for one state version)
 SESSION_CACHE_SIZE = 20_000
-
-
-class ApiError(Exception):
-    """An error answered as ``application/problem+json`` (RFC 9457)."""
-
-    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.extra = status, title, detail, extra
-
-
-def not_found(what: str) -> ApiError:
-    return ApiError(404, "Not Found", f"{what} not found")
 
 
 @dataclass(frozen=True)
