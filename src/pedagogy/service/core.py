@@ -24,7 +24,7 @@ from pedagogy.service import inputs
 from pedagogy.service.errors import ApiError
 from pedagogy.spaces import SkillGraph
 
-__all__ = ["CourseError", "CourseRuntime", "LearnerSession", "learner_seed", "parse_course", "DEFAULT_BKT_PARAMS"]
+__all__ = ["CourseError", "CourseRuntime", "LearnerSession", "learner_seed", "mastery_summary", "parse_course", "DEFAULT_BKT_PARAMS"]
 
 #: the student model of a course that uploads none: one BKT skill per course
 #: skill with the mastery teacher's textbook parameters
@@ -319,6 +319,16 @@ class LearnerSession:
                 }
             )
         return rows
+
+
+def mastery_summary(skills: Sequence[Mapping[str, Any]], threshold: float) -> str:
+    """The service's one measure of a learner's progress, as the dashboard and ``pedagogy demo`` show it.
+
+    ``skills`` are the rows of ``GET .../mastery`` (or :meth:`LearnerSession.mastery`): a skill is
+    mastered when its P(known) under the course's student model reaches the course's threshold.
+    """
+    n = sum(bool(r["mastered"]) for r in skills)
+    return f"{n}/{len(skills)} skills mastered (P(known) ≥ {threshold:g})"
 
 
 def reason(pred: Prediction, session: LearnerSession) -> str:

@@ -233,6 +233,17 @@ class Store:
 
         return self._write(run)
 
+    def ensure_tenant(self, name: str) -> bool:
+        """Create tenant ``name`` unless it exists; whether it was created."""
+
+        def run(conn: Connection) -> bool:
+            if conn.execute(select(tenants.c.id).where(tenants.c.name == name)).first():
+                return False
+            conn.execute(insert(tenants).values(name=name, created_at=_now()))
+            return True
+
+        return self._write(run)
+
     def list_tenants(self) -> list[dict[str, Any]]:
         with self.read_engine.connect() as conn:
             rows = conn.execute(select(tenants).order_by(tenants.c.id)).all()
