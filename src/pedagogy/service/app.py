@@ -243,7 +243,7 @@ class BodyLimit:
 
 
 # ------------------------------------------------------------------- auth
-def principal(
+async def principal(
     request: Request, authorization: Annotated[str | None, Header()] = None, x_api_key: Annotated[str | None, Header()] = None
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <key>`` or ``X-API-Key``; 401 otherwise."""
@@ -255,7 +255,10 @@ def principal(
         token = value.strip()
     if not token:
         raise ApiError(401, "Unauthorized", "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
-    p = request.app.state.store.authenticate(token)
+    store = request.app.state.store
+    hit, p = store.cached_principal(token)  # no thread hand-off when this worker knows the key
+    if not hit:
+        p = await run_in_threadpool(store.authenticate_cached, token)
     if p is None:
         raise ApiError(401, "Unauthorized", "invalid or revoked API key")
     return p
