@@ -216,7 +216,7 @@ class CourseRuntime:
 
     # ----------------------------------------------------------- learners
     def new_teacher_state(self, seed: int) -> dict[str, Any]:
-        return teachers.make(self.teacher_name, self.space, seed=seed, **self.teacher_options).state_dict()
+        return teachers.make(self.teacher_name, self.space, seed=seed, **self.teacher_options).state_dict(space=False)
 
     def session(self, model_state: Mapping[str, Any] | None, teacher_state: Mapping[str, Any] | None, seed: int) -> LearnerSession:
         return LearnerSession(self, model_state or {}, teacher_state, seed)
@@ -246,7 +246,7 @@ class LearnerSession:
                 c = self.course
                 self._teacher = teachers.make(c.teacher_name, c.space, seed=self.seed, **c.teacher_options)
             else:
-                self._teacher = teachers.load(self._teacher_state)
+                self._teacher = teachers.load(self._teacher_state, space=self.course.space)
         return self._teacher
 
     def model_state(self) -> dict[str, Any]:
@@ -256,7 +256,7 @@ class LearnerSession:
         """The teacher's ``state_dict()`` (the stored one, unchanged, if the teacher was not used)."""
         if self._teacher is None:
             return dict(self._teacher_state) if self._teacher_state is not None else None
-        return self._teacher.state_dict()
+        return self._teacher.state_dict(space=False)  # the course holds the space
 
     # ----------------------------------------------------------- answers
     def check_item(self, item: Any) -> str:
