@@ -231,10 +231,7 @@ class LearnerSession:
     def __init__(self, course: CourseRuntime, model_state: Mapping[str, Any], teacher_state: Mapping[str, Any] | None, seed: int) -> None:
         self.course = course
         self.tracker = course.model.tracker()
-        known = model_state.get("known", {})
-        if known:
-            # The BKT tracker keeps P(known) per student in a dict; one learner per tracker here.
-            self.tracker._known[_STUDENT] = {str(k): float(v) for k, v in known.items()}
+        self.tracker.load(_STUDENT, model_state)  # one learner per tracker
         self._teacher_state = teacher_state
         self._teacher: Any = None
         self.seed = seed
@@ -250,7 +247,7 @@ class LearnerSession:
         return self._teacher
 
     def model_state(self) -> dict[str, Any]:
-        return {"known": dict(self.tracker._known.get(_STUDENT, {}))}
+        return dict(self.tracker.state(_STUDENT))
 
     def teacher_state(self) -> dict[str, Any] | None:
         """The teacher's ``state_dict()`` (the stored one, unchanged, if the teacher was not used)."""
@@ -272,25 +269,13 @@ class LearnerSession:
         A fractional score is soft evidence: the mix ``score * (update if
         right) + (1 - score) * (update if wrong)`` of the BKT posteriors.
         """
-        skills = self.course.item_skills[item]
-        tr = self.tracker
-        if score == 1.0 or score == 0.0:
-            p = tr.update(_STUDENT, skills, int(score), item=item)
-        else:
-            before = dict(tr._known.get(_STUDENT, {}))
-            p = tr.update(_STUDENT, skills, 1, item=item)
-            right = tr._known[_STUDENT]
-            tr._known[_STUDENT] = dict(before)
-            tr.update(_STUDENT, skills, 0, item=item)
-            wrong = tr._known[_STUDENT]
-            for s in skills:
-                wrong[s] = score * right[s] + (1.0 - score) * wrong[s]
+        p = self.tracker.update_score(_STUDENT, self.course.item_skills[item], score, item=item)
         self.teacher.observe(self.course.items[item], float(score))
         return float(p)
 
     # ----------------------------------------------------------- reports
     def p_known(self, skill: str) -> float:
-        known = self.tracker._known.get(_STUDENT, {})
+        known = self.tracker.state(_STUDENT)["known"]
         return float(known[skill]) if skill in known else self.course.p_known_prior(skill)
 
     def predict(self, item: str) -> Prediction:
@@ -307,8 +292,9 @@ class LearnerSession:
     def mastery(self) -> list[dict[str, Any]]:
         c = self.course
         rows = []
+        known = self.tracker.state(_STUDENT)["known"]  # once: a course may have thousands of skills
         for s in c.space.skills:
-            pk = self.p_known(s)
+            pk = float(known[s]) if s in known else c.p_known_prior(s)
             rows.append(
                 {
                     "skill": s,
