@@ -132,6 +132,11 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
             ListOf(Interval(Real, 0, None, closed="neither")),
             "candidate half-lives (in answers) of a freshly practised skill",
         ),
+        "slip_factors": Param(
+            [0.5, 1.0, 2.0, 3.0],
+            ListOf(Interval(Real, 0, None, closed="neither")),
+            "slip hypotheses, as multiples of the population slip (one equally likely a priori)",
+        ),
         "spacing": Param(1.0, Interval(Real, 0, 100), "a right answer multiplies the half-life by 1 + spacing * (1 - retention)"),
         "ready": Param(
             None,
@@ -188,24 +193,28 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
                 self._children[q].append(c)
         self._has_tasks = np.array([bool(ts) for ts in layout.skill_tasks()])
         self._G = np.array([x["guess"] for x in p])
-        self._S = np.array([x["slip"] for x in p])
+        slip = np.array([x["slip"] for x in p])
         t0 = np.array([x["learn"] for x in p])
         self._t0 = float(t0.mean()) if n else float(o["learn"])
         # The grid of hypotheses: learning multiplier x decay rate (0: does not forget).
         spread = float(o["learn_spread"])
         zs = _RATE_Z if spread > 0 else (0.0,)
         rates = [0.0] if o["forgetting"] == "none" else [0.0, *(1.0 / float(h) for h in o["half_lives"])]
-        self._mult = np.array([math.exp(spread * z) for z in zs for _ in rates])
-        self._rate0 = np.array([r for _ in zs for r in rates])
-        z_prior = np.array([-0.5 * z * z for z in zs for _ in rates])
         forgets = float(o["forgetting_prior"]) if len(rates) > 1 else 0.0
         r_prior = [math.log(1.0 - forgets) if forgets < 1.0 else -math.inf] + [
             math.log(forgets / (len(rates) - 1)) if forgets > 0 else -math.inf for _ in rates[1:]
         ]
-        self._logprior = z_prior + np.array([r_prior[j] for _ in zs for j in range(len(rates))])
+        slips = [float(f) for f in o["slip_factors"]]
+        grid = [(z, f, j) for z in zs for f in slips for j in range(len(rates))]
+        self._mult = np.array([math.exp(spread * z) for z, _, _ in grid])
+        self._rate0 = np.array([rates[j] for _, _, j in grid])
+        self._slip_factor = np.array([f for _, f, _ in grid])
+        self._logprior = np.array([-0.5 * z * z - math.log(len(slips)) + r_prior[j] for z, _, j in grid])
         self._logprior -= _logsumexp(self._logprior)
         k = len(self._mult)
         self._T = 1.0 - (1.0 - t0[None, :]) ** self._mult[:, None]  # (K, n)
+        # slip hypotheses: the population's slip times each factor, kept below 1 - guess
+        self._S = np.minimum(slip[None, :] * self._slip_factor[:, None], 0.99 * (1.0 - self._G[None, :]))
         # Prior P(L) in prerequisite order (mean field: given the prerequisites, times their marginals).
         prior = np.array([x["prior"] for x in p])
         marginal = np.empty(n)
@@ -295,7 +304,7 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
     def _answer(self, s: int, y: float) -> None:
         now = self._now()
         ls = now[:, s]
-        g, sl = self._G[s], self._S[s]
+        g, sl = self._G[s], self._S[:, s]
         p_right = ls * (1.0 - sl) + (1.0 - ls) * g
         self._logw = self._logw + np.log(np.maximum(y * p_right + (1.0 - y) * (1.0 - p_right), 1e-300))
         self._logw -= self._logw.max()
