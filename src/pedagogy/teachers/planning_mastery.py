@@ -192,6 +192,7 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
             for q in pre:
                 self._children[q].append(c)
         self._has_tasks = np.array([bool(ts) for ts in layout.skill_tasks()])
+        self._one_skill_tasks = [sks for sks in self._task_skills] == [[i] for i in range(n)]
         self._G = np.array([x["guess"] for x in p])
         slip = np.array([x["slip"] for x in p])
         t0 = np.array([x["learn"] for x in p])
@@ -242,22 +243,20 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
         dt = np.where(self._last[cols] >= 0, self._clock - self._at[cols], 0)
         return self._L[:, cols] * np.exp2(-self._rate[:, cols] * dt)
 
-    def _open(self, now: np.ndarray, s: int, skip: int = -1) -> np.ndarray:
-        """P(every prerequisite of ``s`` known now) per hypothesis (mean field), leaving out prerequisite ``skip``."""
-        out = np.ones(now.shape[0])
+    def _open(self, now: Mapping[int, np.ndarray], s: int) -> np.ndarray:
+        """P(every prerequisite of ``s`` known now) per hypothesis (mean field), from ``now[q]``, the P(L) columns."""
+        out = np.ones(len(self._logw))
         for q in self._prereq[s]:
-            if q != skip:
-                out = out * now[:, q]
+            out = out * now[q]
         return out
 
-    def _gains(self) -> np.ndarray:
-        """Expected gain in known skills of one practice of each skill (grid posterior mean)."""
-        now = self._now()
+    def _gains(self, now: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Expected gain in known skills of one practice of each skill (grid posterior mean), from P(L) ``now``."""
         open_ = np.ones_like(now)
         for s, pre in enumerate(self._prereq):
             for q in pre:
                 open_[:, s] *= now[:, q]
-        return self._weights() @ ((1.0 - now) * self._T * open_)
+        return w @ ((1.0 - now) * self._T * open_)
 
     def p_known(self) -> np.ndarray:
         """The posterior P(L) of every skill now (averaged over the grid)."""
@@ -265,17 +264,19 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
 
     # ---------------------------------------------------------- selection
     def _choose_task(self) -> int:
-        gains = self._gains()
-        gate = self._gate
-        if gate < 1.0:  # candidates: skills whose prerequisites are all known with P(L) >= gate (if any)
-            pk = self.p_known()
-            ready = np.array([all(pk[q] >= gate for q in pre) for pre in self._prereq])
+        now, w = self._now(), self._weights()
+        gains = self._gains(now, w)
+        if self._gate < 1.0:  # candidates: skills whose prerequisites are all known with P(L) >= ready (if any)
+            pk = w @ now
+            ready = np.array([all(bool(pk[q] >= self._gate) for q in pre) for pre in self._prereq], dtype=bool)
             if np.any(ready & self._has_tasks):
                 gains = np.where(ready, gains, -1.0)
-        for s in range(len(gains)):
-            if self._spin.flagged[s]:  # a set-aside skill's gain is discounted by the turns it has failed since
-                gains[s] *= self._spin.max_attempts / (self._spin.max_attempts + self._spin.turns[s])
-        return self._best_task(np.where(self._has_tasks, gains, -1.0), range(len(self._task_skills)))
+        for s in np.flatnonzero(self._spin.flagged):  # a set-aside skill's gain is discounted by the turns it has failed since
+            gains[s] *= self._spin.max_attempts / (self._spin.max_attempts + self._spin.turns[s])
+        gains = np.where(self._has_tasks, gains, -1.0)
+        if self._one_skill_tasks:
+            return int(np.argmax(gains))  # tasks are the skills: the first best
+        return self._best_task(gains, range(len(self._task_skills)))
 
     def _best_task(self, gains: np.ndarray, tasks: Any) -> int:
         best, best_g = -1, -math.inf
@@ -302,8 +303,8 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
         self._clock += 1
 
     def _answer(self, s: int, y: float) -> None:
-        now = self._now()
-        ls = now[:, s]
+        now = {c: self._now(c) for c in (s, *self._prereq[s])}  # only the columns this answer touches
+        ls = now[s]
         g, sl = self._G[s], self._S[:, s]
         p_right = ls * (1.0 - sl) + (1.0 - ls) * g
         self._logw = self._logw + np.log(np.maximum(y * p_right + (1.0 - y) * (1.0 - p_right), 1e-300))
@@ -314,11 +315,11 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
         given_open = np.minimum(1.0, ls / np.maximum(open_s, 1e-12))
         for q in self._prereq[s]:
             pk = given_open * (1.0 - sl) + (1.0 - given_open) * g  # P(right | q known), other prerequisites as they are
-            lq = now[:, q]
+            lq = now[q]
             right = lq * pk / np.maximum(lq * pk + (1.0 - lq) * g, 1e-300)
             wrong = lq * (1.0 - pk) / np.maximum(lq * (1.0 - pk) + (1.0 - lq) * (1.0 - g), 1e-300)
             self._set(q, y * right + (1.0 - y) * wrong)
-            now[:, q] = self._L[:, q]
+            now[q] = self._L[:, q]
         open_s = self._open(now, s)
         # spacing: a right answer late on the forgetting curve lengthens the half-life more
         if self._last[s] >= 0 and y >= 0.5:
@@ -375,7 +376,7 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
     def _report(self) -> dict[str, Any]:
         skills = self._skills()
         pk = self.p_known()
-        gains = self._gains()
+        gains = self._gains(self._now(), self._weights())
         rows = [
             {
                 "skill": skills[s],
