@@ -107,15 +107,36 @@ def test_masters_a_chain_in_fewer_answers_than_round_robin():
 
 
 def test_stops_practising_a_mastered_skill():
-    graph = spaces.SkillGraph({"a": [], "b": []})
+    graph = spaces.SkillGraph({"a": [], "b": [], "c": []})
     t = teachers.make("planning-mastery", graph, seed=0, forgetting="none")
     seen = []
-    for _ in range(60):  # knows a, never gets b right
+    for _ in range(12):  # a and c are learned at their first practice, b at its 8th
         x = t.propose()
         seen.append(x)
-        t.observe(x, 1.0 if x == "a" else 0.0)
-    assert t.report()["skills"][0]["mastered"]
-    assert seen[20:].count("a") <= 3  # a mastered skill has no gain while b can still be learned
+        t.observe(x, 1.0 if x != "b" or seen.count("b") >= 8 else 0.0)
+    for _ in range(3):
+        t.observe(t.propose(), 1.0)
+    rows = {r["skill"]: r for r in t.report()["skills"]}
+    assert rows["a"]["mastered"] or rows["c"]["mastered"]
+    first_b = seen.index("b")
+    # while b is being learned, the skills already answered right get at most a check each
+    assert seen[first_b:].count("a") + seen[first_b:].count("c") <= 2
+    assert seen.count("b") >= 8
+
+
+def test_an_unlearnable_skill_does_not_capture_the_student():
+    graph = spaces.SkillGraph({"x": [], "a": [], "c": []})
+    t = teachers.make("planning-mastery", graph, seed=0)
+    seen = []
+    for _ in range(150):  # x is label noise (always wrong); a is known; c is learned at its 40th practice
+        task = t.propose()
+        seen.append(task)
+        t.observe(task, 1.0 if task == "a" or (task == "c" and seen.count("c") >= 40) else 0.0)
+    rows = {r["skill"]: r for r in t.report()["skills"]}
+    assert rows["x"]["learnable"] < 0.2 < 0.9 < rows["a"]["learnable"]
+    assert seen.count("c") >= 40  # c got its practice: x did not take the turns
+    c_learned = [i for i, task in enumerate(seen) if task == "c"][39]
+    assert c_learned < 100
 
 
 def test_returns_to_a_forgotten_prerequisite():

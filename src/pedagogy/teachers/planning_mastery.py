@@ -88,10 +88,11 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
     Wheel-spinning (Beck & Gong, AIED 2013, as in ``mastery``): a skill
     unmastered (``P(L) < threshold``) after ``max_attempts`` answers in a
     row first lowers its prerequisites' ``P(L)`` just below the threshold
-    (``max_remediations`` times), then is set aside: its gain is discounted
-    by ``max_attempts / (max_attempts + turns failed since)``, so an
-    unlearnable skill cannot capture the student while a slow learner's
-    skill, with nothing better to do, is still practised.
+    (``max_remediations`` times), then is set aside: its gain is multiplied
+    by ``(1 - learn)^turns``, the chance that a learnable skill would have
+    stayed unlearned through the ``turns`` practices it has failed since,
+    so an unlearnable skill cannot capture the student, while a slow
+    learner's skill, with nothing better to do, is still practised.
 
     Defaults: ``prior``/``learn``/``guess``/``slip`` are ``mastery``'s (0.5,
     0.1, 0.2, 0.1); ``threshold=0.95`` is the Cognitive Tutor's criterion
@@ -156,6 +157,9 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
             why="answers on a skill are evidence about its prerequisites, so they need not be drilled to the mastery "
             "criterion first; 0.8 vs the Cognitive Tutor's 0.95 (None) from a sweep on learner seeds 100-119 of students "
             "(median answers to mastery 155 vs 208; students-forgetting 386 vs 350 on 10-20 seeds), see docs/benchmarks/tutoring.md",
+        ),
+        "learnable_prior": Param(
+            0.95, Interval(Real, 0, 1, closed="neither"), "prior probability that a skill can be learned at all (not label noise)"
         ),
         "max_attempts": Param(10, Interval(Integral, 1), "answers in a row on an unmastered skill before it counts as wheel-spinning"),
         "max_remediations": Param(2, Interval(Integral, 0), "returns to the prerequisites before a skill is set aside"),
@@ -246,6 +250,9 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
         self._spacing = float(o["spacing"])
         self._gate = float(o["ready"]) if o["ready"] is not None else self._threshold
         self._spin = WheelSpinning(n, int(o["max_attempts"]), int(o["max_remediations"]))
+        q = float(o["learnable_prior"])
+        self._learnable_prior = math.log(q / (1.0 - q))
+        self._learnable_logodds = np.full(n, self._learnable_prior)
 
     # ------------------------------------------------------------- model
     def _weights(self) -> np.ndarray:
@@ -272,6 +279,10 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
                 open_[:, s] *= now[:, q]
         return w @ ((1.0 - now) * self._T * open_)
 
+    def _learnable(self) -> np.ndarray:
+        """P(each skill can be learned at all), from its answers: learnable (the BKT predictive) vs answers at the guess rate."""
+        return 1.0 / (1.0 + np.exp(-self._learnable_logodds))
+
     def p_known(self) -> np.ndarray:
         """The posterior P(L) of every skill now (averaged over the grid)."""
         return self._weights() @ self._now()
@@ -285,8 +296,7 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
             ready = np.array([all(bool(pk[q] >= self._gate) for q in pre) for pre in self._prereq], dtype=bool)
             if np.any(ready & self._has_tasks):
                 gains = np.where(ready, gains, -1.0)
-        for s in np.flatnonzero(self._spin.flagged):  # a set-aside skill's gain is discounted by the turns it has failed since
-            gains[s] *= self._spin.max_attempts / (self._spin.max_attempts + self._spin.turns[s])
+        gains = gains * self._learnable()  # a skill that cannot be learned has nothing to gain
         gains = np.where(self._has_tasks, gains, -1.0)
         if self._one_skill_tasks:
             return int(np.argmax(gains))  # tasks are the skills: the first best
@@ -321,7 +331,11 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
         ls = now[s]
         g, sl = self._G[s], self._S[:, s]
         p_right = ls * (1.0 - sl) + (1.0 - ls) * g
-        self._logw = self._logw + np.log(np.maximum(y * p_right + (1.0 - y) * (1.0 - p_right), 1e-300))
+        like = np.maximum(y * p_right + (1.0 - y) * (1.0 - p_right), 1e-300)
+        mixed = float(self._weights() @ like)
+        self._learnable_logodds[s] += math.log(mixed) - math.log(max(y * g + (1.0 - y) * (1.0 - g), 1e-300))
+        self._learnable_logodds[s] = min(self._learnable_logodds[s], self._learnable_prior)  # evidence for learnable saturates at the prior
+        self._logw = self._logw + np.log(like)
         self._logw -= self._logw.max()
         post = y * ls * (1.0 - sl) / np.maximum(p_right, 1e-300) + (1.0 - y) * ls * sl / np.maximum(1.0 - p_right, 1e-300)
         # the answer is evidence about each prerequisite: unknown prerequisite -> the skill is unknown (guess)
@@ -356,6 +370,7 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
             "set_at": self._at.tolist(),
             "last": self._last.tolist(),
             "clock": self._clock,
+            "learnable_logodds": self._learnable_logodds.tolist(),
             **self._spin.state("aside"),
         }
 
@@ -365,7 +380,7 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
             rows = state[key]
             if len(rows) != k or any(len(r) != n for r in rows):
                 raise self._error(f"state field {key!r} must be {k} rows of {n} skills")
-        for key in ("set_at", "last"):
+        for key in ("set_at", "last", "learnable_logodds"):
             if len(state[key]) != n:
                 raise self._error(f"state field {key!r} has {len(state[key])} entries for {n} skills")
         if len(state["log_weights"]) != k:
@@ -377,6 +392,7 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
         self._at = np.array(state["set_at"], dtype=np.int64)
         self._last = np.array(state["last"], dtype=np.int64)
         self._clock = int(state["clock"])
+        self._learnable_logodds = np.array(state["learnable_logodds"], dtype=float)
 
     def rates(self) -> dict[str, float]:
         """The posterior over the learner's rates: learning rate (of a population-average skill), P(forgets), half-life if it does."""
@@ -391,6 +407,7 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
         skills = self._skills()
         pk = self.p_known()
         gains = self._gains(self._now(), self._weights())
+        learnable = self._learnable()
         rows = [
             {
                 "skill": skills[s],
@@ -398,6 +415,7 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
                 "mastered": bool(pk[s] >= self._threshold),
                 "gain": round(float(gains[s]), 5),
                 "set_aside": self._spin.flagged[s],
+                "learnable": round(float(learnable[s]), 4),
             }
             for s in range(len(skills))
         ][:50]
