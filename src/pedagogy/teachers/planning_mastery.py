@@ -250,8 +250,8 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
         self._spacing = float(o["spacing"])
         self._gate = float(o["ready"]) if o["ready"] is not None else self._threshold
         self._spin = WheelSpinning(n, int(o["max_attempts"]), int(o["max_remediations"]))
-        q = float(o["learnable_prior"])
-        self._learnable_prior = math.log(q / (1.0 - q))
+        p_learnable = float(o["learnable_prior"])
+        self._learnable_prior = math.log(p_learnable / (1.0 - p_learnable))
         self._learnable_logodds = np.full(n, self._learnable_prior)
 
     # ------------------------------------------------------------- model
@@ -281,7 +281,7 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
 
     def _learnable(self) -> np.ndarray:
         """P(each skill can be learned at all), from its answers: learnable (the BKT predictive) vs answers at the guess rate."""
-        return 1.0 / (1.0 + np.exp(-self._learnable_logodds))
+        return 1.0 / (1.0 + np.exp(-np.maximum(self._learnable_logodds, -700.0)))
 
     def p_known(self) -> np.ndarray:
         """The posterior P(L) of every skill now (averaged over the grid)."""
