@@ -87,12 +87,14 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
 
     Wheel-spinning (Beck & Gong, AIED 2013, as in ``mastery``): a skill
     unmastered (``P(L) < threshold``) after ``max_attempts`` answers in a
-    row first lowers its prerequisites' ``P(L)`` just below the threshold
-    (``max_remediations`` times), then is set aside: its gain is multiplied
-    by ``(1 - learn)^turns``, the chance that a learnable skill would have
-    stayed unlearned through the ``turns`` practices it has failed since,
-    so an unlearnable skill cannot capture the student, while a slow
-    learner's skill, with nothing better to do, is still practised.
+    row lowers its prerequisites' ``P(L)`` just below the threshold, so
+    they are re-checked (``max_remediations`` times; after that the skill is
+    reported as set aside).  Whether a skill can be learned at all (label
+    noise, an exercise that is broken) is a hypothesis of its own: its
+    answers are weighed between the BKT predictive and answers at the guess
+    rate, from the prior ``learnable_prior``, and every gain is multiplied by
+    ``P(learnable)``, so an unlearnable skill stops capturing the student
+    while a slow one that starts to answer right regains its turns.
 
     Defaults: ``prior``/``learn``/``guess``/``slip`` are ``mastery``'s (0.5,
     0.1, 0.2, 0.1); ``threshold=0.95`` is the Cognitive Tutor's criterion
@@ -162,7 +164,9 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
             0.95, Interval(Real, 0, 1, closed="neither"), "prior probability that a skill can be learned at all (not label noise)"
         ),
         "max_attempts": Param(10, Interval(Integral, 1), "answers in a row on an unmastered skill before it counts as wheel-spinning"),
-        "max_remediations": Param(2, Interval(Integral, 0), "returns to the prerequisites before a skill is set aside"),
+        "max_remediations": Param(
+            2, Interval(Integral, 0), "returns to the prerequisites before a wheel-spinning skill is only reported as set aside"
+        ),
     }
 
     def __init__(self, space: Discrete, seed: int | None = None, preset: str | None = None, model: Any = None, **options: Any):
