@@ -15,12 +15,14 @@ import itertools
 import math
 from collections.abc import Mapping
 from numbers import Integral, Real
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
 from pedagogy.params import Interval, Nullable, OneOf, Rule
 from pedagogy.sim.base import Learner, Scenario, register_scenario
+from pedagogy.sim.split import draw_with, register_variants
 from pedagogy.sim.targets import Final, RatioOfFinals, Target
 from pedagogy.spaces import Box
 
@@ -420,6 +422,35 @@ GRID_TARGETS = (
 )
 
 
+def _draw_grid(options: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """A variant of a grid family: another size, learning speed, score noise, infeasible region and layout.
+
+    The family's own setting (its unlearnable share, trivial share, forgetting,
+    irrelevant dimensions, difficulty) is kept, rates are scaled around it.
+    """
+    p = dict(options)
+    p["cubes_per_dim"] = int(rng.choice([8, 10, 12]))
+    p["increment"] = round(float(options.get("increment", 1.0) * np.exp(rng.uniform(-0.4, 0.4))), 3)
+    p["noise"] = float(rng.choice([0.0, 0.05, 0.1]))
+    if "unlearnable_fraction" not in options and "trivial_fraction" not in options and rng.random() < 0.5:
+        p["unlearnable_fraction"] = round(float(rng.uniform(0.1, 0.3)), 2)  # an infeasible far side
+    if "forgetting" in options:
+        p["forgetting"] = round(float(options["forgetting"] * np.exp(rng.uniform(-0.5, 0.5))), 5)
+    p["layout_seed"] = int(rng.integers(2**31))
+    return p
+
+
+def _describe_grid(p: dict[str, Any]) -> str:
+    n = p["cubes_per_dim"]
+    parts = [f"{n}x{n} cubes" if p.get("dims", 2) == 2 else f"{n} bins per dim", f"increment {p['increment']:g}", f"noise {p['noise']:g}"]
+    for key in ("unlearnable_fraction", "trivial_fraction", "forgetting", "irrelevant_dims"):
+        if key in p:
+            parts.append(f"{key.replace('_', ' ')} {p[key]:g}")
+    if p.get("difficulty") == "rugged":
+        parts.append("rugged layout")
+    return ", ".join(parts)
+
+
 def _grid_scenario(
     name: str,
     description: str,
@@ -432,6 +463,7 @@ def _grid_scenario(
         return GridLearner(seed=seed, **options)
 
     factory.__doc__ = f"GridLearner({', '.join(f'{k}={v!r}' for k, v in options.items())}, seed=seed)"
+    register_variants(name, draw_with(GridLearner, partial(_draw_grid, options), _describe_grid))
     return register_scenario(
         Scenario(
             name=name,

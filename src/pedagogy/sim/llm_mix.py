@@ -13,12 +13,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
 from pedagogy.params import Interval, Nullable, OneOf, Rule, Satisfies
 from pedagogy.sim.base import Learner, Scenario, names_rule, register_scenario
+from pedagogy.sim.split import draw_with, register_variants
 from pedagogy.sim.targets import BudgetToReach, Target
 from pedagogy.spaces import Discrete
 
@@ -382,3 +384,38 @@ register_scenario(
         signals=SUCCESS_RATE_SIGNALS,
     )
 )
+
+
+# ------------------------------------------------------------------ variants
+_VARIANT_SOURCES = ("math", "code", "logic", "science", "writing")
+
+
+def _draw_llm_mix(rng: np.random.Generator, noisy: bool = False) -> dict[str, Any]:
+    """Another mixture: 2-4 sources, 3-5 levels, other learning speed, spread, offsets and cross-source transfer."""
+    n_sources = int(rng.integers(2, 5))
+    p: dict[str, Any] = {
+        "sources": [str(x) for x in rng.choice(_VARIANT_SOURCES, size=n_sources, replace=False)],
+        "levels": int(rng.integers(3, 6)),
+        "rate": round(float(0.01 * np.exp(rng.uniform(-0.5, 0.5))), 5),
+        "rate_spread": round(float(rng.uniform(0.1, 0.6)), 3),
+        "transfer": round(float(rng.uniform(0.2, 0.8)), 3),
+        "source_offset": round(float(rng.uniform(0.2, 0.8)), 3),
+    }
+    if noisy:
+        p["noisy_sources"] = [f"coin{i + 1}" for i in range(int(rng.integers(1, 4)))]
+        p["coin"] = round(float(rng.uniform(0.3, 0.7)), 3)
+    return p
+
+
+def _describe_llm_mix(p: dict[str, Any]) -> str:
+    text = (
+        f"{len(p['sources'])} sources x {p['levels']} levels, rate {p['rate']:g}, spread {p['rate_spread']:g}, "
+        f"transfer {p['transfer']:g}, offset {p['source_offset']:g}"
+    )
+    if p.get("noisy_sources"):
+        text += f", {len(p['noisy_sources'])} coin source(s) at p={p['coin']:g}"
+    return text
+
+
+register_variants("llm-mix", draw_with(LLMMixLearner, _draw_llm_mix, _describe_llm_mix))
+register_variants("llm-mix-noisy", draw_with(LLMMixLearner, partial(_draw_llm_mix, noisy=True), _describe_llm_mix))

@@ -19,7 +19,9 @@ import numpy as np
 
 from pedagogy.params import Interval, Rule
 from pedagogy.sim.base import Learner, Scenario, register_scenario
-from pedagogy.sim.students import STUDENTS_GRAPH
+from pedagogy.sim.graphs import random_graph
+from pedagogy.sim.split import draw_with, register_variants
+from pedagogy.sim.students import STUDENTS_GRAPH, describe_graph
 from pedagogy.sim.targets import Saving, Target
 from pedagogy.spaces import SkillGraph
 
@@ -262,3 +264,27 @@ register_scenario(
         ),
     )
 )
+
+
+# ------------------------------------------------------------------ variants
+def _draw_memory(rng: np.random.Generator) -> dict[str, Any]:
+    """Another skill graph (8-16 skills), other learning and forgetting rates, spacing effect and guess."""
+    return {
+        "prerequisites": random_graph(rng, int(rng.integers(8, 17))),
+        "learn": round(float(MEMORY_DEFAULTS["learn"] * np.exp(rng.uniform(-0.5, 0.5))), 4),
+        "half_life": round(float(MEMORY_DEFAULTS["half_life"] * np.exp(rng.uniform(-0.6, 0.6))), 2),
+        "half_life_known": round(float(MEMORY_DEFAULTS["half_life_known"] * np.exp(rng.uniform(-0.5, 0.5))), 1),
+        "spacing": round(float(rng.uniform(1.0, 3.0)), 3),
+        "guess": round(float(rng.uniform(0.1, 0.3)), 3),
+        "trait_sigma": round(float(rng.uniform(0.3, 0.7)), 3),
+    }
+
+
+def _describe_memory(p: dict[str, Any]) -> str:
+    return (
+        f"{describe_graph(p['prerequisites'])}; learn {p['learn']:g}, half-life {p['half_life']:g} "
+        f"(known {p['half_life_known']:g}), spacing {p['spacing']:g}, guess {p['guess']:g}, trait sigma {p['trait_sigma']:g}"
+    )
+
+
+register_variants("students-forgetting", draw_with(MemoryStudent, _draw_memory, _describe_memory))
