@@ -211,7 +211,9 @@ def resolve_selection(scenarios: Iterable[str] | None, teachers: Iterable[str] |
     left_out: dict[str, str] = {}
     if teachers is None:
         # every registered teacher this installation can build (one whose optional package is missing is left out, with the reason)
-        left_out = {t: f"needs {', '.join(m)}, not installed" for t in teachers_mod.available() if (m := teachers_mod.get(t).missing_requirements())}
+        left_out = {
+            t: f"needs {', '.join(m)}, not installed" for t in teachers_mod.available() if (m := teachers_mod.get(t).missing_requirements())
+        }
         teach_names = [t for t in teachers_mod.available() if t not in left_out]
     else:
         teach_names = _unique(teachers)

@@ -169,7 +169,9 @@ def _scenario_results(s: str, sel: Selection, budget: int, n_seeds: int, outputs
         "space": space_info(sel.spaces[s]),
         "episodes": [],
         "skipped": sel.skipped[s],
-        "variants": [{"seed": k, "split": split_of(k), "name": variant(s, k).name, "description": variant(s, k).description} for k in seeds],
+        "variants": [
+            {"seed": k, "split": split_of(k), "name": variant(s, k).name, "description": variant(s, k).description} for k in seeds
+        ],
         "teachers": {},
     }
     if sc.judged_budget is not None:

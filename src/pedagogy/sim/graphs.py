@@ -13,7 +13,9 @@ import numpy as np
 __all__ = ["random_graph"]
 
 
-def random_graph(rng: np.random.Generator, n_skills: int, max_prerequisites: int = 2, p_root: float = 0.15, prefix: str = "s") -> dict[str, list[str]]:
+def random_graph(
+    rng: np.random.Generator, n_skills: int, max_prerequisites: int = 2, p_root: float = 0.15, prefix: str = "s"
+) -> dict[str, list[str]]:
     """A random prerequisite DAG of ``n_skills`` skills named ``{prefix}00``, ``{prefix}01``, ...
 
     Each later skill draws 0 prerequisites with probability ``p_root``, else

@@ -14,8 +14,8 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from numbers import Integral, Real
 from functools import partial
+from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np

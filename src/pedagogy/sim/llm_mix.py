@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from numbers import Integral, Real
 from functools import partial
+from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
