@@ -177,3 +177,70 @@ def test_cli_split_and_variants(tmp_path, capsys, bench_only_cli):
         except SystemExit as exc:
             code = exc.code
         assert code == 2 and needle in capsys.readouterr().err
+
+
+# ------------------------------------------------ learner options the variants draw (defaults = today's learners)
+def _cube_centre(i: int, j: int, n: int) -> list[float]:
+    return [(i + 0.5) / n, (j + 0.5) / n]
+
+
+def _practise(learner, task, times: int) -> None:
+    for _ in range(times):
+        learner.practice(np.array(task))
+
+
+def test_grid_unlock_rule_and_start_corner():
+    from pedagogy.sim.grid import GridLearner
+
+    for unlock, diagonal_learns in (("diagonal", True), ("axis", False)):
+        g = GridLearner(cubes_per_dim=3, increment=25.0, unlock=unlock)
+        _practise(g, _cube_centre(0, 0, 3), 3)  # 75: mastered
+        before = g.evaluate()["mean_competence"]
+        _practise(g, _cube_centre(1, 1, 3), 1)  # the diagonal neighbour
+        assert (g.evaluate()["mean_competence"] > before) is diagonal_learns, unlock
+    g = GridLearner(cubes_per_dim=3, increment=25.0, start_corner=3)  # both dimensions mirrored: start at the top corner
+    _practise(g, _cube_centre(0, 0, 3), 3)
+    assert g.evaluate()["mean_competence"] == 0.0
+    _practise(g, _cube_centre(2, 2, 3), 3)
+    assert g.evaluate()["mastered_fraction"] == pytest.approx(1 / 9)
+    assert np.allclose(g.oracle_task(), _cube_centre(1, 2, 3)) or np.allclose(g.oracle_task(), _cube_centre(2, 1, 3))
+    for kw, needle in (({"start_corner": 4}, "start_corner must be < 2\\*\\*dims = 4"), ({"unlock": "any"}, "unlock")):
+        with pytest.raises(ValueError, match=needle):
+            GridLearner(cubes_per_dim=3, **kw)
+
+
+def test_power_law_forgetting_keeps_the_half_life_and_a_longer_tail():
+    from pedagogy.sim.memory import MemoryStudent
+
+    graph = {"a": []}
+    recalls = {}
+    for d in (0.0, 0.5):
+        m = MemoryStudent(graph, seed=0, prior=0.0, trait_sigma=0.0, learn=1.0, power_decay=d)
+        m.practice("a")  # learned now (learn = 1)
+        m._h[0] = 30.0  # a half-life of 30 answers (a lucky guess would have grown it)
+        m.answers = m._last[0] + 30
+        at_half = m.recall(0)
+        m.answers += 90
+        recalls[d] = (at_half, m.recall(0))
+    assert recalls[0.0][0] == pytest.approx(0.5) and recalls[0.5][0] == pytest.approx(0.5)
+    assert recalls[0.5][1] > recalls[0.0][1] * 2  # the power law's long tail
+    with pytest.raises(ValueError, match="power_decay"):
+        MemoryStudent(graph, power_decay=-1.0)
+
+
+def test_llm_mix_cross_transfer_and_per_prompt_noise():
+    from pedagogy.sim.llm_mix import LLMMixLearner
+
+    for cross, moves in ((0.0, False), (0.3, True)):
+        m = LLMMixLearner(cross_transfer=cross, seed=0)
+        before = m.success_probability("code/level1")
+        for _ in range(200):
+            m.practice("math/level1")
+        assert (m.success_probability("code/level1") > before) is moves, cross
+    adv = {}
+    for model in ("coin", "per-prompt"):
+        m = LLMMixLearner(noisy_sources=["noise"], noise_model=model, seed=1)
+        adv[model] = np.mean([m.practice("noise/level1") for _ in range(2000)])
+    assert adv["per-prompt"] < adv["coin"] - 0.1  # per-prompt coins agree more often: a weaker trap signal
+    with pytest.raises(ValueError, match="noise_model"):
+        LLMMixLearner(noise_model="gauss")
