@@ -16,7 +16,13 @@ from pedagogy.spaces import SkillGraph
 
 
 def _builtin_scenarios() -> list[str]:
-    return [s for s in sim.scenarios() if getattr(sim.get_scenario(s).factory, "__module__", "").startswith("pedagogy.sim.")]
+    """The scenarios pedagogy.sim registers on import (not ones built at run time, e.g. a twin of a user's fitted KT model)."""
+    return [
+        s
+        for s in sim.scenarios()
+        if getattr(sim.get_scenario(s).factory, "__module__", "").startswith("pedagogy.sim.")
+        and not sim.get_scenario(s).factory.__module__.endswith(".twin")
+    ]
 
 
 def _drive(learner, seed: int = 0, steps: int = 30) -> dict[str, float]:
