@@ -112,6 +112,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="BASE",
         help="base seed every learner and teacher seed is derived from (default: 0)",
     )
+    p.add_argument(
+        "--split",
+        choices=("test", "dev"),
+        default="test",
+        help="which learners: test (default; variants reported, never tuned on) or dev (variant 0 = the registered "
+        "scenarios, and the even variants; the only ones to choose defaults on)",
+    )
+    p.add_argument(
+        "--variants",
+        type=_declared_int("variants", "--variants"),
+        default=None,
+        metavar="N",
+        help="variants per scenario family (default: one per seed); seed i runs on variant i mod N of the split",
+    )
     p.add_argument("--out", default="bench-out", metavar="DIR", help="output folder (default: bench-out)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html then has the tables only)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -194,6 +208,8 @@ def main(args: argparse.Namespace) -> int:
             base_seed=args.seed,
             progress=not args.no_progress,
             command=command or _rebuild_command(args),
+            split=getattr(args, "split", "test"),
+            variants=getattr(args, "variants", None),
         )
     except BenchError as exc:
         return _fail(str(exc))
@@ -210,13 +226,13 @@ def main(args: argparse.Namespace) -> int:
 
 def _rebuild_command(args: argparse.Namespace) -> str:
     """The command line equivalent to ``args`` (when not run from the ``pedagogy`` script)."""
-    parts = ["pedagogy", "bench", "--suite", args.suite]
+    parts = ["pedagogy", "bench", "--suite", args.suite, "--split", getattr(args, "split", "test")]
     if args.teachers is not None:
         parts += ["--teachers", ",".join(args.teachers)]
     if args.scenarios is not None:
         parts += ["--scenarios", ",".join(args.scenarios)]
-    for opt in ("seeds", "budget", "jobs", "seed"):
-        v = getattr(args, opt)
+    for opt in ("variants", "seeds", "budget", "jobs", "seed"):
+        v = getattr(args, opt, None)
         if v is not None:
             parts += [f"--{opt}", str(v)]
     if getattr(args, "students_from", None) is not None:

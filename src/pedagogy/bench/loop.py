@@ -123,7 +123,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     ``oracle_task()`` through the same loop.  A teacher the scenario names in
     its ``signals`` observes that learner signal (``Learner.use_signal``).
     """
-    from pedagogy import sim, teachers
+    from pedagogy import teachers
 
     t0 = time.perf_counter()
     out: dict[str, Any] = {
@@ -132,9 +132,12 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         "seed_index": spec.seed_index,
         "learner_seed": spec.learner_seed,
         "teacher_seed": spec.teacher_seed,
+        "variant": spec.variant,
     }
     try:
-        sc = sim.get_scenario(spec.scenario)
+        from pedagogy.sim.split import variant
+
+        sc = variant(spec.scenario, spec.variant)
         budget = spec.budget
         with limit_threads() as limits:
             learner = sc.factory(spec.learner_seed)

@@ -9,7 +9,7 @@ spread over processes.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from numbers import Integral
 from typing import Any, ClassVar
@@ -60,6 +60,8 @@ RUN_ARGUMENTS: dict[str, Rule] = {
     "command": Nullable(Satisfies(lambda v: isinstance(v, str), "a string")),
     "on_error": OneOf("record", "raise"),
     "mastery_probes": Interval(Integral, 0),
+    "split": OneOf("dev", "test"),
+    "variants": Nullable(Interval(Integral, 1)),
 }
 
 
@@ -97,6 +99,8 @@ class RunSpec:
     ``mastery_probes`` is how often the first full mastery is looked for.
     ``oracle``: the run is the scenario's oracle reference — the tasks come
     from the learner's own ``oracle_task()``, no teacher is built.
+    ``variant``: the scenario variant the learner comes from
+    (:func:`pedagogy.sim.split.variant`; 0 is the registered scenario).
     """
 
     scenario: str
@@ -110,6 +114,7 @@ class RunSpec:
     make: str = ""
     options: dict[str, Any] = field(default_factory=dict, hash=False)
     oracle: bool = False
+    variant: int = 0
 
     RULES: ClassVar[dict[str, Rule]] = {
         "scenario": _NAME,
@@ -123,6 +128,7 @@ class RunSpec:
         "make": Satisfies(lambda v: isinstance(v, str), "a string"),
         "options": Satisfies(lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict option -> value"),
         "oracle": Boolean(),
+        "variant": Interval(Integral, 0),
     }
 
     def __post_init__(self) -> None:
@@ -160,6 +166,8 @@ class Selection:
     ``baselines[s]`` are the scenario's baseline runs, ``spaces[s]`` is one
     learner's space and ``oracle[s]`` says whether its learner implements
     ``oracle_task`` (then the oracle reference row runs with it).
+    ``left_out[t]`` says why a registered teacher was left out of a default
+    selection (its optional package is missing).
     """
 
     scenarios: list[str]
@@ -169,6 +177,7 @@ class Selection:
     baselines: dict[str, tuple[Any, ...]]
     spaces: dict[str, Any]
     oracle: dict[str, bool] = field(default_factory=dict)
+    left_out: dict[str, str] = field(default_factory=dict)
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -199,9 +208,13 @@ def resolve_selection(scenarios: Iterable[str] | None, teachers: Iterable[str] |
     from pedagogy.sim.base import Learner
 
     scen_names = _unique(scenarios) if scenarios is not None else sim.scenarios()
+    left_out: dict[str, str] = {}
     if teachers is None:
-        # every registered teacher this installation can build (one whose optional package is missing is left out)
-        teach_names = [t for t in teachers_mod.available() if not teachers_mod.get(t).missing_requirements()]
+        # every registered teacher this installation can build (one whose optional package is missing is left out, with the reason)
+        left_out = {
+            t: f"needs {', '.join(m)}, not installed" for t in teachers_mod.available() if (m := teachers_mod.get(t).missing_requirements())
+        }
+        teach_names = [t for t in teachers_mod.available() if t not in left_out]
     else:
         teach_names = _unique(teachers)
     if not scen_names:
@@ -244,7 +257,7 @@ def resolve_selection(scenarios: Iterable[str] | None, teachers: Iterable[str] |
                 raise BenchError(f"teacher {t!r} accepts {_kinds(classes[t])} spaces and cannot run on any selected scenario: {kinds}")
     if not any(applicable.values()):
         raise BenchError("no selected teacher can run on any selected scenario")
-    return Selection(scen_names, teach_names, applicable, skipped, baselines, spaces, oracle)
+    return Selection(scen_names, teach_names, applicable, skipped, baselines, spaces, oracle, left_out)
 
 
 def _check_baseline(scenario: str, baseline: Any, space: Any, teacher_names: list[str]) -> None:
@@ -260,8 +273,20 @@ def _check_baseline(scenario: str, baseline: Any, space: Any, teacher_names: lis
         raise BenchError(f"{where} cannot be built: {exc}") from None
 
 
-def plan_runs(selection: Selection, n_seeds: int, budgets: Mapping[str, int], base_seed: int, mastery_probes: int) -> list[RunSpec]:
-    """Every run of the benchmark, longest first (better load balance across processes)."""
+def plan_runs(
+    selection: Selection,
+    n_seeds: int,
+    budgets: Mapping[str, int],
+    base_seed: int,
+    mastery_probes: int,
+    variants: Mapping[str, Sequence[int]] | None = None,
+) -> list[RunSpec]:
+    """Every run of the benchmark, longest first (better load balance across processes).
+
+    ``variants[s]`` lists scenario ``s``'s variant seeds; seed index ``i``
+    runs on variant ``variants[s][i % len(variants[s])]``, the same for every
+    teacher (default: variant 0, the registered scenario).
+    """
     specs: list[RunSpec] = []
     for s in selection.scenarios:
         runs: list[tuple[str, str, dict[str, Any], bool]] = [(t, "", {}, False) for t in selection.applicable[s]]
@@ -271,6 +296,8 @@ def plan_runs(selection: Selection, n_seeds: int, budgets: Mapping[str, int], ba
         for name, make, options, is_oracle in runs:
             for i in range(n_seeds):
                 ls, ts = derive_seeds(base_seed, s, i, name)
+                seeds_of_s = variants.get(s) if variants else None
+                v = int(seeds_of_s[i % len(seeds_of_s)]) if seeds_of_s else 0
                 # tasks are recorded for seed 0 only: the picture shows one run per teacher
-                specs.append(RunSpec(s, name, i, ls, ts, int(budgets[s]), i == 0, mastery_probes, make, options, is_oracle))
+                specs.append(RunSpec(s, name, i, ls, ts, int(budgets[s]), i == 0, mastery_probes, make, options, is_oracle, v))
     return sorted(specs, key=lambda spec: -spec.budget)

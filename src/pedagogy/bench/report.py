@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 import re
 from pathlib import Path
@@ -104,6 +105,28 @@ ORACLE_NOTE = (
     "run through the same loop; the limit, not a teacher (never ranked). ÷orc: final / the oracle's final; "
     "→rnd÷orc: budget to reach random's final / the oracle's (1 = as fast as the oracle)."
 )
+
+
+def split_line(results: dict[str, Any]) -> str:
+    """One sentence: which split of learners the results are on, and how many variants per family."""
+    meta = results.get("meta", {})
+    split = meta.get("split")
+    if split is None:
+        return "split: not recorded (results from before the dev/test split: the registered scenarios)"
+    n = meta.get("variants", "?")
+    what = "reported, never tuned on" if split == "test" else "for development: defaults may be chosen here"
+    return f"split: {split} ({what}), {n} variant(s) per scenario family"
+
+
+def left_out_lines(results: dict[str, Any]) -> list[str]:
+    """The registered teachers this run left out, each with the reason."""
+    left = results.get("meta", {}).get("left_out") or {}
+    return [f"left out: {t} — {why}" for t, why in sorted(left.items())]
+
+
+def variant_lines(info: dict[str, Any]) -> list[str]:
+    """A scenario's variants, one line each (seed index i ran on variant i mod their number)."""
+    return [f"variant {v['seed']} ({v['split']}): {v['description']}" for v in info.get("variants", []) if v.get("seed")]
 
 
 # ------------------------------------------------------------------ figures
@@ -290,6 +313,8 @@ def print_leaderboard(results: dict[str, Any], console: Any = None) -> None:
             console.print(f"  [dim]{line}[/]")
         if info["skipped"]:
             console.print(f"  [dim]not run (space): {', '.join(sorted(info['skipped']))}[/]")
+        for line in variant_lines(info):
+            console.print(f"  [dim]{line}[/]")
     console.print(
         "[dim]final: mean of the last evaluation over seeds · AUC: area under the curve / budget · ÷rnd: final / random's · "
         "→rnd: share of the budget the mean curve needs to reach random's final · mastery: mean episodes until "
@@ -316,35 +341,59 @@ def print_leaderboard(results: dict[str, Any], console: Any = None) -> None:
             f"[red]{len(results['failures'])} run(s) failed[/]; first: {results['failures'][0]['teacher']} on "
             f"{results['failures'][0]['scenario']}: {results['failures'][0]['error']}"
         )
+    console.print(f"[bold]{split_line(results)}[/]")
+    for line in left_out_lines(results):
+        console.print(f"[yellow]{line}[/]")
     console.print(f"[dim]wall time {results['meta']['wall_time_s']:.1f} s[/]")
 
 
 # ---------------------------------------------------------------------- HTML
 _CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2330; margin: 0; background: #f5f6f8; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 32px 64px; background: #fff; box-shadow: 0 0 12px rgba(0,0,0,.06); }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 32px 64px; box-sizing: border-box; overflow-wrap: anywhere; background: #fff; box-shadow: 0 0 12px rgba(0,0,0,.06); }
 h1 { font-size: 1.7em; margin: .2em 0 .1em; } h2 { margin-top: 2em; border-bottom: 2px solid #e3e6ec; padding-bottom: .2em; }
 h3 { margin: 1.4em 0 .3em; } .meta { color: #5b6475; font-size: .9em; } code { background: #f0f2f5; padding: 1px 4px; border-radius: 3px; }
-table { border-collapse: collapse; margin: .6em 0 1em; font-size: .92em; }
-th, td { padding: 5px 10px; border-bottom: 1px solid #e6e8ee; text-align: right; white-space: nowrap; }
+table { border-collapse: collapse; margin: .6em 0 1em; font-size: .92em; max-width: 100%; }
+th, td { padding: 5px 8px; border-bottom: 1px solid #e6e8ee; text-align: right; white-space: normal; overflow-wrap: anywhere; }
+th { overflow-wrap: normal; } td.l { overflow-wrap: break-word; }
 th { background: #f0f2f6; font-weight: 600; } td.l, th.l { text-align: left; } tr:hover td { background: #fafbfd; }
 tr.best td { font-weight: 600; background: #eef8f0; }
 .met { color: #fff; background: #2e8b57; padding: 2px 8px; border-radius: 10px; font-weight: 600; font-size: .85em; }
 .missed { color: #fff; background: #c0392b; padding: 2px 8px; border-radius: 10px; font-weight: 600; font-size: .85em; }
 .na { color: #fff; background: #9a8b3a; padding: 2px 8px; border-radius: 10px; font-weight: 600; font-size: .85em; }
-td.detail { text-align: left; white-space: normal; color: #4a5263; }
+td.detail { text-align: left; white-space: normal; color: #4a5263; min-width: 18em; }
+.met, .missed, .na { white-space: nowrap; display: inline-block; } td.num { white-space: nowrap; }
 img { max-width: 100%; border: 1px solid #e6e8ee; border-radius: 4px; margin: .4em 0; }
 .desc { color: #4a5263; margin: .2em 0 .6em; } .skip { color: #7a8292; font-size: .88em; }
 .err { color: #c0392b; font-family: monospace; font-size: .85em; white-space: pre-wrap; }
-nav a { margin-right: 14px; }
+nav a { margin-right: 14px; display: inline-block; } code { overflow-wrap: anywhere; }
+.variants { color: #4a5263; font-size: .88em; margin: .2em 0 .6em 1.2em; padding: 0; }
 """
+
+
+#: colours of the palette PNGs embedded in report.html (the figures on disk keep full colour)
+EMBED_COLOURS = 64
+
+
+def embed_png(path: Path) -> bytes:
+    """``path``'s PNG re-encoded with an adaptive palette of :data:`EMBED_COLOURS` colours (about 3-4x smaller), or as is without Pillow."""
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with matplotlib
+        return path.read_bytes()
+    with Image.open(path) as im:
+        small = im.convert("RGB").quantize(colors=EMBED_COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        buf = io.BytesIO()
+        small.save(buf, format="PNG", optimize=True)
+    data = buf.getvalue()
+    return data if len(data) < path.stat().st_size else path.read_bytes()
 
 
 def _img(path: Path | None) -> str:
     if path is None or not path.exists():
         return ""
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
+    data = base64.b64encode(embed_png(path)).decode("ascii")
+    return f'<img alt="{html.escape(path.name)}" loading="lazy" src="data:image/png;base64,{data}">'
 
 
 def write_html(results: dict[str, Any], path: Path, figures: dict[str, list[Path]]) -> Path:
@@ -364,6 +413,10 @@ def write_html(results: dict[str, Any], path: Path, figures: dict[str, list[Path
         + (f"<br><code>{e(meta['command'])}</code>" if meta.get("command") else "")
         + "</p>"
     )
+    parts.append(f"<p class='desc'><b>{e(split_line(results))}</b></p>")
+    left = left_out_lines(results)
+    if left:
+        parts.append("<p class='desc'>Registered teachers not run: " + "; ".join(e(x.removeprefix("left out: ")) for x in left) + ".</p>")
     parts.append("<nav>" + "".join(f"<a href='#s-{e(_safe(s))}'>{e(s)}</a>" for s in results["scenarios"]) + "</nav>")
 
     parts.append("<h2>Overall</h2><p class='desc'>Mean rank by final metric over the scenarios each teacher ran on (1 = best).</p>")
@@ -388,7 +441,7 @@ def write_html(results: dict[str, Any], path: Path, figures: dict[str, list[Path
             )
             parts.append(
                 f"<tr><td class='l'>{e(c['scenario'])}</td><td class='l'>{e(c['target'])}</td><td>{fmt(c['value'])}</td>"
-                f"<td>{badge}</td><td class='detail'>{e(c['detail'])}</td></tr>"
+                f"<td class='num'>{badge}</td><td class='detail'>{e(c['detail'])}</td></tr>"
             )
         parts.append("</table>")
 
@@ -426,6 +479,9 @@ def write_html(results: dict[str, Any], path: Path, figures: dict[str, list[Path
                 + e(", ".join(f"{t} ({why})" for t, why in sorted(info["skipped"].items())))
                 + "</p>"
             )
+        vlines = variant_lines(info)
+        if vlines:
+            parts.append("<ul class='variants'>" + "".join(f"<li>{e(x)}</li>" for x in vlines) + "</ul>")
         for t, tres in info["teachers"].items():
             for err in tres.get("errors", []):
                 parts.append(f"<p class='err'>{e(t)}: {e(err)}</p>")
@@ -453,6 +509,9 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
             f"`{meta.get('command', 'pedagogy bench')}` — suite {meta.get('suite', '?')}, {meta.get('seeds', '?')} seeds, "
             f"pedagogy {meta.get('pedagogy', '?')}, wall time {fmt(meta.get('wall_time_s'), 1)} s"
         ),
+        "",
+        split_line(results) + ".",
+        *([""] + [f"- {x}" for x in left_out_lines(results)] if left_out_lines(results) else []),
         "",
         "Final metric, mean over seeds (best per scenario in bold; — where the teacher does not accept the space):",
         "",

@@ -10,7 +10,8 @@ import numpy as np
 
 __all__ = ["RESULTS_FORMAT", "clean", "space_info", "versions"]
 
-RESULTS_FORMAT = "pedagogy.bench/1"
+#: /2: ``meta.split``, ``meta.variants``, ``meta.left_out``, per-scenario ``variants`` and per-run ``variant``
+RESULTS_FORMAT = "pedagogy.bench/2"
 
 
 def versions() -> dict[str, str]:

@@ -51,6 +51,8 @@ def run(
     command: str | None = None,
     on_error: str = "record",
     mastery_probes: int = 400,
+    split: str = "test",
+    variants: int | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark and return its results as plain JSON data.
 
@@ -82,6 +84,16 @@ def run(
         results), ``"raise"`` raises a ``RuntimeError`` at the first one.
     mastery_probes:
         How many times along a run ``evaluate()`` is probed for the first full mastery.
+    split:
+        ``"test"`` (default: the learners reported, never tuned on) or
+        ``"dev"`` (the only ones defaults may be chosen on); see
+        :mod:`pedagogy.sim.split`.  A scenario without a variant generator
+        runs as registered, whatever the split.
+    variants:
+        Variants per scenario family (default: one per seed index, so every
+        seed meets another variant); seed index ``i`` runs on the ``i mod
+        variants``-th variant of the split.  ``split="dev", variants=1`` is
+        the registered scenarios themselves.
     """
     t_start = time.perf_counter()
     check_arguments(
@@ -94,15 +106,20 @@ def run(
         command=command,
         on_error=on_error,
         mastery_probes=mastery_probes,
+        split=split,
+        variants=variants,
     )
     n_seeds = SUITES[suite][0] if seeds is None else int(seeds)
     n_jobs = default_jobs() if jobs is None else int(jobs)
 
     from pedagogy import sim
+    from pedagogy.sim.split import has_variants, variant_seeds
 
     sel = resolve_selection(scenarios, teachers)
     budgets = {s: int(budget if budget is not None else getattr(sim.get_scenario(s), SUITES[suite][1])) for s in sel.scenarios}
-    specs = plan_runs(sel, n_seeds, budgets, int(base_seed), int(mastery_probes))
+    n_variants = n_seeds if variants is None else int(variants)
+    variant_of = {s: variant_seeds(split, n_variants) if has_variants(s) else [0] for s in sel.scenarios}
+    specs = plan_runs(sel, n_seeds, budgets, int(base_seed), int(mastery_probes), variant_of)
     outputs = execute(specs, n_jobs, progress, on_error)
     # the oracle reference rows are part of the results (never ranked); record which scenarios have one
     oracles = [s for s in sel.scenarios if sel.oracle.get(s)]
@@ -121,8 +138,11 @@ def run(
             "teachers": sel.teachers,
             "scenarios": sel.scenarios,
             "oracle": oracles,
+            "split": split,
+            "variants": n_variants,
+            "left_out": dict(sel.left_out),
         },
-        "scenarios": {s: _scenario_results(s, sel, budgets[s], n_seeds, outputs) for s in sel.scenarios},
+        "scenarios": {s: _scenario_results(s, sel, budgets[s], n_seeds, outputs, variant_of[s]) for s in sel.scenarios},
     }
     results["leaderboard"] = overall_ranks(results)
     results["targets"] = target_checks(results)
@@ -131,9 +151,10 @@ def run(
     return clean(results)
 
 
-def _scenario_results(s: str, sel: Selection, budget: int, n_seeds: int, outputs: list[dict[str, Any]]) -> dict[str, Any]:
-    """One scenario's part of the results: its description, every run by teacher, the summaries."""
+def _scenario_results(s: str, sel: Selection, budget: int, n_seeds: int, outputs: list[dict[str, Any]], seeds: list[int]) -> dict[str, Any]:
+    """One scenario's part of the results: its description, its variants, every run by teacher, the summaries."""
     from pedagogy import sim
+    from pedagogy.sim.split import split_of, variant
 
     sc = sim.get_scenario(s)
     by_key = {(o["teacher"], o["seed_index"]): o for o in outputs if o["scenario"] == s}
@@ -148,6 +169,9 @@ def _scenario_results(s: str, sel: Selection, budget: int, n_seeds: int, outputs
         "space": space_info(sel.spaces[s]),
         "episodes": [],
         "skipped": sel.skipped[s],
+        "variants": [
+            {"seed": k, "split": split_of(k), "name": variant(s, k).name, "description": variant(s, k).description} for k in seeds
+        ],
         "teachers": {},
     }
     if sc.judged_budget is not None:

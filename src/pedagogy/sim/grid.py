@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
+from functools import partial
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from pedagogy.params import Interval, Nullable, OneOf, Rule
 from pedagogy.sim.base import Learner, Scenario, register_scenario
+from pedagogy.sim.split import draw_with, register_variants
 from pedagogy.sim.targets import Final, RatioOfFinals, Target
 from pedagogy.spaces import Box
 
@@ -59,6 +61,11 @@ class GridLearner(Learner):
     * A cube is *mastered* while its competence is ``>= threshold``.  (The
       reference counts a cube as mastered above 75 but unlocks at 75; one
       threshold is used for both here.)
+    * ``unlock="axis"``: only the previous neighbours along one axis count
+      (no diagonal predecessors), a slower, more chain-like unlocking.
+    * ``start_corner``: the box corner the unlocking starts from, one bit per
+      relevant dimension (bit ``d`` set: dimension ``d``'s bins are mirrored,
+      so the start is at its top); 0 is the origin, as in the reference.
     * ``unlearnable_fraction`` of the cubes, those farthest from the start
       corner (largest coordinate sum, ties broken by flat index; the layout does
       not depend on the seed), can never be learned: their competence stays 0
@@ -112,6 +119,10 @@ class GridLearner(Learner):
         ``"monotone"`` (default) or ``"rugged"``.
     layout_seed:
         Seed of the rugged layout; ``None`` uses ``seed``.
+    unlock:
+        ``"diagonal"`` (default, the reference's rule) or ``"axis"``, see above.
+    start_corner:
+        The start corner as a bit mask over the relevant dimensions (default 0, the origin).
     seed:
         Seed of the score noise.
     """
@@ -131,6 +142,8 @@ class GridLearner(Learner):
         "threshold": _POSITIVE,
         "difficulty": OneOf("monotone", "rugged"),
         "layout_seed": Nullable(_NONNEG_INT),
+        "unlock": OneOf("diagonal", "axis"),
+        "start_corner": _NONNEG_INT,
         "seed": _NONNEG_INT,
     }
 
@@ -148,6 +161,8 @@ class GridLearner(Learner):
         threshold: float = 75.0,
         difficulty: str = "monotone",
         layout_seed: int | None = None,
+        unlock: str = "diagonal",
+        start_corner: int = 0,
         seed: int = 0,
     ):
         self._check_parameters(
@@ -163,6 +178,8 @@ class GridLearner(Learner):
             threshold=threshold,
             difficulty=difficulty,
             layout_seed=layout_seed,
+            unlock=unlock,
+            start_corner=start_corner,
             seed=seed,
         )
         dims, n, irrelevant_dims, seed = int(dims), int(cubes_per_dim), int(irrelevant_dims), int(seed)
@@ -174,6 +191,10 @@ class GridLearner(Learner):
             raise self._error(f"threshold ({threshold}) must not exceed cap ({cap})")
         if layout_seed is not None:
             layout_seed = int(layout_seed)
+        start_corner = int(start_corner)
+        if start_corner >= 2**dims:
+            raise self._error(f"start_corner must be < 2**dims = {2**dims} (one bit per relevant dimension), got {start_corner}")
+        self.unlock, self.start_corner = str(unlock), start_corner
 
         total = n**dims
         n_unlearnable = round(unlearnable_fraction * total)
@@ -210,6 +231,9 @@ class GridLearner(Learner):
         else:
             self._perm = [list(range(n)) for _ in range(dims)]
             rate = np.ones(total)
+        for d in range(dims):
+            if start_corner >> d & 1:  # the start corner is at the top of dimension d: its bins are mirrored
+                self._perm[d] = self._perm[d][::-1]
         coords = np.array(list(np.ndindex(*(n,) * dims)), dtype=np.int64)[:, ::-1]  # coords[flat] with dim 0 fastest
         order = np.lexsort((np.arange(total), coords.sum(axis=1)))  # nearest to the start corner first
         learnable = np.ones(total, dtype=bool)
@@ -245,7 +269,7 @@ class GridLearner(Learner):
         n = self.cubes_per_dim
         out = []
         for delta in itertools.product((0, step), repeat=self.dims):
-            if not any(delta):
+            if not any(delta) or (self.unlock == "axis" and sum(1 for v in delta if v) > 1):
                 continue
             other = c + np.array(delta)
             if np.all((other >= 0) & (other < n)):
@@ -420,6 +444,38 @@ GRID_TARGETS = (
 )
 
 
+def _draw_grid(options: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """A variant of a grid family: another size, learning speed, score noise, infeasible region, unlock rule, start corner and layout.
+
+    The family's own setting (its unlearnable share, trivial share, forgetting,
+    irrelevant dimensions, difficulty) is kept, rates are scaled around it.
+    """
+    p = dict(options)
+    p["cubes_per_dim"] = int(rng.choice([8, 10, 12]))
+    p["increment"] = round(float(options.get("increment", 1.0) * np.exp(rng.uniform(-0.4, 0.4))), 3)
+    p["noise"] = float(rng.choice([0.0, 0.05, 0.1]))
+    if "unlearnable_fraction" not in options and "trivial_fraction" not in options and rng.random() < 0.5:
+        p["unlearnable_fraction"] = round(float(rng.uniform(0.1, 0.3)), 2)  # an infeasible far side
+    if "forgetting" in options:
+        p["forgetting"] = round(float(options["forgetting"] * np.exp(rng.uniform(-0.5, 0.5))), 5)
+    p["layout_seed"] = int(rng.integers(2**31))
+    p["unlock"] = str(rng.choice(["diagonal", "axis"]))
+    p["start_corner"] = int(rng.integers(2 ** int(options.get("dims", 2))))
+    return p
+
+
+def _describe_grid(p: dict[str, Any]) -> str:
+    n = p["cubes_per_dim"]
+    parts = [f"{n}x{n} cubes" if p.get("dims", 2) == 2 else f"{n} bins per dim", f"increment {p['increment']:g}", f"noise {p['noise']:g}"]
+    for key in ("unlearnable_fraction", "trivial_fraction", "forgetting", "irrelevant_dims"):
+        if key in p:
+            parts.append(f"{key.replace('_', ' ')} {p[key]:g}")
+    parts.append(f"{p['unlock']} unlocking from corner {p['start_corner']}")
+    if p.get("difficulty") == "rugged":
+        parts.append("rugged layout")
+    return ", ".join(parts)
+
+
 def _grid_scenario(
     name: str,
     description: str,
@@ -432,6 +488,7 @@ def _grid_scenario(
         return GridLearner(seed=seed, **options)
 
     factory.__doc__ = f"GridLearner({', '.join(f'{k}={v!r}' for k, v in options.items())}, seed=seed)"
+    register_variants(name, draw_with(GridLearner, partial(_draw_grid, options), _describe_grid))
     return register_scenario(
         Scenario(
             name=name,

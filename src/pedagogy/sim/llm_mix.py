@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import partial
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from pedagogy.params import Interval, Nullable, OneOf, Rule, Satisfies
 from pedagogy.sim.base import Learner, Scenario, names_rule, register_scenario
+from pedagogy.sim.split import draw_with, register_variants
 from pedagogy.sim.targets import BudgetToReach, Target
 from pedagogy.spaces import Discrete
 
@@ -67,6 +69,9 @@ class LLMMixLearner(Learner):
       level ``k + 1`` of the same source grows by ``transfer * delta``.  A
       harder level's ``p`` is too close to 0 to give signal until the easier
       ones have lifted it.
+    * ``cross_transfer`` (default 0): a share of each step's progress also
+      goes to the same level of every other source (shared skills across
+      sources, e.g. math and code reasoning).
     * ``unlearnable`` distributions never change (rate 0, no transfer in).
 
     * ``noisy_sources`` (default none): extra sources, ``levels`` levels
@@ -76,6 +81,9 @@ class LLMMixLearner(Learner):
       0.93 for ``coin = 0.5`` and ``G = 8``), yet practising them changes
       nothing: no skill grows, nothing transfers.  This is the trap of
       advantage-driven curricula (high advantage, nothing to learn).
+      ``noise_model="per-prompt"``: each noisy prompt has its own success
+      probability, ``Beta(2 coin, 2 (1 - coin))`` (mean ``coin``), so its
+      groups agree more often and the trap is less uniform.
 
     Score (what the teacher sees), chosen by ``signal``:
 
@@ -126,6 +134,12 @@ class LLMMixLearner(Learner):
         Names of extra coin-flip sources (default none), see above.
     coin:
         Reward probability of a noisy source's rollouts (default 0.5).
+    cross_transfer:
+        Share of a step's progress passed to the same level of the other
+        sources (default 0: sources are independent).
+    noise_model:
+        ``"coin"`` (default: every noisy rollout is ``Bernoulli(coin)``) or
+        ``"per-prompt"``, see above.
     signal:
         What :meth:`practice` returns: ``"advantage"`` (default) or
         ``"success_rate"``; :meth:`use_signal` switches it.
@@ -151,6 +165,8 @@ class LLMMixLearner(Learner):
         ),
         "coin": Interval(Real, 0, 1),
         "signal": OneOf("advantage", "success_rate"),
+        "cross_transfer": Interval(Real, 0, 1),
+        "noise_model": OneOf("coin", "per-prompt"),
     }
     #: the scores :meth:`practice` can return (see ``signal``)
     signals: ClassVar[tuple[str, ...]] = ("advantage", "success_rate")
@@ -169,6 +185,8 @@ class LLMMixLearner(Learner):
         noisy_sources: Sequence[str] = (),
         coin: float = 0.5,
         signal: str = "advantage",
+        cross_transfer: float = 0.0,
+        noise_model: str = "coin",
         seed: int = 0,
     ):
         self._check_parameters(
@@ -185,6 +203,8 @@ class LLMMixLearner(Learner):
             noisy_sources=noisy_sources,
             coin=coin,
             signal=signal,
+            cross_transfer=cross_transfer,
+            noise_model=noise_model,
         )
         clash = sorted(set(sources) & set(noisy_sources))
         if clash:
@@ -198,6 +218,7 @@ class LLMMixLearner(Learner):
         self.noisy_sources = list(noisy_sources)
         self.coin = float(coin)
         self.signal = str(signal)
+        self.cross_transfer, self.noise_model = float(cross_transfer), str(noise_model)
         self.rng = np.random.default_rng(seed)
 
         names = [f"{s}/level{k}" for s in self.sources for k in range(1, self.levels + 1)]
@@ -226,6 +247,17 @@ class LLMMixLearner(Learner):
                 self._rate.append(0.0 if names[i] in self.unlearnable else float(self.rate * jitter[i] * 0.5 ** (k - 1)))
                 nxt = i + 1 if k < self.levels else None
                 self._next.append(None if nxt is None or names[nxt] in self.unlearnable else nxt)
+        # the same level of the other sources, which receive cross_transfer (learnable ones only)
+        self._cross: list[list[int]] = [
+            [
+                o * self.levels + i % self.levels
+                for o in range(len(self.sources))
+                if o != i // self.levels and names[o * self.levels + i % self.levels] not in self.unlearnable
+            ]
+            if self.cross_transfer
+            else []
+            for i in range(len(names))
+        ]
         self.steps = 0
 
     def use_signal(self, signal: str) -> None:
@@ -266,13 +298,18 @@ class LLMMixLearner(Learner):
                 if nxt is None:
                     break
                 j, delta = nxt, delta * self.transfer
+            for j in self._cross[i]:
+                gain += self._ceiling[j] * (_sigmoid(self._z[j] + self.cross_transfer * self._rate[i]) - _sigmoid(self._z[j]))
             gain *= informative / n
             if gain > best_gain:
                 best, best_gain = i, gain
         return str(self.space.tasks[best])
 
     def _grow(self, i: int, delta: float) -> None:
-        # Progress flows down the source's levels, shrinking by ``transfer`` each level.
+        # Progress flows down the source's levels, shrinking by ``transfer`` each level,
+        # and (cross_transfer) to the same level of the other sources.
+        for j in self._cross[i]:
+            self._z[j] += self.cross_transfer * delta
         while delta > 1e-12:
             self._z[i] += delta
             nxt = self._next[i]
@@ -288,6 +325,8 @@ class LLMMixLearner(Learner):
             raise self._error(f"unknown distribution {task!r}") from None
         noisy = i >= self.n_real
         p = self.coin if noisy else self._ceiling[i] * _sigmoid(self._z[i])
+        if noisy and self.noise_model == "per-prompt":
+            p = float(self.rng.beta(2.0 * self.coin + 1e-9, 2.0 * (1.0 - self.coin) + 1e-9))  # this prompt's own coin
         g = self.group
         k = int(self.rng.binomial(g, p))
         self.steps += 1
@@ -382,3 +421,40 @@ register_scenario(
         signals=SUCCESS_RATE_SIGNALS,
     )
 )
+
+
+# ------------------------------------------------------------------ variants
+_VARIANT_SOURCES = ("math", "code", "logic", "science", "writing")
+
+
+def _draw_llm_mix(rng: np.random.Generator, noisy: bool = False) -> dict[str, Any]:
+    """Another mixture: 2-4 sources, 3-5 levels, other learning speed, spread, offsets and cross-source transfer."""
+    n_sources = int(rng.integers(2, 5))
+    p: dict[str, Any] = {
+        "sources": [str(x) for x in rng.choice(_VARIANT_SOURCES, size=n_sources, replace=False)],
+        "levels": int(rng.integers(3, 6)),
+        "rate": round(float(0.01 * np.exp(rng.uniform(-0.5, 0.5))), 5),
+        "rate_spread": round(float(rng.uniform(0.1, 0.6)), 3),
+        "transfer": round(float(rng.uniform(0.2, 0.8)), 3),
+        "source_offset": round(float(rng.uniform(0.2, 0.8)), 3),
+        "cross_transfer": 0.0 if rng.random() < 0.5 else round(float(rng.uniform(0.05, 0.3)), 3),
+    }
+    if noisy:
+        p["noisy_sources"] = [f"coin{i + 1}" for i in range(int(rng.integers(1, 4)))]
+        p["coin"] = round(float(rng.uniform(0.3, 0.7)), 3)
+        p["noise_model"] = str(rng.choice(["coin", "per-prompt"]))
+    return p
+
+
+def _describe_llm_mix(p: dict[str, Any]) -> str:
+    text = (
+        f"{len(p['sources'])} sources x {p['levels']} levels, rate {p['rate']:g}, spread {p['rate_spread']:g}, "
+        f"transfer {p['transfer']:g}, cross-source transfer {p['cross_transfer']:g}, offset {p['source_offset']:g}"
+    )
+    if p.get("noisy_sources"):
+        text += f", {len(p['noisy_sources'])} coin source(s) at p={p['coin']:g} ({p['noise_model']} noise)"
+    return text
+
+
+register_variants("llm-mix", draw_with(LLMMixLearner, _draw_llm_mix, _describe_llm_mix))
+register_variants("llm-mix-noisy", draw_with(LLMMixLearner, partial(_draw_llm_mix, noisy=True), _describe_llm_mix))

@@ -19,7 +19,9 @@ import numpy as np
 
 from pedagogy.params import Interval, Rule
 from pedagogy.sim.base import Learner, Scenario, register_scenario
-from pedagogy.sim.students import STUDENTS_GRAPH
+from pedagogy.sim.graphs import random_graph
+from pedagogy.sim.split import draw_with, register_variants
+from pedagogy.sim.students import STUDENTS_GRAPH, describe_graph
 from pedagogy.sim.targets import Saving, Target
 from pedagogy.spaces import SkillGraph
 
@@ -52,7 +54,12 @@ MASTERY_LEVEL = 0.9
 #: * ``prior = 0.5``: chance a skill is known at the start, given its
 #:   prerequisites are;
 #: * ``trait_sigma = 0.5``: log-normal spread of the two individual traits
-#:   (learning speed and memory), drawn independently per student.
+#:   (learning speed and memory), drawn independently per student;
+#: * ``power_decay = 0``: the exponential forgetting curve; a positive value
+#:   ``d`` switches to the power-law curve ``(1 + (2 ** (1/d) - 1) * dt / h) ** -d``
+#:   with the same half-life ``h`` (Wixted & Ebbesen, Psychological Science
+#:   1991; FSRS-4.5 uses ``d = 0.5``).  As ``d`` grows it tends to the
+#:   exponential; a small ``d`` forgets fast at first, then slowly.
 MEMORY_DEFAULTS: dict[str, float] = {
     "learn": 0.2,
     "half_life": 30.0,
@@ -63,6 +70,7 @@ MEMORY_DEFAULTS: dict[str, float] = {
     "gate": 0.5,
     "prior": 0.5,
     "trait_sigma": 0.5,
+    "power_decay": 0.0,
 }
 
 
@@ -77,7 +85,8 @@ class MemoryStudent(Learner):
 
         recall_i(t) = a_i * 2 ** (-(t - last_i) / h_i)
 
-    where ``a_i`` in [0, 1] is how well the skill was acquired, ``last_i`` the
+    (or the power-law curve of the same half-life, see ``power_decay`` in
+    :data:`MEMORY_DEFAULTS`) where ``a_i`` in [0, 1] is how well the skill was acquired, ``last_i`` the
     time of its last practice and ``h_i`` its half-life in answers.
 
     Dynamics (one :meth:`practice` call = one answered exercise):
@@ -134,6 +143,7 @@ class MemoryStudent(Learner):
         "gate": Interval(Real, 0, 1),
         "prior": Interval(Real, 0, 1),
         "trait_sigma": Interval(Real, 0, 3),
+        "power_decay": Interval(Real, 0, 100),
         "seed": Interval(Integral, 0),
     }
 
@@ -160,6 +170,7 @@ class MemoryStudent(Learner):
         self._learn = 1.0 - (1.0 - self.params["learn"]) ** self.trait
         self._guess = self.params["guess"]
         self._gate = self.params["gate"]
+        self._power_decay = self.params["power_decay"]
         self._growth = self.params["growth"]
         self._spacing = self.params["spacing"]
         draws = self.rng.random(n)
@@ -180,7 +191,14 @@ class MemoryStudent(Learner):
         a = self._a[i]
         if a <= 0.0:
             return 0.0
-        return a * math.exp(-math.log(2.0) * (self.answers - self._last[i]) / self._h[i])
+        return a * self._retention(i)
+
+    def _retention(self, i: int) -> float:
+        """The forgetting curve at the time since skill ``i``'s last practice, in units of its half-life (1 at 0, 1/2 at one half-life)."""
+        d = self._power_decay
+        if d > 0.0:
+            return float((1.0 + (2.0 ** (1.0 / d) - 1.0) * (self.answers - self._last[i]) / self._h[i]) ** -d)
+        return math.exp(-math.log(2.0) * (self.answers - self._last[i]) / self._h[i])  # the same float operations as before power_decay
 
     def p_correct(self, skill: Any) -> float:
         """True probability of a correct answer on ``skill`` now."""
@@ -202,7 +220,7 @@ class MemoryStudent(Learner):
         correct = bool(self.rng.random() < self._p(i))
         if self._open(i):
             a = self._a[i]
-            retention = math.exp(-math.log(2.0) * (self.answers - self._last[i]) / self._h[i]) if a > 0.0 else 1.0
+            retention = self._retention(i) if a > 0.0 else 1.0
             self._a[i] = a + self._learn * (1.0 - a)
             if correct:
                 self._h[i] *= 1.0 + self._growth + self._spacing * (1.0 - retention)
@@ -262,3 +280,29 @@ register_scenario(
         ),
     )
 )
+
+
+# ------------------------------------------------------------------ variants
+def _draw_memory(rng: np.random.Generator) -> dict[str, Any]:
+    """Another skill graph (8-16 skills), other learning and forgetting rates, forgetting law (half power-law), spacing effect and guess."""
+    return {
+        "prerequisites": random_graph(rng, int(rng.integers(8, 17))),
+        "learn": round(float(MEMORY_DEFAULTS["learn"] * np.exp(rng.uniform(-0.5, 0.5))), 4),
+        "half_life": round(float(MEMORY_DEFAULTS["half_life"] * np.exp(rng.uniform(-0.6, 0.6))), 2),
+        "half_life_known": round(float(MEMORY_DEFAULTS["half_life_known"] * np.exp(rng.uniform(-0.5, 0.5))), 1),
+        "spacing": round(float(rng.uniform(1.0, 3.0)), 3),
+        "guess": round(float(rng.uniform(0.1, 0.3)), 3),
+        "trait_sigma": round(float(rng.uniform(0.3, 0.7)), 3),
+        "power_decay": 0.0 if rng.random() < 0.5 else round(float(rng.uniform(0.3, 1.5)), 3),
+    }
+
+
+def _describe_memory(p: dict[str, Any]) -> str:
+    return (
+        f"{describe_graph(p['prerequisites'])}; learn {p['learn']:g}, half-life {p['half_life']:g} "
+        f"(known {p['half_life_known']:g}), spacing {p['spacing']:g}, guess {p['guess']:g}, trait sigma {p['trait_sigma']:g}, "
+        + (f"power-law forgetting (decay {p['power_decay']:g})" if p["power_decay"] > 0 else "exponential forgetting")
+    )
+
+
+register_variants("students-forgetting", draw_with(MemoryStudent, _draw_memory, _describe_memory))

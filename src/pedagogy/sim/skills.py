@@ -18,6 +18,8 @@ import numpy as np
 
 from pedagogy.params import Interval, Rule
 from pedagogy.sim.base import Learner, Scenario, names_rule, register_scenario
+from pedagogy.sim.graphs import random_graph
+from pedagogy.sim.split import draw_with, register_variants
 from pedagogy.spaces import SkillGraph
 
 __all__ = ["SKILLS_GRAPH", "SkillsLearner"]
@@ -246,3 +248,31 @@ register_scenario(
         tags=("discrete", "skill_graph"),
     )
 )
+
+
+# ------------------------------------------------------------------ variants
+def _draw_skills(rng: np.random.Generator) -> dict[str, Any]:
+    """Another task graph (10-16 learnable tasks plus 1-3 unlearnable ones nothing depends on), other rates and forgetting."""
+    graph = random_graph(rng, int(rng.integers(10, 17)), prefix="t")
+    names = list(graph)
+    noise = [f"noise{i + 1}" for i in range(int(rng.integers(1, 4)))]
+    for name in noise:
+        graph[name] = [] if rng.random() < 0.5 else [names[int(rng.integers(len(names)))]]
+    return {
+        "prerequisites": graph,
+        "unlearnable": noise,
+        "rate": round(float(0.02 * np.exp(rng.uniform(-0.4, 0.4))), 5),
+        "rate_spread": round(float(rng.uniform(0.2, 0.8)), 3),
+        "forgetting": round(float(rng.uniform(0.0, 3e-4)), 6),
+    }
+
+
+def _describe_skills(p: dict[str, Any]) -> str:
+    g = p["prerequisites"]
+    return (
+        f"{len(g) - len(p['unlearnable'])} learnable + {len(p['unlearnable'])} unlearnable tasks, "
+        f"{sum(len(v) for v in g.values())} prerequisite links; rate {p['rate']:g}, spread {p['rate_spread']:g}, forgetting {p['forgetting']:g}"
+    )
+
+
+register_variants("skills", draw_with(SkillsLearner, _draw_skills, _describe_skills))

@@ -15,6 +15,8 @@ import numpy as np
 from pedagogy.kt.core import bkt_p_correct, check_bkt
 from pedagogy.params import InstanceOf, Interval, Nullable, Rule
 from pedagogy.sim.base import Learner, Scenario, register_scenario
+from pedagogy.sim.graphs import random_graph
+from pedagogy.sim.split import draw_with, register_variants
 from pedagogy.sim.targets import Baseline, Saving, Target
 from pedagogy.spaces import SkillGraph
 
@@ -349,3 +351,48 @@ register_scenario(
         ),
     )
 )
+
+
+# ------------------------------------------------------------------ variants
+def _draw_bkt(rng: np.random.Generator) -> dict[str, Any]:
+    """BKT parameters around :data:`DEFAULT_BKT`, within the ASSISTments fits' interquartile ranges, and a trait spread."""
+    return {
+        "params": {
+            "prior": round(float(rng.uniform(0.55, 0.85)), 3),
+            "learn": round(float(rng.uniform(0.06, 0.20)), 3),
+            "guess": round(float(rng.uniform(0.12, 0.32)), 3),
+            "slip": round(float(rng.uniform(0.12, 0.27)), 3),
+            "forget": 0.0,
+        },
+        "trait_sigma": round(float(rng.uniform(0.3, 0.7)), 3),
+    }
+
+
+def _draw_students(rng: np.random.Generator) -> dict[str, Any]:
+    """Another skill graph (8-16 skills) and other BKT parameters."""
+    graph = random_graph(rng, int(rng.integers(8, 17)))
+    return {"prerequisites": graph, **_draw_bkt(rng)}
+
+
+def _draw_students_goals(rng: np.random.Generator) -> dict[str, Any]:
+    """The goals' graph (the baseline names its goals), other BKT parameters."""
+    return {"prerequisites": STUDENTS_GRAPH, "goals": list(STUDENTS_GOALS), **_draw_bkt(rng)}
+
+
+def describe_graph(graph: dict[str, list[str]]) -> str:
+    """``12 skills, 14 prerequisite links`` (or ``the 12 arithmetic skills`` for :data:`STUDENTS_GRAPH`)."""
+    if graph == STUDENTS_GRAPH:
+        return "the 12 arithmetic skills"
+    return f"a random graph of {len(graph)} skills, {sum(len(v) for v in graph.values())} prerequisite links"
+
+
+def _describe_students(p: dict[str, Any]) -> str:
+    b = p["params"]
+    return (
+        f"{describe_graph(p['prerequisites'])}; prior {b['prior']:g}, learn {b['learn']:g}, guess {b['guess']:g}, "
+        f"slip {b['slip']:g}, trait sigma {p['trait_sigma']:g}"
+    )
+
+
+register_variants("students", draw_with(StudentsLearner, _draw_students, _describe_students))
+register_variants("students-goals", draw_with(GoalStudentsLearner, _draw_students_goals, _describe_students))
