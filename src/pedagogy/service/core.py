@@ -37,7 +37,7 @@ DEFAULT_BKT_PARAMS = {"prior": 0.5, "learn": 0.1, "guess": 0.2, "slip": 0.1, "fo
 DEFAULT_MASTERY_THRESHOLD = 0.95
 
 #: the KT models whose trackers have the public per-student API the service needs
-SERVABLE_MODELS = ("bkt", "pfa", "irt", "irt1pl", "irt2pl", "elo")
+SERVABLE_MODELS = ("bkt", "pfa", "irt1pl", "irt2pl", "elo")
 
 #: the per-learner key used inside a tracker (one tracker holds one learner at a time)
 _STUDENT = "learner"
