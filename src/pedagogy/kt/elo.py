@@ -234,28 +234,20 @@ class EloTracker(Tracker):
         return logistic(self.rating(student) - self._item(skill_or_item)[1])
 
     def update(self, student: str, skill_or_item: str, correct: int) -> float:
-        i, d = self._item(skill_or_item)
-        st = self.students.setdefault(student, [0.0, 0])
-        n_item = int(self.n_item[i]) if i >= 0 else 0
-        p, st[0], d_new = elo_step(st[0], d, st[1], n_item, int(correct), self.model.alpha_, self.model.beta_)
-        st[1] += 1
-        if self.model.update_items and i >= 0:
-            self.d[i] = d_new
-            self.n_item[i] += 1
-        return p
+        return self._step(student, skill_or_item, int(correct))
 
     def update_score(self, student: str, skill_or_item: str, score: float) -> float:
         """Record an answer with a score in [0, 1] as the Elo outcome; return the probability of correct predicted before it.
 
         0 and 1 are :meth:`update`.
         """
-        score = check_score(score, "elo")
-        if score in (0.0, 1.0):
-            return self.update(student, skill_or_item, int(score))
+        return self._step(student, skill_or_item, check_score(score, "elo"))
+
+    def _step(self, student: str, skill_or_item: str, outcome: float) -> float:
         i, d = self._item(skill_or_item)
         st = self.students.setdefault(student, [0.0, 0])
         n_item = int(self.n_item[i]) if i >= 0 else 0
-        p, st[0], d_new = elo_step(st[0], d, st[1], n_item, score, self.model.alpha_, self.model.beta_)
+        p, st[0], d_new = elo_step(st[0], d, st[1], n_item, outcome, self.model.alpha_, self.model.beta_)
         st[1] += 1
         if self.model.update_items and i >= 0:
             self.d[i] = d_new
