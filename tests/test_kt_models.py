@@ -220,3 +220,57 @@ def test_kt_imports_without_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok")
+
+
+@pytest.mark.parametrize("name", ["bkt", "pfa", "irt1pl", "irt2pl", "elo"])
+def test_tracker_state_load_and_weighted_update(name: str, fitted: dict, sim_test: Responses) -> None:
+    # the public per-student API: state() is plain JSON, load() resumes exactly, update_score(0/1) is update()
+    import json
+
+    model = fitted[name]
+    data = sim_test.subset(range(2))
+    skills = np.asarray(data.skill_names)[data.skill]
+    a, b = model.tracker(), model.tracker()
+    for u, s, c in zip(data.user, skills, data.correct, strict=True):
+        a.update(data.user_names[u], s, int(c))
+        b.update_score(data.user_names[u], s, float(c))
+    ann = data.user_names[0]
+    assert a.state(ann) == b.state(ann)
+    st = json.loads(json.dumps(a.state(ann)))  # survives a JSON round trip
+    fresh = model.tracker()
+    fresh.load("bob", st)
+    assert fresh.state("bob") == a.state(ann) and fresh.predict("bob", "3") == a.predict(ann, "3")
+    assert fresh.state("carl") == model.tracker().state("carl")  # other students untouched
+    # a fractional score moves the prediction strictly between a wrong and a right answer
+    outs = {}
+    for score in (0.0, 0.3, 1.0):
+        t = model.tracker()
+        t.load("x", st)
+        p_before = t.update_score("x", "3", score)
+        assert p_before == pytest.approx(a.predict(ann, "3"), abs=1e-12)
+        outs[score] = t.predict("x", "3")
+    assert outs[0.0] < outs[0.3] < outs[1.0]
+    for bad in (1.5, -0.1, float("nan"), True, "1"):
+        with pytest.raises(ValueError, match="score"):
+            fresh.update_score("bob", "3", bad)  # type: ignore[arg-type]
+    assert fresh.state("bob") == a.state(ann)  # refused updates change nothing
+
+
+@pytest.mark.parametrize(
+    ("name", "state", "message"),
+    [
+        ("pfa", {"counts": {"3": [1, -1]}}, "counts of skill '3'"),
+        ("pfa", {"counts": [1, 2]}, "must map skill"),
+        ("irt1pl", {"log_posterior": [0.0, 1.0]}, "61 finite numbers"),
+        ("irt2pl", {"log_posterior": "x"}, "list of numbers|finite numbers"),
+        ("elo", {"rating": "high", "answers": 1}, "rating"),
+        ("elo", {"rating": 0.5, "answers": -2}, "answers"),
+    ],
+)
+def test_tracker_load_rejects_bad_state(name: str, state: dict, message: str, fitted: dict) -> None:
+    tr = fitted[name].tracker()
+    tr.update("ann", "3", 1)
+    before = tr.state("ann")
+    with pytest.raises(ValueError, match=message):
+        tr.load("ann", state)
+    assert tr.state("ann") == before

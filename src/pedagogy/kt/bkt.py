@@ -38,6 +38,7 @@ from pedagogy.kt.core import (
     bkt_p_correct,
     bkt_transition,
     bkt_update,
+    check_score,
 )
 from pedagogy.kt.data import Responses, name_index
 from pedagogy.params import Boolean, Interval, Nullable, OneOf, Rule
@@ -638,8 +639,7 @@ class BKTTracker(Tracker):
         0 and 1 are :meth:`update`. A fractional score is soft evidence: each skill's P(known)
         becomes ``score * (posterior if right) + (1 - score) * (posterior if wrong)``.
         """
-        if isinstance(score, bool) or not 0.0 <= float(score) <= 1.0:
-            raise ValueError(f"bkt tracker: score must be a number in [0, 1], got {score!r}")
+        score = check_score(score, "bkt")
         if score in (0.0, 1.0):
             return self.update(student, skill_or_item, int(score), item=item)
         key = str(student)

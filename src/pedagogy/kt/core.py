@@ -39,6 +39,7 @@ __all__ = [
     "logistic",
     "elo_gain",
     "elo_step",
+    "check_score",
 ]
 
 #: BKT parameters: P(L0), P(T), P(G), P(S), P(F)
@@ -171,3 +172,10 @@ def elo_step(
     p = logistic(theta - d)
     err = correct - p
     return p, theta + elo_gain(alpha, beta, n_student) * err, d - elo_gain(alpha, beta, n_item) * err
+
+
+def check_score(score: Any, model: str) -> float:
+    """A tracker's ``update_score`` input as a float in [0, 1]; ``ValueError`` naming ``model`` otherwise."""
+    if isinstance(score, bool) or not isinstance(score, (Real, np.number)) or not 0.0 <= float(score) <= 1.0:
+        raise ValueError(f"{model} tracker: score must be a number in [0, 1], got {score!r}")
+    return float(score)

@@ -15,13 +15,14 @@ no items — see :func:`pedagogy.kt.irt.item_keys`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
 
 from pedagogy.kt.base import KTModel, Tracker, register_model
-from pedagogy.kt.core import elo_step, logistic
+from pedagogy.kt.core import check_score, elo_step, logistic
 from pedagogy.kt.data import Responses
 from pedagogy.kt.irt import _encode, item_keys, item_vocabulary
 from pedagogy.params import Boolean, Interval, ListOf, Rule
@@ -206,7 +207,11 @@ class EloTracker(Tracker):
     """Live Elo: a rating and an answer count per student.
 
     ``skill_or_item`` is an item name (a skill name for skill-level models).
-    With ``update_items`` the tracker keeps its own copy of the item ratings.
+    With ``update_items`` the tracker keeps its own copy of the item ratings
+    (shared by all its students: not part of one student's :meth:`state`).
+    :meth:`state` / :meth:`load` move one student's rating and answer count
+    as plain JSON data; :meth:`update_score` uses the score as the outcome
+    ``c`` of the Elo step (a move of ``K * (score - p)``).
     """
 
     def __init__(self, model: Elo) -> None:
@@ -229,15 +234,42 @@ class EloTracker(Tracker):
         return logistic(self.rating(student) - self._item(skill_or_item)[1])
 
     def update(self, student: str, skill_or_item: str, correct: int) -> float:
+        return self._step(student, skill_or_item, int(correct))
+
+    def update_score(self, student: str, skill_or_item: str, score: float) -> float:
+        """Record an answer with a score in [0, 1] as the Elo outcome; return the probability of correct predicted before it.
+
+        0 and 1 are :meth:`update`.
+        """
+        return self._step(student, skill_or_item, check_score(score, "elo"))
+
+    def _step(self, student: str, skill_or_item: str, outcome: float) -> float:
         i, d = self._item(skill_or_item)
         st = self.students.setdefault(student, [0.0, 0])
         n_item = int(self.n_item[i]) if i >= 0 else 0
-        p, st[0], d_new = elo_step(st[0], d, st[1], n_item, int(correct), self.model.alpha_, self.model.beta_)
+        p, st[0], d_new = elo_step(st[0], d, st[1], n_item, outcome, self.model.alpha_, self.model.beta_)
         st[1] += 1
         if self.model.update_items and i >= 0:
             self.d[i] = d_new
             self.n_item[i] += 1
         return p
+
+    def state(self, student: str) -> dict[str, Any]:
+        """One student's live state as plain JSON data (``{"rating": theta, "answers": n}``, empty before any answer); see :meth:`load`."""
+        st = self.students.get(student)
+        return {} if st is None else {"rating": float(st[0]), "answers": int(st[1])}
+
+    def load(self, student: str, state: Mapping[str, Any]) -> None:
+        """Set one student's live state from :meth:`state` output (other students are untouched)."""
+        if not state:
+            self.students.pop(student, None)
+            return
+        rating, n = state.get("rating"), state.get("answers")
+        if isinstance(rating, bool) or not isinstance(rating, (int, float)) or not math.isfinite(rating):
+            raise ValueError(f"elo tracker: state['rating'] must be a finite number, got {rating!r}")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"elo tracker: state['answers'] must be an integer >= 0, got {n!r}")
+        self.students[student] = [float(rating), n]
 
     def mastery(self, student: str) -> dict[str, float]:
         """Predicted probability of a correct answer on each training item."""

@@ -20,13 +20,14 @@ the probability of answer ``t`` is the posterior predictive from answers
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
 
 from pedagogy.kt.base import KTModel, Tracker, register_model
-from pedagogy.kt.core import logistic
+from pedagogy.kt.core import check_score, logistic
 from pedagogy.kt.data import Responses
 from pedagogy.params import Interval, OneOf, Rule
 
@@ -318,6 +319,10 @@ class IRTTracker(Tracker):
     """Live IRT: a log-posterior over the ability grid per student.
 
     ``skill_or_item`` is an item name (a skill name for skill-level models).
+    :meth:`state` / :meth:`load` move one student's log-posterior as plain
+    JSON data; :meth:`update_score` records a fractional score as a
+    fractional Bernoulli likelihood ``p**score * (1 - p)**(1 - score)``
+    (the exact posterior update for scores 0 and 1).
     """
 
     def __init__(self, model: IRT) -> None:
@@ -349,6 +354,42 @@ class IRTTracker(Tracker):
         lp = self.log_post.get(student, self.model._log_prior())
         self.log_post[student] = lp - np.logaddexp(0.0, -z if correct else z)
         return p
+
+    def update_score(self, student: str, skill_or_item: str, score: float) -> float:
+        """Record an answer with a score in [0, 1]; return the probability of correct predicted before it.
+
+        0 and 1 are :meth:`update`; a fractional score weights the log-likelihoods
+        of a right and a wrong answer by ``score`` and ``1 - score``.
+        """
+        score = check_score(score, "irt")
+        if score in (0.0, 1.0):
+            return self.update(student, skill_or_item, int(score))
+        z = self._z(skill_or_item)
+        w = self._posterior(student)
+        p = float((w * logistic(z)).sum() / w.sum())
+        lp = self.log_post.get(student, self.model._log_prior())
+        self.log_post[student] = lp - score * np.logaddexp(0.0, -z) - (1.0 - score) * np.logaddexp(0.0, z)
+        return p
+
+    def state(self, student: str) -> dict[str, Any]:
+        """One student's live state as plain JSON data (``{"log_posterior": [one value per grid ability]}``, empty before any answer); see :meth:`load`."""
+        lp = self.log_post.get(student)
+        return {} if lp is None else {"log_posterior": lp.tolist()}
+
+    def load(self, student: str, state: Mapping[str, Any]) -> None:
+        """Set one student's live state from :meth:`state` output (other students are untouched)."""
+        lp = state.get("log_posterior")
+        if lp is None:
+            self.log_post.pop(student, None)
+            return
+        try:
+            arr = np.asarray(lp, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError("irt tracker: state['log_posterior'] must be a list of numbers") from None
+        n = int(self.model.grid_size)
+        if arr.shape != (n,) or not np.all(np.isfinite(arr)):
+            raise ValueError(f"irt tracker: state['log_posterior'] must hold {n} finite numbers (one per grid ability)")
+        self.log_post[student] = arr
 
     def ability(self, student: str) -> float:
         """Posterior mean ability (EAP) of ``student``."""

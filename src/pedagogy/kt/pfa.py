@@ -13,13 +13,15 @@ one-step-ahead by construction.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
 
 from pedagogy.kt.base import KTModel, Tracker, register_model
-from pedagogy.kt.core import logistic
+from pedagogy.kt.core import check_score, logistic
 from pedagogy.kt.data import Responses
 from pedagogy.params import Interval, Rule
 
@@ -172,12 +174,15 @@ class PFATracker(Tracker):
     """Live PFA: per student, counts of successes/failures per skill.
 
     ``skill_or_item`` is a skill name, or a list of skill names for a
-    multi-skill answer.
+    multi-skill answer.  :meth:`state` / :meth:`load` move one student's
+    counts as plain JSON data; :meth:`update_score` records a fractional
+    score as fractional counts (``score`` successes and ``1 - score``
+    failures; the paper's integer counts for scores 0 and 1).
     """
 
     def __init__(self, model: PFA) -> None:
         self.model = model
-        self.counts: dict[str, dict[str, list[int]]] = {}
+        self.counts: dict[str, dict[str, list[float]]] = {}
 
     def _logit(self, student: str, skills: list[str]) -> float:
         beta, gamma, rho = self.model._coefs(skills)
@@ -199,6 +204,47 @@ class PFATracker(Tracker):
             c = counts.setdefault(s, [0, 0])
             c[0 if correct else 1] += 1
         return p
+
+    def update_score(self, student: str, skill_or_item: str | list[str], score: float) -> float:
+        """Record an answer with a score in [0, 1]; return the probability of correct predicted before it.
+
+        0 and 1 are :meth:`update`; a fractional score adds ``score`` to each
+        skill's successes and ``1 - score`` to its failures.
+        """
+        score = check_score(score, "pfa")
+        if score in (0.0, 1.0):
+            return self.update(student, skill_or_item, int(score))
+        skills = _as_skills(skill_or_item)
+        p = self.predict(student, skills)
+        counts = self.counts.setdefault(student, {})
+        for s in skills:
+            c = counts.setdefault(s, [0, 0])
+            c[0] += score
+            c[1] += 1.0 - score
+        return p
+
+    def state(self, student: str) -> dict[str, Any]:
+        """One student's live state as plain JSON data (``{"counts": {skill: [successes, failures]}}``); see :meth:`load`."""
+        return {"counts": {s: list(c) for s, c in self.counts.get(student, {}).items()}}
+
+    def load(self, student: str, state: Mapping[str, Any]) -> None:
+        """Set one student's live state from :meth:`state` output (other students are untouched)."""
+        counts = state.get("counts", {})
+        if not isinstance(counts, Mapping):
+            raise ValueError("pfa tracker: state['counts'] must map skill -> [successes, failures]")
+        values: dict[str, list[float]] = {}
+        for s, c in counts.items():
+            if (
+                not isinstance(c, (list, tuple))
+                or len(c) != 2
+                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0 for x in c)
+            ):
+                raise ValueError(f"pfa tracker: counts of skill {s!r} must be [successes, failures], two numbers >= 0")
+            values[str(s)] = list(c)
+        if values:
+            self.counts[student] = values
+        else:
+            self.counts.pop(student, None)
 
     def mastery(self, student: str) -> dict[str, float]:
         """Predicted probability of a correct answer on each training skill."""

@@ -399,7 +399,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
                                 "teacher_options": {"type": "object"},
                                 "seed": {"type": "integer", "default": 0},
                                 "mastery_threshold": {"type": "number", "default": 0.95},
-                                "model": {"type": "object", "description": "a BKT model saved by `pedagogy kt fit` (its JSON)"},
+                                "model": {
+                                    "type": "object",
+                                    "description": "a BKT, PFA, IRT (irt1pl/irt2pl) or Elo model saved by `pedagogy kt fit` (its JSON)",
+                                },
                             },
                         }
                     }

@@ -2,8 +2,11 @@
 
 A :class:`CourseRuntime` is built once per course (per process) from the
 course's stored JSON: the :class:`~pedagogy.spaces.SkillGraph`, the teacher
-name and options, and the student model (a fitted ``pedagogy kt fit`` BKT
-model, or a default BKT with textbook parameters).  A learner's state in a
+name and options, and the student model (a fitted ``pedagogy kt fit`` BKT,
+PFA, IRT or Elo model, or a default BKT with textbook parameters).  The
+student model is used only through its tracker's public per-student API
+(``state``/``load``/``update_score``/``predict``), so HTTP results equal the
+library's tracker.  A learner's state in a
 course is two JSON documents, the student model's per-learner state and the
 teacher's ``state_dict()``; :class:`LearnerSession` loads them, applies
 answers or proposals, and dumps them back.  Everything here is deterministic
@@ -32,6 +35,9 @@ DEFAULT_BKT_PARAMS = {"prior": 0.5, "learn": 0.1, "guess": 0.2, "slip": 0.1, "fo
 
 #: P(known) at or above which the service calls a skill mastered (course option ``mastery_threshold``)
 DEFAULT_MASTERY_THRESHOLD = 0.95
+
+#: the KT models whose trackers have the public per-student API the service needs
+SERVABLE_MODELS = ("bkt", "pfa", "irt1pl", "irt2pl", "elo")
 
 #: the per-learner key used inside a tracker (one tracker holds one learner at a time)
 _STUDENT = "learner"
@@ -86,7 +92,7 @@ def parse_course(doc: Any) -> dict[str, Any]:
          "teacher": "mastery", "teacher_options": {...},        # default mastery, {}
          "seed": 0,                                             # teacher seeds derive from it
          "mastery_threshold": 0.95,
-         "model": {... the JSON `pedagogy kt fit` saved ...}}   # optional, a BKT model
+         "model": {... the JSON `pedagogy kt fit` saved ...}}   # optional: bkt, pfa, irt*, elo
 
     Raises :class:`CourseError` naming what is wrong.
     """
@@ -154,13 +160,28 @@ def parse_course(doc: Any) -> dict[str, Any]:
         raise CourseError(f"teacher {teacher[:100]!r}: {exc}") from None
     model = doc.get("model")
     if model is not None:
-        if not isinstance(model, Mapping) or model.get("model") != "bkt":
-            kind = model.get("model") if isinstance(model, Mapping) else type(model).__name__
-            raise CourseError(f"'model' must be a BKT model saved by `pedagogy kt fit` (model 'bkt'), got {kind!r}")
+        if not isinstance(model, Mapping):
+            raise CourseError(f"'model' must be a model saved by `pedagogy kt fit` (a JSON object), got {type(model).__name__!r}")
+        kind = model.get("model")
+        if kind not in SERVABLE_MODELS:
+            why = (
+                "its tracker has no per-student state API (state/load) to store a learner between requests"
+                if isinstance(kind, str) and kind in kt.models()
+                else "not a KT model name"
+            )
+            raise CourseError(
+                f"'model': model {str(kind)[:60]!r} cannot serve a course ({why}); servable models: {', '.join(SERVABLE_MODELS)}"
+            )
         try:
-            _load_model_doc(model)
+            loaded = _load_model_doc(model)
         except Exception as exc:  # noqa: BLE001 - a malformed upload, whatever its defect
             raise CourseError(f"'model' could not be loaded: {type(exc).__name__}: {exc}") from None
+        if kind == "elo" and loaded.update_items:
+            raise CourseError(
+                "'model': an Elo model with update_items=true cannot serve a course: its item difficulties would be "
+                "shared by all learners and change with every answer, which a per-learner state cannot hold; "
+                "save the model with update_items=false"
+            )
     return {
         "name": name,
         "title": title,
@@ -207,12 +228,27 @@ class CourseRuntime:
         self.seed = int(seed)
         self.threshold = float(mastery_threshold)
         self.model = _load_model_doc(model if model is not None else _default_model_doc(self.space.skills, DEFAULT_BKT_PARAMS))
+        self.kind: str = self.model.name
         self.fitted_model = model is not None
         self.items: dict[str, Any] = {str(t): t for t in self.space.tasks}
         self.item_skills: dict[str, list[str]] = {str(t): self.space.skills_of(t) for t in self.space.tasks}
-        tr = self.model.tracker()
-        self._prior_known = tr.mastery(_STUDENT)
-        self._default_prior = self.model.defaults_()["prior"]
+        self.by_item = self.kind.startswith("irt") or self.kind == "elo"  # the tracker is keyed by item, not skills
+        skill_level = bool(getattr(self.model, "skill_level_", False))
+        #: what the tracker is given for each course item (skills for BKT/PFA; an item name for IRT/Elo)
+        self.keys: dict[str, Any] = {
+            it: (("+".join(sorted(sks)) if len(sks) > 1 else sks[0]) if skill_level else it) if self.by_item else list(sks)
+            for it, sks in self.item_skills.items()
+        }
+        skill_items: dict[str, list[str]] = {s: [] for s in self.space.skills}
+        for it, sks in self.item_skills.items():
+            for sk in sks:
+                skill_items[sk].append(it)
+        self.skill_items = skill_items
+        self._prior_known: dict[str, float] = {}
+        self._default_prior = 0.0
+        if self.kind == "bkt":
+            self._prior_known = self.model.tracker().mastery(_STUDENT)
+            self._default_prior = self.model.defaults_()["prior"]
 
     # ----------------------------------------------------------- learners
     def new_teacher_state(self, seed: int) -> dict[str, Any]:
@@ -266,21 +302,52 @@ class LearnerSession:
         """Apply one answer (``item`` already checked): update the student model and the teacher.
 
         Returns the predicted probability of success *before* the answer.
-        A fractional score is soft evidence: the mix ``score * (update if
-        right) + (1 - score) * (update if wrong)`` of the BKT posteriors.
+        A fractional score is the tracker's weighted update (``update_score``:
+        for BKT the mix ``score * (update if right) + (1 - score) * (update
+        if wrong)`` of the posteriors; see each tracker for its rule).
         """
-        p = self.tracker.update_score(_STUDENT, self.course.item_skills[item], score, item=item)
+        key = self.course.keys[item]
+        if self.course.kind == "bkt":
+            p = self.tracker.update_score(_STUDENT, key, score, item=item)
+        else:
+            p = self.tracker.update_score(_STUDENT, key, score)
         self.teacher.observe(self.course.items[item], float(score))
         return float(p)
 
+    def predict_item(self, item: str) -> float:
+        """The model's probability that the learner answers ``item`` right next."""
+        key = self.course.keys[item]
+        if self.course.kind == "bkt":
+            return float(self.tracker.predict(_STUDENT, key, item=item))
+        return float(self.tracker.predict(_STUDENT, key))
+
     # ----------------------------------------------------------- reports
-    def p_known(self, skill: str) -> float:
-        known = self.tracker.state(_STUDENT)["known"]
+    def p_known(self, skill: str, known: Mapping[str, float] | None = None) -> float:
+        """BKT: P(known) of ``skill``; other models: their predicted success on it (see :meth:`skill_success`)."""
+        if self.course.kind != "bkt":
+            return self.skill_success(skill)
+        if known is None:
+            known = self.tracker.state(_STUDENT)["known"]
         return float(known[skill]) if skill in known else self.course.p_known_prior(skill)
+
+    def skill_success(self, skill: str) -> float:
+        """The model's predicted success on ``skill``.
+
+        BKT and PFA predict a skill directly; IRT and Elo (keyed by item) give
+        the mean predicted success over the course's items that practise the
+        skill (the skill itself for a skill-level model or a skill without items).
+        """
+        c = self.course
+        if not c.by_item:
+            return float(self.tracker.predict(_STUDENT, [skill]))
+        items = c.skill_items.get(skill) or []
+        if not items:
+            return float(self.tracker.predict(_STUDENT, skill))
+        return float(sum(self.predict_item(it) for it in items) / len(items))
 
     def predict(self, item: str) -> Prediction:
         skills = self.course.item_skills[item]
-        p = float(self.tracker.predict(_STUDENT, skills, item=item))
+        p = self.predict_item(item)
         pk = {s: self.p_known(s) for s in skills}
         target = min(skills, key=lambda s: (pk[s], skills.index(s)))
         return Prediction(item, list(skills), target, p, pk[target], pk[target] >= self.course.threshold)
@@ -292,14 +359,14 @@ class LearnerSession:
     def mastery(self) -> list[dict[str, Any]]:
         c = self.course
         rows = []
-        known = self.tracker.state(_STUDENT)["known"]  # once: a course may have thousands of skills
+        known = self.tracker.state(_STUDENT)["known"] if c.kind == "bkt" else None  # once: a course may have thousands of skills
         for s in c.space.skills:
-            pk = float(known[s]) if s in known else c.p_known_prior(s)
+            pk = self.p_known(s, known)
             rows.append(
                 {
                     "skill": s,
                     "p_known": pk,
-                    "predicted_success": float(self.tracker.predict(_STUDENT, [s])),
+                    "predicted_success": float(self.tracker.predict(_STUDENT, [s])) if c.kind == "bkt" else pk,
                     "mastered": pk >= c.threshold,
                     "prerequisites": list(c.space.prerequisites[s]),
                 }
@@ -325,7 +392,8 @@ def reason(pred: Prediction, session: LearnerSession) -> str:
     state = "already mastered (review)" if pred.mastered else "not yet mastered"
     text = (
         f"{course.teacher_name} teacher: practise skill {pred.target_skill!r}, {state}: "
-        f"P(known) {pred.p_known:.2f}, predicted success {pred.predicted_success:.2f}"
+        f"{'P(known)' if course.kind == 'bkt' else course.kind + ' skill success'} {pred.p_known:.2f}, "
+        f"predicted success {pred.predicted_success:.2f}"
     )
     if pre:
         text += f"; prerequisites mastered {len(pre_ok)}/{len(pre)}"

@@ -426,7 +426,7 @@ class Store:
             "seed": row.seed,
             "skills": {s: p for s, p in space["prerequisites"]},
             "items": {str(it): sks for it, sks in space["items"]} if "items" in space else None,
-            "model": "fitted bkt" if row.model is not None else "default bkt",
+            "model": f"fitted {json.loads(row.model).get('model')}" if row.model is not None else "default bkt",
             "created_at": _iso(row.created_at),
         }
 
