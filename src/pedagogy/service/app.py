@@ -290,7 +290,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
         from pedagogy.service.db import migrate as run_migrations
 
         run_migrations(settings.db)
-    store = store or Store(settings.db, pool_size=settings.pool_size, sqlite_synchronous=settings.sqlite_synchronous)
+    store = store or Store(settings.db, pool_size=settings.pool_size, sqlite_synchronous=settings.sqlite_synchronous, chunk=settings.chunk)
     if settings.admin_key:
         store.ensure_admin_key(settings.admin_key)
 
@@ -477,7 +477,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
     async def post_answers(
         request: Request, course: Name, learner: Name, tid: TenantId, idempotency_key: Annotated[str | None, Header(max_length=200)] = None
     ) -> JSONResponse:
-        batch = parse_answers(await _json(request))
+        batch = parse_answers(await _json(request), settings.max_batch)
         digest = ""
         if idempotency_key is not None:
             canon = json.dumps([course, learner, [(a.item, a.score, a.timestamp.isoformat() if a.timestamp else None) for a in batch]])
@@ -525,7 +525,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
         body = await _json(request)
         if course is not None:
             inputs.path_name(course, "course")
-        parsed = xapi.parse_statements(body, course)
+        parsed = xapi.parse_statements(body, course, settings.max_batch)
         return await run_in_threadpool(store.post_statements, tid, parsed)
 
     @app.get("/healthz", include_in_schema=False)
@@ -541,7 +541,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
 _ONE = TypeAdapter(AnswerBody)
 
 
-def parse_answers(doc: Any) -> list[AnswerIn]:
+def parse_answers(doc: Any, max_batch: int = inputs.MAX_BATCH) -> list[AnswerIn]:
     """One answer, a list, or ``{"answers": [...]}`` -> validated answers; 422 naming the first problems."""
     if isinstance(doc, dict) and "answers" in doc:
         if set(doc) != {"answers"}:
@@ -553,8 +553,8 @@ def parse_answers(doc: Any) -> list[AnswerIn]:
         raise ApiError(422, "Unprocessable Content", 'the body must be an answer object, an array of them, or {"answers": [...]}')
     if not docs:
         raise ApiError(422, "Unprocessable Content", "an empty batch of answers")
-    if len(docs) > inputs.MAX_BATCH:
-        raise ApiError(413, "Content Too Large", f"{len(docs)} answers in one request; the limit is {inputs.MAX_BATCH}", field="answers")
+    if len(docs) > max_batch:
+        raise ApiError(413, "Content Too Large", inputs.batch_limit(len(docs), "answers", max_batch), field="answers")
     out = []
     for i, d in enumerate(docs):
         where = "" if single else f"answer {i}: "
