@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 ADMIN = "pdg_bench_admin"
@@ -122,10 +122,10 @@ def _wait(port: int, proc: subprocess.Popen[bytes], path: str) -> None:
     raise RuntimeError("server did not start")
 
 
-def start_service(db: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+def start_service(db: str, workers: int, extra: Sequence[str] = ()) -> tuple[subprocess.Popen[bytes], int]:
     port = _free_port()
     cmd = [sys.executable, "-m", "pedagogy.cli", "serve", "--db", db, "--port", str(port), "--admin-key", ADMIN]
-    cmd += ["--workers", str(workers), "--log-level", "error"]
+    cmd += ["--workers", str(workers), "--log-level", "error", *extra]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     _wait(port, proc, "/healthz")
     return proc, port
@@ -287,16 +287,17 @@ async def tenant(port: int, name: str, course: dict[str, Any]) -> str:
 def run_config(label: str, db: str, workers: int, args: argparse.Namespace, hello: float) -> dict[str, Any]:
     from pedagogy.service.demo import demo_course
 
-    proc, port = start_service(db, workers)
+    proc, port = start_service(db, workers, args.serve_args.split())
+    res: dict[str, Any] = {}
     try:
         course = demo_course(args.teacher)
         items = list(course["items"])
         key = asyncio.run(tenant(port, "big", course))
-        asyncio.run(cycles(port, key, "fractions", items, "w", args.learners, min(400, args.cycles), args.concurrency, seed=9))
-        cpu0 = cpu_seconds(proc.pid)
-        res = asyncio.run(cycles(port, key, "fractions", items, "b", args.learners, args.cycles, args.concurrency))
-        res["cpu_ms_per_cycle"] = (cpu_seconds(proc.pid) - cpu0) / args.cycles * 1000
-        res["per_hello_request"] = res["cycles_per_s"] / hello
+        if args.only_isolation:
+            res = {"cycles_per_s": float("nan"), "per_hello_request": float("nan"), "cpu_ms_per_cycle": float("nan"), "errors": 0}
+            res |= {f"{k}_{q}_ms": float("nan") for k in ("cycle", "answer", "next") for q in ("p50", "p99")}
+        else:
+            res = _throughput(proc, port, key, items, args, hello)
         # tenant isolation: a small tenant's cycles alone, then during the big tenant's batches
         small = {"name": "small", "skills": {"a": [], "b": ["a"], "c": ["b"]}}
         skey = asyncio.run(tenant(port, "small", small))
@@ -312,6 +313,17 @@ def run_config(label: str, db: str, workers: int, args: argparse.Namespace, hell
     finally:
         stop(proc)
     return {"backend": label, "workers": workers, **res, "small_alone": alone, "small_during_ingest": during, "ingest": ing}
+
+
+def _throughput(
+    proc: subprocess.Popen[bytes], port: int, key: str, items: list[str], args: argparse.Namespace, hello: float
+) -> dict[str, Any]:
+    asyncio.run(cycles(port, key, "fractions", items, "w", args.learners, min(400, args.cycles), args.concurrency, seed=9))
+    cpu0 = cpu_seconds(proc.pid)
+    res = asyncio.run(cycles(port, key, "fractions", items, "b", args.learners, args.cycles, args.concurrency))
+    res["cpu_ms_per_cycle"] = (cpu_seconds(proc.pid) - cpu0) / args.cycles * 1000
+    res["per_hello_request"] = res["cycles_per_s"] / hello
+    return res
 
 
 def _pg_database(server_url: str) -> tuple[str, Callable[[], None]]:
@@ -343,18 +355,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hello-requests", type=int, default=10_000, help="hello-world requests for the ceiling (default 10000)")
     p.add_argument("--isolation-cycles", type=int, default=400, help="the small tenant's cycles, alone and during ingest (default 400)")
     p.add_argument("--batches", type=int, default=20, help="the big tenant's batches during the isolation phase (default 20)")
-    p.add_argument("--batch-size", type=int, default=1000, help="answers per batch (default 1000, the service's limit)")
+    p.add_argument("--batch-size", type=int, default=1000, help="answers per batch (default 1000; the service's --max-batch is 10000)")
+    p.add_argument("--only-isolation", action="store_true", help="run only the tenant-isolation phase (no ceiling, no throughput)")
+    p.add_argument("--serve-args", default="", help="extra options for 'pedagogy serve', e.g. '--chunk 200'")
     p.add_argument("--teacher", default="mastery", help="the course's teacher (default mastery)")
     p.add_argument("--skip-sqlite", action="store_true")
     p.add_argument("--json", help="also write the results to this JSON file")
     args = p.parse_args(argv)
 
-    hproc, hport = start_hello()
-    try:
-        asyncio.run(hello_rate(hport, 1000, args.concurrency))
-        hello = asyncio.run(hello_rate(hport, args.hello_requests, args.concurrency))
-    finally:
-        stop(hproc)
+    hello = float("nan")
+    if not args.only_isolation:
+        hproc, hport = start_hello()
+        try:
+            asyncio.run(hello_rate(hport, 1000, args.concurrency))
+            hello = asyncio.run(hello_rate(hport, args.hello_requests, args.concurrency))
+        finally:
+            stop(hproc)
     results = []
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:

@@ -161,10 +161,16 @@ def test_a_model_that_does_not_load_names_no_server_path(setup: tuple[Api, str])
 
 def test_batches_are_limited(setup: tuple[Api, str]) -> None:
     from pedagogy.service import inputs
+    from pedagogy.service.app import parse_answers
+    from pedagogy.service.errors import ApiError
 
     api, key = setup
+    # over the default --max-batch: refused before any answer is read (here the 64 kB body limit comes first)
     batch = [{"item": "a1", "correct": 1}] * (inputs.MAX_BATCH + 1)
-    _problem(api.call(key, "POST", BASE + "/answers", json=batch), 413, str(inputs.MAX_BATCH))
+    _problem(api.call(key, "POST", BASE + "/answers", json=batch), 413)
+    with pytest.raises(ApiError) as err:
+        parse_answers(batch)
+    assert err.value.status == 413 and str(inputs.MAX_BATCH) in err.value.detail and "--max-batch" in err.value.detail
     assert _n_stored(api) == 0
 
 

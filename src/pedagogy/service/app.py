@@ -222,7 +222,8 @@ class BodyLimit:
         data = b"".join(chunks)
         if data.strip() and scope["path"].startswith("/v1/"):
             try:  # every JSON body passes the input rules here, whatever route it is for
-                scope[JSON_DOC] = inputs.loads(data)
+                # a large body (a big batch) is parsed off the event loop, which keeps serving other requests
+                scope[JSON_DOC] = inputs.loads(data) if len(data) < 65_536 else await run_in_threadpool(inputs.loads, data)
             except ApiError as exc:
                 await problem(exc.status, exc.title, exc.detail, **exc.extra)(scope, receive, send)
                 return
@@ -290,7 +291,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
         from pedagogy.service.db import migrate as run_migrations
 
         run_migrations(settings.db)
-    store = store or Store(settings.db, pool_size=settings.pool_size, sqlite_synchronous=settings.sqlite_synchronous)
+    store = store or Store(settings.db, pool_size=settings.pool_size, sqlite_synchronous=settings.sqlite_synchronous, chunk=settings.chunk)
     if settings.admin_key:
         store.ensure_admin_key(settings.admin_key)
 
@@ -480,13 +481,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
     async def post_answers(
         request: Request, course: Name, learner: Name, tid: TenantId, idempotency_key: Annotated[str | None, Header(max_length=200)] = None
     ) -> JSONResponse:
-        batch = parse_answers(await _json(request))
-        digest = ""
-        if idempotency_key is not None:
-            canon = json.dumps([course, learner, [(a.item, a.score, a.timestamp.isoformat() if a.timestamp else None) for a in batch]])
-            digest = hashlib.sha256(canon.encode()).hexdigest()
-        status, out = await run_in_threadpool(store.post_answers, tid, course, learner, batch, idempotency_key, digest)
-        return JSONResponse(out, status_code=status)
+        doc = await _json(request)
+
+        def run() -> JSONResponse:  # off the event loop: a 10,000-answer batch takes a while to check and encode
+            batch = parse_answers(doc, settings.max_batch)
+            digest = ""
+            if idempotency_key is not None:
+                canon = json.dumps([course, learner, [(a.item, a.score, a.timestamp.isoformat() if a.timestamp else None) for a in batch]])
+                digest = hashlib.sha256(canon.encode()).hexdigest()
+            status, out = store.post_answers(tid, course, learner, batch, idempotency_key, digest)
+            return JSONResponse(out, status_code=status)
+
+        return await run_in_threadpool(run)
 
     @app.get(base + "/next", tags=["learners"], summary="The next item(s) from the course's teacher, with the reason")
     def next_items(course: Name, learner: Name, tid: TenantId, n: Annotated[int, Query(ge=1, le=100)] = 1) -> dict[str, Any]:
@@ -528,8 +534,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
         body = await _json(request)
         if course is not None:
             inputs.path_name(course, "course")
-        parsed = xapi.parse_statements(body, course)
-        return await run_in_threadpool(store.post_statements, tid, parsed)
+
+        def run() -> list[str]:  # off the event loop, like answers
+            return store.post_statements(tid, xapi.parse_statements(body, course, settings.max_batch))
+
+        return await run_in_threadpool(run)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:
@@ -544,7 +553,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
 _ONE = TypeAdapter(AnswerBody)
 
 
-def parse_answers(doc: Any) -> list[AnswerIn]:
+def parse_answers(doc: Any, max_batch: int = inputs.MAX_BATCH) -> list[AnswerIn]:
     """One answer, a list, or ``{"answers": [...]}`` -> validated answers; 422 naming the first problems."""
     if isinstance(doc, dict) and "answers" in doc:
         if set(doc) != {"answers"}:
@@ -556,8 +565,8 @@ def parse_answers(doc: Any) -> list[AnswerIn]:
         raise ApiError(422, "Unprocessable Content", 'the body must be an answer object, an array of them, or {"answers": [...]}')
     if not docs:
         raise ApiError(422, "Unprocessable Content", "an empty batch of answers")
-    if len(docs) > inputs.MAX_BATCH:
-        raise ApiError(413, "Content Too Large", f"{len(docs)} answers in one request; the limit is {inputs.MAX_BATCH}", field="answers")
+    if len(docs) > max_batch:
+        raise ApiError(413, "Content Too Large", inputs.batch_limit(len(docs), "answers", max_batch), field="answers")
     out = []
     for i, d in enumerate(docs):
         where = "" if single else f"answer {i}: "

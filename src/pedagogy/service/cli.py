@@ -37,6 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, help=_env_help("port", d.port))
     p.add_argument("--workers", type=int, help=_env_help("workers", d.workers) + "; use PostgreSQL for more than one")
     p.add_argument("--max-body-bytes", type=int, help=_env_help("max_body_bytes", d.max_body_bytes))
+    p.add_argument("--max-batch", type=int, help=_env_help("max_batch", d.max_batch))
+    p.add_argument("--chunk", type=int, help=_env_help("chunk", d.chunk))
     p.add_argument("--admin-key", help=_env_help("admin_key", "none"))
     p.add_argument("--pool-size", type=int, help=_env_help("pool_size", d.pool_size))
     p.add_argument("--sqlite-synchronous", choices=["full", "normal"], help=_env_help("sqlite_synchronous", d.sqlite_synchronous))
@@ -99,6 +101,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             max_body_bytes=args.max_body_bytes,
+            max_batch=args.max_batch,
+            chunk=args.chunk,
             admin_key=args.admin_key,
             pool_size=args.pool_size,
             log_level=args.log_level,
@@ -107,7 +111,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         )
         settings.db = normalise_url(settings.db)
         migrate(settings.db)
-        store = Store(settings.db, pool_size=settings.pool_size, sqlite_synchronous=settings.sqlite_synchronous)
+        store = Store(settings.db, pool_size=settings.pool_size, sqlite_synchronous=settings.sqlite_synchronous, chunk=settings.chunk)
         created = store.ensure_admin_key(settings.admin_key)
     except Exception as exc:  # a bad URL, an unreachable database, ...
         print(f"pedagogy serve: error: {exc}", file=sys.stderr)

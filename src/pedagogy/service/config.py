@@ -15,6 +15,11 @@ ENV: dict[str, tuple[str, str]] = {
     "port": ("PEDAGOGY_PORT", "TCP port"),
     "workers": ("PEDAGOGY_WORKERS", "server processes (uvicorn workers) sharing the database"),
     "max_body_bytes": ("PEDAGOGY_MAX_BODY_BYTES", "largest request body accepted (413 above)"),
+    "max_batch": ("PEDAGOGY_MAX_BATCH", "most answers or xAPI statements in one request (413 above)"),
+    "chunk": (
+        "PEDAGOGY_CHUNK",
+        "a larger batch is stored this many answers (or statements) per transaction, each its own commit, so it never holds the database's writer for long",
+    ),
     "admin_key": (
         "PEDAGOGY_ADMIN_KEY",
         "register this token as an admin API key at start (else one is created and printed on the first start)",
@@ -36,6 +41,8 @@ class Settings:
     port: int = 8000
     workers: int = 1
     max_body_bytes: int = 1_048_576
+    max_batch: int = 10_000
+    chunk: int = 200
     admin_key: str | None = None
     pool_size: int = 10
     sqlite_synchronous: str = "full"
@@ -57,7 +64,7 @@ class Settings:
         return s
 
     def check(self) -> None:
-        for name in ("port", "workers", "max_body_bytes", "pool_size", "threads"):
+        for name in ("port", "workers", "max_body_bytes", "max_batch", "chunk", "pool_size", "threads"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < (0 if name == "port" else 1):
                 raise ValueError(f"setting {name} must be a positive integer, got {v!r}")

@@ -37,6 +37,7 @@ __all__ = [
     "MAX_SKILLS",
     "MAX_ITEMS",
     "MAX_BATCH",
+    "batch_limit",
     "INT64_MAX",
     "INT32_MAX",
     "loads",
@@ -51,7 +52,8 @@ MAX_TITLE = 500
 MAX_DEPTH = 32
 MAX_SKILLS = 2_000
 MAX_ITEMS = 20_000
-MAX_BATCH = 1_000
+#: default most answers or statements per request (the server's ``--max-batch``)
+MAX_BATCH = 10_000
 INT64_MAX = 2**63 - 1
 #: the largest id or sequence number (their columns are 32-bit integers on PostgreSQL)
 INT32_MAX = 2**31 - 1
@@ -157,3 +159,8 @@ def timestamp(value: Any, field: str) -> datetime:
         return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
     except OverflowError:
         raise invalid(field, f"{value[:60]!r} is out of range in UTC") from None
+
+
+def batch_limit(n: int, what: str, limit: int) -> str:
+    """The 413 detail for a batch of ``n`` ``what`` over ``limit``."""
+    return f"{n} {what} in one request; the limit is {limit} (the server's --max-batch setting); send the rest in further requests"

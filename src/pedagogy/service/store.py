@@ -120,6 +120,12 @@ KEY_CACHE_SIZE = 10_000
 #: most requests stored by one SQLite commit
 GROUP_COMMIT_MAX = 64
 
+#: default answers (or xAPI statements) per transaction when a large batch is stored in chunks
+CHUNK = 200
+
+#: ``idempotency_keys.status_code`` of a chunked batch still being stored (its response holds the progress)
+_IN_PROGRESS = 0
+
 
 class _Job:
     """A write request waiting for a group commit."""
@@ -137,8 +143,12 @@ class _Job:
 class Store:
     """Storage and the per-course runtimes of one process."""
 
-    def __init__(self, url: str, pool_size: int = 10, sqlite_synchronous: str = "full") -> None:
+    def __init__(self, url: str, pool_size: int = 10, sqlite_synchronous: str = "full", chunk: int = CHUNK) -> None:
+        if chunk < 1:
+            raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
         self.url = url
+        #: a batch of more answers (or statements) than this is stored in chunks of this size, each its own commit
+        self.chunk = chunk
         self.engine = make_engine(url, pool_size=pool_size, synchronous=sqlite_synchronous)
         self.backend = self.engine.dialect.name
         # SQLite: reads need no write lock (WAL readers run beside the writer).
@@ -177,11 +187,32 @@ class Store:
         """
         if self.backend == "sqlite":
             return self._group_write(fn, attempts)
+        with self._write_lock:
+            return self._commit_alone(fn, attempts)
+
+    def _write_alone(self, fn: Callable[[Connection], T], attempts: int = 4) -> T:
+        """Run ``fn`` in a transaction of its own: never in a group commit with other requests' writes.
+
+        For one chunk of a large batch.  On SQLite the writes other requests queued meanwhile are
+        committed first (in their own group), so a chunked batch holds the single writer for one
+        chunk at a time and every waiting request gets it between two chunks.
+        """
+        with self._write_lock:
+            if self.backend == "sqlite":
+                with self._queue_lock:
+                    waiting = self._queue[:GROUP_COMMIT_MAX]
+                    del self._queue[: len(waiting)]
+                if waiting:
+                    self._run_group(waiting, attempts)
+            return self._commit_alone(fn, attempts)
+
+    def _commit_alone(self, fn: Callable[[Connection], T], attempts: int) -> T:
+        """``fn`` in its own transaction, retried on a lost race (the caller holds the write lock)."""
         for attempt in range(attempts):
             pending: list[tuple[tuple[int, int], int, core.LearnerSession]] = []
             self._local.pending = pending
             try:
-                with self._write_lock, self.engine.begin() as conn:
+                with self.engine.begin() as conn:
                     result = fn(conn)
                 with self._sessions_lock:  # committed: these sessions are the stored state now
                     for key, version, session in pending:
@@ -578,10 +609,17 @@ class Store:
     def post_answers(
         self, tenant_id: int, course: str, learner: str, batch: Sequence[AnswerIn], idem_key: str | None = None, request_hash: str = ""
     ) -> tuple[int, dict[str, Any]]:
+        if len(batch) > self.chunk:
+            return self._post_answers_chunked(tenant_id, course, learner, batch, idem_key, request_hash)
+
         def run(conn: Connection) -> tuple[int, dict[str, Any]]:
             if idem_key is not None:
                 stored = self._idempotent(conn, tenant_id, idem_key, request_hash)
                 if stored is not None:
+                    if stored[0] == _IN_PROGRESS:  # cannot be: a batch this size is never chunked
+                        raise ApiError(
+                            422, "Unprocessable Content", f"Idempotency-Key {idem_key!r} was already used with a different request"
+                        )
                     return stored
             _, rt = self._open(conn, tenant_id, course)
             for i, a in enumerate(batch):
@@ -605,6 +643,101 @@ class Store:
             return 200, body
 
         return self._write(run)
+
+    def _post_answers_chunked(
+        self, tenant_id: int, course: str, learner: str, batch: Sequence[AnswerIn], idem_key: str | None, request_hash: str
+    ) -> tuple[int, dict[str, Any]]:
+        """A batch larger than :attr:`chunk`: stored ``chunk`` answers per transaction, each its own commit.
+
+        With an ``Idempotency-Key`` the key's row records the progress (the seqs stored so far) in the
+        same transaction as each chunk, so a retry after a crash between chunks stores nothing twice
+        and finishes the rest; the final chunk replaces the progress by the response.  Without a key
+        a batch interrupted between chunks keeps the chunks already committed.
+        """
+        mine: dict[int, dict[str, Any]] = {}  # seq -> answer stored by this call
+
+        def run(conn: Connection) -> tuple[tuple[int, dict[str, Any]] | None, dict[int, dict[str, Any]]]:
+            _, rt = self._open(conn, tenant_id, course)
+            # the learner lock first: a concurrent retry with the same key then reads our progress
+            st = self._lock_learner(conn, tenant_id, rt, learner)
+            seqs: list[int] = []
+            row = None
+            if idem_key is not None:
+                row = conn.execute(select(idem_t).where(idem_t.c.tenant_id == tenant_id, idem_t.c.key == idem_key)).first()
+                if row is not None:
+                    if row.request_hash != request_hash:
+                        raise ApiError(
+                            422, "Unprocessable Content", f"Idempotency-Key {idem_key!r} was already used with a different request"
+                        )
+                    if row.status_code != _IN_PROGRESS:
+                        return (int(row.status_code), json.loads(row.response)), {}
+                    seqs = list(json.loads(row.response)["in_progress"]["seqs"])
+            elif mine:
+                seqs = sorted(mine)
+            done = len(seqs)
+            if done == 0:  # before anything is stored: every answer is checked, so a bad batch stores nothing
+                for i, a in enumerate(batch):
+                    if a.item not in rt.items:
+                        raise ApiError(422, "Unprocessable Content", f"answer {i}: unknown item {a.item!r} in course {course!r}")
+            part = batch[done : done + self.chunk]
+            out = self._apply(conn, tenant_id, rt, st, part, "api")
+            fresh = {o["seq"]: o for o in out}  # joins ``mine`` once committed (a retried try may roll back)
+            seqs += fresh
+            body: dict[str, Any] | None = None
+            if len(seqs) == len(batch):
+                body = {
+                    "course": course,
+                    "learner": learner,
+                    "n_answers": st.n_answers + len(part),
+                    "answers": self._answers_at(conn, rt, st.learner_id, seqs, {**mine, **fresh}),
+                }
+                status, doc = 200, body
+            else:
+                status, doc = _IN_PROGRESS, {"in_progress": {"seqs": seqs}}
+            if idem_key is not None:
+                values = {"request_hash": request_hash, "status_code": status, "response": _dumps(doc), "created_at": _now()}
+                if row is None:
+                    conn.execute(insert(idem_t).values(tenant_id=tenant_id, key=idem_key, **values))
+                else:
+                    conn.execute(update(idem_t).where(idem_t.c.tenant_id == tenant_id, idem_t.c.key == idem_key).values(**values))
+            return (None if body is None else (200, body)), fresh
+
+        while True:
+            result, fresh = self._write_alone(run)
+            if result is not None:
+                return result
+            mine.update(fresh)
+            self._chunk_committed(len(mine))
+            time.sleep(0)  # let the requests waiting for the writer take it before the next chunk
+
+    def _chunk_committed(self, n_stored: int) -> None:
+        """Called after each chunk but the last of a chunked batch commits (a hook for tests)."""
+
+    def _answers_at(
+        self, conn: Connection, rt: core.CourseRuntime, learner_id: int, seqs: Sequence[int], known: Mapping[int, dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The response entries of the answers at ``seqs``: from ``known``, else read back (stored by an earlier try)."""
+        missing = [q for q in seqs if q not in known]
+        found: dict[int, dict[str, Any]] = {}
+        if missing:
+            rows = conn.execute(
+                select(answers_t).where(
+                    answers_t.c.course_id == rt.course_id,
+                    answers_t.c.learner_id == learner_id,
+                    answers_t.c.seq.between(min(missing), max(missing)),
+                )
+            ).all()
+            want = set(missing)
+            for r in rows:
+                if r.seq in want:
+                    found[r.seq] = {
+                        "seq": r.seq,
+                        "item": r.item,
+                        "score": r.score,
+                        "timestamp": _iso(r.timestamp),
+                        "predicted_success": r.predicted,
+                    }
+        return [known[q] if q in known else found[q] for q in seqs]
 
     def _apply(
         self,
@@ -756,33 +889,38 @@ class Store:
 
     # ---------------------------------------------------------------- xAPI
     def post_statements(self, tenant_id: int, parsed: Sequence[dict[str, Any]]) -> list[str]:
-        """Store parsed statements (see ``xapi.parse_statement``); return their ids in order."""
+        """Store parsed statements (see ``xapi.parse_statement``); return their ids in order.
+
+        More than :attr:`chunk` statements are stored ``chunk`` per transaction, each its own commit;
+        the whole batch is checked before the first (a conflict or an unknown item stores nothing).
+        A retry is idempotent by statement id: it skips the statements already stored.
+        """
         ids = [p["id"] for p in parsed]
 
-        def run(conn: Connection) -> list[str]:
+        def run(conn: Connection, part: Sequence[dict[str, Any]], check: Sequence[dict[str, Any]]) -> list[str]:
+            """Store ``part``, after checking ``check`` (the whole batch, or just ``part``)."""
             found = {
                 r.statement_id: r.content_hash
                 for r in conn.execute(
                     select(xapi_t.c.statement_id, xapi_t.c.content_hash).where(
-                        xapi_t.c.tenant_id == tenant_id, xapi_t.c.statement_id.in_(ids)
+                        xapi_t.c.tenant_id == tenant_id, xapi_t.c.statement_id.in_([p["id"] for p in check])
                     )
                 )
             }
-            for p in parsed:
-                if p["id"] in found and found[p["id"]] != p["hash"]:
-                    raise ApiError(409, "Conflict", f"statement {p['id']} already exists with different content")
-            new = [p for p in parsed if p["id"] not in found]
+            opened: dict[str, core.CourseRuntime] = {}
+            for p in check:
+                if p["id"] in found:
+                    if found[p["id"]] != p["hash"]:
+                        raise ApiError(409, "Conflict", f"statement {p['id']} already exists with different content")
+                    continue
+                if p["course"] not in opened:
+                    opened[p["course"]] = self._open(conn, tenant_id, p["course"])[1]
+                if p["item"] not in opened[p["course"]].items:
+                    raise ApiError(400, "Bad Request", f"statement {p['id']}: unknown item {p['item']!r} in course {p['course']!r}")
             groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-            for p in new:
-                groups.setdefault((p["course"], p["learner"]), []).append(p)
-            opened = {}
-            for (course, _learner), ps in groups.items():
-                if course not in opened:
-                    opened[course] = self._open(conn, tenant_id, course)[1]
-                rt = opened[course]
-                for p in ps:
-                    if p["item"] not in rt.items:
-                        raise ApiError(400, "Bad Request", f"statement {p['id']}: unknown item {p['item']!r} in course {course!r}")
+            for p in part:
+                if p["id"] not in found:
+                    groups.setdefault((p["course"], p["learner"]), []).append(p)
             # lock learners in one global order, so two batches cannot deadlock
             keyed = []
             for (course, learner), ps in groups.items():
@@ -803,7 +941,20 @@ class Store:
                 )
             return ids
 
-        return self._write(run)
+        if len(parsed) <= self.chunk:
+            return self._write(lambda conn: run(conn, parsed, parsed))
+        for start in range(0, len(parsed), self.chunk):
+            part = parsed[start : start + self.chunk]
+            check = parsed if start == 0 else part  # the first chunk checks the whole batch
+
+            def run_chunk(conn: Connection, part: Sequence[dict[str, Any]] = part, check: Sequence[dict[str, Any]] = check) -> list[str]:
+                return run(conn, part, check)
+
+            self._write_alone(run_chunk)
+            if start + self.chunk < len(parsed):
+                self._chunk_committed(start + len(part))
+                time.sleep(0)  # let the requests waiting for the writer take it before the next chunk
+        return ids
 
     # ------------------------------------------------------------- checks
     def count_answers(self) -> int:

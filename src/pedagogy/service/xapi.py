@@ -117,13 +117,13 @@ def _field(index: int | None, field: str, check: Callable[[Any, str], T], value:
         raise ApiError(400, "Bad Request", where + exc.detail, field=field) from None
 
 
-def parse_statements(body: Any, default_course: str | None) -> list[dict[str, Any]]:
+def parse_statements(body: Any, default_course: str | None, max_batch: int = inputs.MAX_BATCH) -> list[dict[str, Any]]:
     """Parse one statement or an array; duplicate ids within the batch are a 400."""
     if isinstance(body, list):
         if not body:
             raise _bad(None, "an empty array of statements")
-        if len(body) > inputs.MAX_BATCH:
-            raise ApiError(413, "Content Too Large", f"{len(body)} statements in one request; the limit is {inputs.MAX_BATCH}")
+        if len(body) > max_batch:
+            raise ApiError(413, "Content Too Large", inputs.batch_limit(len(body), "statements", max_batch))
         parsed = [parse_statement(st, i, default_course) for i, st in enumerate(body)]
     else:
         parsed = [parse_statement(body, None, default_course)]
