@@ -25,6 +25,8 @@ uniform's).
 Runs go to a pool of processes; writes ``results.json`` (every curve, the
 arguments, the versions) and one PNG of mean curves per learner into
 ``--out`` (default ``bench-out/real-learners``), and prints a markdown table.
+Every finished run is also kept in ``--out/runs/``; a second call with the
+same ``--out`` reuses them (delete the folder to start afresh).
 
     python benchmarks/real_learners.py                              # all three learners, default budgets
     python benchmarks/real_learners.py --learners addition --seeds 0,1 --addition-steps 300   # a smoke run
@@ -138,13 +140,24 @@ def main() -> None:
     learners = args.learners.split(",")
     budget = {"addition": args.addition_steps, "ppo": args.ppo_episodes, "grpo": args.grpo_steps}
     seeds_of = {lr: [int(s) for s in args.ppo_seeds.split(",")] if lr == "ppo" else seeds for lr in learners}
-    jobs = [(lr, t, s, budget[lr]) for lr in learners for t in TEACHERS[lr] for s in seeds_of[lr]]
+    # seed-major order: a run cut short leaves every teacher with the same seeds done
+    jobs = [(lr, t, s, budget[lr]) for lr in learners for s in seeds_of[lr] for t in TEACHERS[lr]]
+    out = Path(args.out)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+
+    def cached(job: tuple[str, str, int, int]) -> Path:
+        return out / "runs" / ("-".join(map(str, job)) + ".json")
+
+    todo = [j for j in jobs if not cached(j).exists()]
+    if len(todo) < len(jobs):
+        print(f"{len(jobs) - len(todo)} runs reused from {out / 'runs'}")
     t0 = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
-        results = list(pool.map(_one, jobs))
+        for job, res in zip(todo, pool.map(_one, todo)):
+            cached(job).write_text(json.dumps(res))  # every finished run is kept: an interrupted benchmark resumes
+            print(f"done {job}: final {res[FINAL[job[0]]]:.3f} in {res['seconds']:.0f} s", flush=True)
+    results = [json.loads(cached(j).read_text()) for j in jobs]
     wall = time.perf_counter() - t0
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     import torch
 
     meta = {

@@ -244,8 +244,6 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "lr1e-3-64x64-ep5-g.95": PPO_SETTINGS,
     "lr3e-4-64x64-ep10-g.99": {**PPO_SETTINGS, "learning_rate": 3e-4, "n_epochs": 10, "gamma": 0.99},
     "lr3e-4-64x64-ep5-g.95": {**PPO_SETTINGS, "learning_rate": 3e-4},
-    "lr1e-3-32x32-ep5-g.95": {**PPO_SETTINGS, "policy_kwargs": {"net_arch": [32, 32]}},
-    "lr1e-3-64x64-ep5-g.95-ent.01": {**PPO_SETTINGS, "ent_coef": 0.01},
 }
 
 
