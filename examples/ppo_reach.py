@@ -89,7 +89,7 @@ def feasible(goal: Any) -> bool:
     return x >= INNER - RADIUS or abs(y) >= INNER - RADIUS
 
 
-def test_goals(n: int = 200, seed: int = 12345) -> np.ndarray:
+def held_out_goals(n: int = 200, seed: int = 12345) -> np.ndarray:
     """``n`` feasible goals uniform over the feasible part of the box (fixed by ``seed``)."""
     rng = np.random.default_rng(seed)
     out: list[np.ndarray] = []
@@ -100,7 +100,7 @@ def test_goals(n: int = 200, seed: int = 12345) -> np.ndarray:
     return np.array(out)
 
 
-TEST_GOALS = test_goals()
+TEST_GOALS = held_out_goals()
 
 
 def oracle_action(obs: Any) -> np.ndarray:
