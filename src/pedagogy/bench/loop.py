@@ -106,6 +106,16 @@ class _Oracle:
         pass
 
 
+def _filtered(teacher: Any, learner: Any, batch: int) -> Any:
+    """``teacher`` behind DAPO's filter: groups the learner calls uninformative are dropped and replaced (and still observed)."""
+    from pedagogy.teachers.dynamic_sampling import DynamicSampling
+
+    learner.informative(0.0)  # refuses, naming the learner, when its practice is not a group of rollouts
+    return DynamicSampling(
+        teacher, batch, max_rounds=None, informative=learner.informative, signal=float, rollouts_per_group=getattr(learner, "group", 1)
+    )
+
+
 def run_one(spec: RunSpec) -> dict[str, Any]:
     """One teacher on one fresh learner; returns the curve and the run's facts.
 
@@ -145,6 +155,8 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
                 signal = sc.signals.get(spec.teacher_name)
                 if signal is not None:
                     learner.use_signal(signal)
+                if spec.dynamic_sampling:
+                    tutor = _filtered(tutor, learner, int(sc.batch))
             limit_torch(limits)
             points = eval_points(budget, sc.evaluations)
             recorder = _Recorder(learner.space, budget, spec.record_tasks)
@@ -168,10 +180,12 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             probe_every = math.ceil(budget / spec.mastery_probes) if spec.mastery_probes > 0 else None
             next_probe = probe_every
             while done < budget:
-                n = min(batch, budget - done)
-                tasks = tutor.propose(n)
+                tasks = tutor.propose(min(batch, budget - done))
+                n = len(tasks)
                 scores = learner.practice_many(tasks)
                 tutor.observe(tasks, [float(s) for s in scores])
+                if spec.dynamic_sampling and tutor.ready:
+                    tutor.take()  # the learner trained on the groups as it rolled them out; zero-variance ones teach nothing
                 recorder.add(done, tasks)
                 done += n
                 if nxt < len(points) and points[nxt] <= done:
@@ -190,6 +204,8 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
                     while next_probe <= done:
                         next_probe += probe_every
         out.update(episodes=episodes, curve=curve, mastery_episode=mastery)
+        if spec.dynamic_sampling:
+            out["dynamic_sampling"] = tutor.stats()
         tasks_seen = recorder.result()
         if tasks_seen is not None:
             out["tasks"] = tasks_seen

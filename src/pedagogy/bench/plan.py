@@ -97,6 +97,8 @@ class RunSpec:
     ``mastery_probes`` is how often the first full mastery is looked for.
     ``oracle``: the run is the scenario's oracle reference — the tasks come
     from the learner's own ``oracle_task()``, no teacher is built.
+    ``dynamic_sampling``: the teacher runs behind DAPO's filter
+    (:class:`~pedagogy.teachers.dynamic_sampling.DynamicSampling`).
     """
 
     scenario: str
@@ -110,6 +112,7 @@ class RunSpec:
     make: str = ""
     options: dict[str, Any] = field(default_factory=dict, hash=False)
     oracle: bool = False
+    dynamic_sampling: bool = False
 
     RULES: ClassVar[dict[str, Rule]] = {
         "scenario": _NAME,
@@ -123,6 +126,7 @@ class RunSpec:
         "make": Satisfies(lambda v: isinstance(v, str), "a string"),
         "options": Satisfies(lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict option -> value"),
         "oracle": Boolean(),
+        "dynamic_sampling": Boolean(),
     }
 
     def __post_init__(self) -> None:
@@ -264,13 +268,13 @@ def plan_runs(selection: Selection, n_seeds: int, budgets: Mapping[str, int], ba
     """Every run of the benchmark, longest first (better load balance across processes)."""
     specs: list[RunSpec] = []
     for s in selection.scenarios:
-        runs: list[tuple[str, str, dict[str, Any], bool]] = [(t, "", {}, False) for t in selection.applicable[s]]
-        runs += [(b.name, b.teacher, dict(b.options), False) for b in selection.baselines[s]]
+        runs: list[tuple[str, str, dict[str, Any], bool, bool]] = [(t, "", {}, False, False) for t in selection.applicable[s]]
+        runs += [(b.name, b.teacher, dict(b.options), False, b.dynamic_sampling) for b in selection.baselines[s]]
         if selection.oracle.get(s):
-            runs.append((ORACLE, "", {}, True))
-        for name, make, options, is_oracle in runs:
+            runs.append((ORACLE, "", {}, True, False))
+        for name, make, options, is_oracle, dyn in runs:
             for i in range(n_seeds):
                 ls, ts = derive_seeds(base_seed, s, i, name)
                 # tasks are recorded for seed 0 only: the picture shows one run per teacher
-                specs.append(RunSpec(s, name, i, ls, ts, int(budgets[s]), i == 0, mastery_probes, make, options, is_oracle))
+                specs.append(RunSpec(s, name, i, ls, ts, int(budgets[s]), i == 0, mastery_probes, make, options, is_oracle, dyn))
     return sorted(specs, key=lambda spec: -spec.budget)

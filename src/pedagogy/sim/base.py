@@ -94,6 +94,14 @@ class Learner(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} has no oracle_task()")
 
+    def informative(self, score: float) -> bool:
+        """Whether the group behind ``score`` (a :meth:`practice` result) had rewards of non-zero variance.
+
+        What DAPO's dynamic sampling (:mod:`pedagogy.teachers.dynamic_sampling`)
+        filters on; learners of group rollouts implement it, the others refuse.
+        """
+        raise self._error("has no informative(): its practice is not a group of rollouts, so dynamic sampling does not apply")
+
     def use_signal(self, signal: str) -> None:
         """Make :meth:`practice` return score ``signal`` (one of :attr:`signals`); learners without alternatives refuse."""
         raise self._error(f"has no signal {signal!r} (signals: {', '.join(self.signals) or 'none'})")
