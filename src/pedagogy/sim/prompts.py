@@ -30,11 +30,7 @@ _EPS = 1e-6  # the std epsilon of group-normalised advantages
 
 
 def _names(v: Any) -> bool:
-    return (
-        isinstance(v, (list, tuple))
-        and len(set(v)) == len(v)
-        and all(isinstance(s, str) and s and "/" not in s for s in v)
-    )
+    return isinstance(v, (list, tuple)) and len(set(v)) == len(v) and all(isinstance(s, str) and s and "/" not in s for s in v)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -366,12 +362,14 @@ def _targets() -> tuple[Target, ...]:
     out = [
         Target(
             "DAPO-filtered uniform reaches random's final mean_accuracy within 100 % of the budget",
-            BudgetToReach(DAPO_UNIFORM.name, "random"),
+            BudgetToReach(DAPO_UNIFORM, "random"),
             1.0,
             "<=",
         )
     ]
-    out += [Target(f"{t} reaches random's final mean_accuracy within 50 % of the budget", BudgetToReach(t, "random"), 0.5, "<=") for t in WANTED]
+    out += [
+        Target(f"{t} reaches random's final mean_accuracy within 50 % of the budget", BudgetToReach(t, "random"), 0.5, "<=") for t in WANTED
+    ]
     return tuple(out)
 
 

@@ -95,9 +95,9 @@ class Saving:
 
 @dataclass(frozen=True)
 class BudgetToReach:
-    """The share of the budget ``teacher``'s mean curve needs to reach ``reference``'s final metric."""
+    """The share of the budget ``teacher``'s mean curve needs to reach ``reference``'s final metric (a :class:`Baseline` runs with its scenario)."""
 
-    teacher: str
+    teacher: str | Baseline
     reference: str = "random"
 
 

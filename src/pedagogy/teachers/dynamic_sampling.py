@@ -136,6 +136,7 @@ class DynamicSampling:
         self.rollouts_per_group = rollouts_per_group
         self._kept: list[tuple[Any, Any]] = []
         self._rounds = 0
+        self._outstanding = 0  # proposed, not yet observed
         self.groups = 0  # every group rolled out
         self.dropped = 0  # groups dropped for zero variance
         self.surplus = 0  # informative groups beyond a full batch (refill="batch")
@@ -164,7 +165,9 @@ class DynamicSampling:
         n = self.batch_size if self.refill == "batch" else self.missing
         if limit is not None:
             n = min(n, limit)
-        return list(self.teacher.propose(n))
+        tasks = list(self.teacher.propose(n))
+        self._outstanding += len(tasks)
+        return tasks
 
     def observe(self, tasks: Sequence[Any], outcomes: Sequence[Any]) -> list[bool]:
         """Tell the teacher every group's signal, keep the informative groups; returns which were kept.
@@ -190,6 +193,7 @@ class DynamicSampling:
         if tasks:
             self.teacher.observe(tasks, signals)  # validates before it changes anything
         self._rounds += 1
+        self._outstanding = max(0, self._outstanding - len(tasks))
         self.groups += len(tasks)
         self.rollouts += sum(sizes)
         for task, outcome, k, size in zip(tasks, outcomes, keep, sizes):
@@ -216,7 +220,7 @@ class DynamicSampling:
             self.dropped_rollouts += size
         self.batches += 1
         self.partial_batches += len(batch) < self.batch_size
-        self._kept, self._rounds = [], 0
+        self._kept, self._rounds, self._outstanding = [], 0, 0
         return batch
 
     def fill(self, rollout: Callable[[list[Any]], Sequence[Any]]) -> list[tuple[Any, Any]]:
@@ -243,7 +247,7 @@ class DynamicSampling:
 
     def state_dict(self) -> dict[str, Any]:
         """Plain JSON data (the teacher's state and the counts), between batches only."""
-        if self._kept or self._rounds:
+        if self._kept or self._rounds or self._outstanding:
             raise ValueError("DynamicSampling.state_dict: a batch is being filled; save between batches (after take())")
         return {"format": STATE_FORMAT, "teacher": self.teacher.state_dict(), "stats": self.stats()}
 
@@ -259,4 +263,4 @@ class DynamicSampling:
         self.groups, self.dropped, self.surplus = int(st["groups"]), int(st["dropped_groups"]), int(st["surplus_groups"])
         self.rollouts, self.dropped_rollouts = int(st["rollouts"]), int(st["dropped_rollouts"])
         self.batches, self.partial_batches = int(st["batches"]), int(st["partial_batches"])
-        self._kept, self._rounds = [], 0
+        self._kept, self._rounds, self._outstanding = [], 0, 0
