@@ -257,6 +257,20 @@ def test_grpo_prompt_level_with_dynamic_sampling(tmp_path: Any) -> None:
         "dropped_rollouts": 16,
         "partial_batches": 1,
     }
+    from tests._grouped_teacher import registered
+
+    with registered() as name:  # a column reaches a prompt-level teacher that takes groups= as prompt -> source
+        trainer = CurriculumGRPOTrainer(
+            model=_model(tokenizer),
+            reward_funcs=reward,
+            args=_grpo_args(tmp_path, 1),
+            train_dataset=data,
+            processing_class=tokenizer,
+            teacher=name,
+            group_column="source",
+            prompt_level=True,
+        )
+        assert trainer.curriculum.teacher.options["groups"] == [g for _, g in rows]
     with pytest.raises(ValueError, match="max_rounds must be"):
         CurriculumGRPOTrainer(
             model=_model(tokenizer),
