@@ -137,12 +137,13 @@ def test_oracle_is_a_real_prompt_changes_nothing_and_beats_random():
 
 
 def test_bench_runs_the_dapo_uniform_row_and_counts_its_dropped_rollouts():
-    res = bench.run(scenarios=["prompts"], teachers=["random"], seeds=1, budget=400)
+    res = bench.run(scenarios=["prompts"], teachers=["random"], seeds=1, budget=203)  # 40 evaluations closer than a batch
     rows = res["scenarios"]["prompts"]["teachers"]
     assert {"random", DAPO_UNIFORM.name, ORACLE} <= set(rows)
+    assert len({tuple(t["runs"][0]["episodes"]) for t in rows.values()}) == 1  # every row evaluated at the same episodes
     ds = rows[DAPO_UNIFORM.name]["runs"][0]["dynamic_sampling"]
-    assert ds["groups"] == 400 and ds["rollouts"] == 400 * 8  # the budget is spent, dropped groups included
-    assert 0 < ds["dropped_groups"] < 400 and ds["dropped_rollouts"] == 8 * ds["dropped_groups"]
+    assert ds["groups"] == 203 and ds["rollouts"] == 203 * 8  # the budget is spent, dropped groups included
+    assert 0 < ds["dropped_groups"] < 203 and ds["dropped_rollouts"] == 8 * ds["dropped_groups"]
     assert "dynamic_sampling" not in rows["random"]["runs"][0]
     checks = {c["target"]: c for c in res["targets"]}
     wanted = [c for t, c in checks.items() if t.startswith("learnability")]

@@ -179,8 +179,13 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             batch = max(1, int(sc.batch))
             probe_every = math.ceil(budget / spec.mastery_probes) if spec.mastery_probes > 0 else None
             next_probe = probe_every
+            # where a run of whole batches evaluates; a filtered run's rounds stop there too, so every row shares the episodes
+            marks = sorted({min(budget, -(-p // batch) * batch) for p in points if p > 0})
             while done < budget:
-                tasks = tutor.propose(min(batch, budget - done))
+                limit = min(batch, budget - done)
+                if spec.dynamic_sampling:
+                    limit = min(limit, next(m for m in marks if m > done) - done)
+                tasks = tutor.propose(limit)
                 n = len(tasks)
                 scores = learner.practice_many(tasks)
                 tutor.observe(tasks, [float(s) for s in scores])
@@ -188,7 +193,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
                     tutor.take()  # the learner trained on the groups as it rolled them out; zero-variance ones teach nothing
                 recorder.add(done, tasks)
                 done += n
-                if nxt < len(points) and points[nxt] <= done:
+                if nxt < len(points) and points[nxt] <= done and (not spec.dynamic_sampling or done in marks):
                     evaluate(done)
                     while nxt < len(points) and points[nxt] <= done:
                         nxt += 1
