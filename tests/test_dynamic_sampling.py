@@ -144,3 +144,12 @@ def test_state_between_batches_only():
         ds.state_dict()
     with pytest.raises(ValueError, match="not a dynamic-sampling state"):
         other.load_state_dict({"format": "x"})
+
+
+def test_llm_mix_knows_its_informative_groups():
+    from pedagogy.sim.llm_mix import LLMMixLearner
+
+    learner = LLMMixLearner(seed=0)
+    assert not learner.informative(0.0) and learner.informative(0.7)
+    learner.use_signal("success_rate")
+    assert learner.informative(0.5) and not learner.informative(1.0) and not learner.informative(0.0)
