@@ -1,22 +1,27 @@
-"""Overhead of pedagogy.gym on a vector env: CartPole steps/s with and without the teacher.
+"""Overhead of pedagogy.gym on a vector env: CartPole steps/s with and without the teacher, side by side.
 
-Three ``AsyncVectorEnv`` s of 8 ``CartPole-v1`` sub-environments, stepped with
+``AsyncVectorEnv`` s of 8 ``CartPole-v1`` sub-environments, stepped with
 random actions (short episodes, about 22 steps: the worst case for the
-wrapper, which works at episode boundaries): plain, and through
-``make_vector_env`` with the ``random`` and the ``alp-gmm`` teacher choosing
-the pole length and push force (within +-20 % of CartPole's own, so that
-episodes last about as long as in the plain env; the episode counts are
-printed).  The arms are stepped in alternating chunks (the same actions, the
-arms in a new random order every chunk) because the machine may be shared;
-the table gives the median chunk's wall-clock rate, the median over chunks of
-each arm's slowdown against the plain env in the same chunk (with its
-interquartile range), and the CPU time of all the processes (main and
-workers) per env step.  A second plain env, ``plain (control)``, measures
-the noise floor: with 8 worker processes on 2 cores, two identical envs
-differ by several per cent.  Target: at most 5 % slower than the plain env.
+wrapper, which works at episode boundaries): the plain env, a second plain
+env (``plain (control)``: the noise floor of the measurement), and
+``make_vector_env`` with each teacher of ``--teachers`` choosing the pole
+length and push force (within +-20 % of CartPole's own, so that episodes last
+about as long as in the plain env; the episode counts are printed).
 
-    python benchmarks/gym_overhead.py                     # 15 chunks of 1,000 vector steps per arm
-    python benchmarks/gym_overhead.py --chunks 2 --steps 200   # a smoke run
+The machine may be shared, so the arms are measured in many short blocks of
+``--steps`` vector steps, interleaved: every round runs each arm once on the
+same actions, in a new random order, and each teacher arm's block is divided
+by the plain env's block of the same round.  The table gives the median of
+these per-round ratios, its interquartile range and a bootstrap 95 %
+confidence interval of the median, the median block's rate, and the CPU time
+per env step of all the processes (the main one and the workers, from
+``/proc/<pid>/schedstat``, nanosecond resolution, when it exists).  The
+machine's load (``uptime``) before and after the run is printed with it.
+Target: at most 5 % slower than the plain env.
+
+    python benchmarks/gym_overhead.py                          # 80 rounds of 200 vector steps
+    python benchmarks/gym_overhead.py --teachers random,alp-gmm
+    python benchmarks/gym_overhead.py --rounds 3 --steps 50    # a smoke run
 """
 
 from __future__ import annotations
@@ -25,19 +30,18 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 import time
 from typing import Any
 
 import gymnasium
 import numpy as np
-import psutil
 
 from pedagogy import spaces, teachers
 from pedagogy.gym import make_vector_env
 
 SPACE = spaces.Box([0.4, 8.0], [0.6, 12.0], names=["pole_half_length", "force_mag"])
-ARMS = ["plain", "plain (control)", "random", "alp-gmm"]
-TEACHER_ARMS = ["random", "alp-gmm"]
+PLAIN, CONTROL = "plain", "plain (control)"
 
 
 def set_cartpole_task(env: gymnasium.Env, task: Any) -> None:
@@ -53,7 +57,7 @@ def make_cartpole() -> gymnasium.Env:
 
 
 def build(arm: str, num_envs: int, mode: str = "async") -> Any:
-    if arm.startswith("plain"):
+    if arm in (PLAIN, CONTROL):
         cls = gymnasium.vector.AsyncVectorEnv if mode == "async" else gymnasium.vector.SyncVectorEnv
         return cls([make_cartpole] * num_envs)
     teacher = teachers.make(arm, SPACE, seed=0)
@@ -62,15 +66,59 @@ def build(arm: str, num_envs: int, mode: str = "async") -> Any:
     )
 
 
-def in_process_cost(num_envs: int, steps: int, chunks: int) -> dict[str, float]:
+def uptime() -> str:
+    """The ``uptime`` line (the load averages), or the load averages alone where there is no ``uptime``."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        one, five, fifteen = os.getloadavg()
+        return f"load average: {one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds a process has run so far (``/proc/<pid>/schedstat``: nanoseconds; else ``ps``-grade ticks)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[0]) * 1e-9
+    except OSError:
+        import psutil
+
+        t = psutil.Process(pid).cpu_times()
+        return float(t.user + t.system)
+
+
+def cpu_seconds(envs: Any) -> float:
+    """CPU time so far of this process and of the vector env's worker processes."""
+    return _cpu_of(os.getpid()) + sum(_cpu_of(p.pid) for p in envs.unwrapped.processes)
+
+
+def block(envs: Any, actions: np.ndarray) -> tuple[float, float, int]:
+    """Step through ``actions``; return (wall seconds, CPU seconds of all processes, finished episodes)."""
+    done = 0
+    c0 = cpu_seconds(envs)
+    t0 = time.perf_counter()
+    for a in actions:
+        _, _, term, trunc, _ = envs.step(a)
+        done += int((term | trunc).sum())
+    wall = time.perf_counter() - t0
+    return wall, cpu_seconds(envs) - c0, done
+
+
+def median_ci(x: np.ndarray, rng: np.random.Generator, n: int = 2000) -> tuple[float, float]:
+    """A bootstrap 95 % confidence interval of the median of ``x``."""
+    meds = np.median(rng.choice(x, size=(n, len(x))), axis=1)
+    lo, hi = np.percentile(meds, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def in_process_cost(arms: list[str], num_envs: int, steps: int, rounds: int) -> dict[str, float]:
     """CPU µs per vector step of each arm on a SyncVectorEnv (one process, no IPC): the wrapper's own work."""
-    arms = ["plain", *TEACHER_ARMS]
     envs = {arm: build(arm, num_envs, "sync") for arm in arms}
     rng = np.random.default_rng(1)
     cost: dict[str, list[float]] = {a: [] for a in arms}
     for e in envs.values():
         e.reset(seed=0)
-    for _ in range(chunks):
+    for _ in range(rounds):
         actions = rng.integers(0, 2, size=(steps, num_envs))
         for arm, e in envs.items():
             t0 = time.process_time()
@@ -82,88 +130,81 @@ def in_process_cost(num_envs: int, steps: int, chunks: int) -> dict[str, float]:
     return {a: statistics.median(c) for a, c in cost.items()}
 
 
-def cpu_seconds(envs: Any) -> float:
-    """CPU time so far of this process and of the vector env's worker processes."""
-    own = psutil.Process().cpu_times()
-    total = own.user + own.system
-    for p in envs.unwrapped.processes:
-        t = psutil.Process(p.pid).cpu_times()
-        total += t.user + t.system
-    return total
-
-
-def chunk(envs: Any, actions: np.ndarray) -> tuple[float, float, int]:
-    """Step through ``actions``; return (env steps/s, CPU µs per env step, finished episodes)."""
-    done = 0
-    c0 = cpu_seconds(envs)
-    t0 = time.perf_counter()
-    for a in actions:
-        _, _, term, trunc, _ = envs.step(a)
-        done += int((term | trunc).sum())
-    wall = time.perf_counter() - t0
-    steps = len(actions) * envs.num_envs
-    return steps / wall, 1e6 * (cpu_seconds(envs) - c0) / steps, done
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=1000, help="vector steps per chunk")
-    ap.add_argument("--chunks", type=int, default=15, help="chunks per arm (alternating)")
+    ap.add_argument("--steps", type=int, default=200, help="vector steps per block")
+    ap.add_argument("--rounds", type=int, default=80, help="rounds (each runs every arm once, in a random order)")
     ap.add_argument("--num-envs", type=int, default=8)
+    ap.add_argument("--teachers", default="random", help="comma-separated teachers, each an arm (default: random)")
+    ap.add_argument("--no-sync", action="store_true", help="skip the one-process (SyncVectorEnv) table")
     args = ap.parse_args()
-    envs = {arm: build(arm, args.num_envs) for arm in ARMS}
+    teacher_arms = [t for t in args.teachers.split(",") if t]
+    arms = [PLAIN, CONTROL, *teacher_arms]
+    load_before = uptime()
+    envs = {arm: build(arm, args.num_envs) for arm in arms}
     rng = np.random.default_rng(0)
-    rates: dict[str, list[float]] = {a: [] for a in ARMS}
-    cpu: dict[str, list[float]] = {a: [] for a in ARMS}
-    episodes = dict.fromkeys(ARMS, 0)
+    wall: dict[str, list[float]] = {a: [] for a in arms}
+    cpu: dict[str, list[float]] = {a: [] for a in arms}
+    episodes = dict.fromkeys(arms, 0)
     try:
-        for arm in ARMS:
+        for arm in arms:
             envs[arm].reset(seed=0)
-        for _ in range(args.chunks):
+        for _ in range(args.rounds):
             actions = rng.integers(0, 2, size=(args.steps, args.num_envs))
-            for i in rng.permutation(len(ARMS)):  # the same actions for every arm, in a new order
-                arm = ARMS[i]
-                r, c, d = chunk(envs[arm], actions)
-                rates[arm].append(r)
-                cpu[arm].append(c)
-                episodes[arm] += d
-        stats = {arm: envs[arm].feeder.stats() for arm in TEACHER_ARMS}
+            for i in rng.permutation(len(arms)):  # the same actions for every arm, in a new order
+                w, c, d = block(envs[arms[i]], actions)
+                wall[arms[i]].append(w)
+                cpu[arms[i]].append(c)
+                episodes[arms[i]] += d
+        stats = {arm: envs[arm].feeder.stats() for arm in teacher_arms}
     finally:
         for e in envs.values():
             e.close()
+    load_after = uptime()
+    env_steps = args.steps * args.num_envs
     print(
-        f"`python benchmarks/gym_overhead.py --steps {args.steps} --chunks {args.chunks}`: AsyncVectorEnv of "
-        f"{args.num_envs} CartPole-v1, random actions, {args.chunks} alternating chunks of {args.steps} vector steps "
-        f"per arm (Python {platform.python_version()}, gymnasium {gymnasium.__version__}, {os.cpu_count()} CPUs)\n"
+        f"`python benchmarks/gym_overhead.py --steps {args.steps} --rounds {args.rounds} --teachers {args.teachers}`: "
+        f"AsyncVectorEnv of {args.num_envs} CartPole-v1, random actions, {args.rounds} interleaved rounds of "
+        f"{args.steps} vector steps per arm (Python {platform.python_version()}, gymnasium {gymnasium.__version__}, "
+        f"{os.cpu_count()} CPUs)\n"
     )
+    print(f"- uptime before: `{load_before}`\n- uptime after: `{load_after}`\n")
     print(
-        "| arm | env steps/s (median chunk) | slower than plain (median of chunks) | interquartile range "
-        "| CPU µs per env step (all processes) | CPU: more than plain | episodes | teacher refills |"
+        "| arm | env steps/s (median block) | time / plain's, same round (median) | interquartile range "
+        "| 95 % CI of the median | CPU µs per env step (all processes) | CPU / plain's | episodes | teacher refills |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    base_cpu = statistics.median(cpu["plain"])
-    for arm in ARMS:
-        med, c = statistics.median(rates[arm]), statistics.median(cpu[arm])
-        if arm == "plain":
-            print(f"| plain AsyncVectorEnv | {med:,.0f} | — | — | {c:.1f} | — | {episodes[arm]:,} | — |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    base_wall, base_cpu = np.array(wall[PLAIN]), np.array(cpu[PLAIN])
+    ci_rng = np.random.default_rng(2)
+    for arm in arms:
+        w, c = np.array(wall[arm]), np.array(cpu[arm])
+        rate = env_steps / float(np.median(w))
+        cpu_us = 1e6 * float(np.median(c)) / env_steps
+        label = {PLAIN: "plain AsyncVectorEnv", CONTROL: "plain AsyncVectorEnv (control)"}.get(arm, f"make_vector_env + `{arm}`")
+        if arm == PLAIN:
+            print(f"| {label} | {rate:,.0f} | 1 | — | — | {cpu_us:.1f} | 1 | {episodes[arm]:,} | — |")
             continue
-        slow = [100 * (1 - r / b) for r, b in zip(rates[arm], rates["plain"])]
-        q1, q2, q3 = statistics.quantiles(slow, n=4)
-        label = "plain AsyncVectorEnv (control)" if arm.startswith("plain") else f"make_vector_env + `{arm}`"
+        ratio = w / base_wall
+        q1, q2, q3 = np.percentile(ratio, [25, 50, 75])
+        lo, hi = median_ci(ratio, ci_rng)
+        cpu_ratio = float(np.median(c / base_cpu))
         refills = f"{stats[arm]['refills']:,}" if arm in stats else "—"
         print(
-            f"| {label} | {med:,.0f} | {statistics.median(slow):.1f} % | {q1:.1f} to {q3:.1f} % | {c:.1f} "
-            f"| {100 * (c / base_cpu - 1):.1f} % | {episodes[arm]:,} | {refills} |"
+            f"| {label} | {rate:,.0f} | {q2:.3f} | {q1:.3f} to {q3:.3f} | {lo:.3f} to {hi:.3f} | {cpu_us:.1f} "
+            f"| {cpu_ratio:.3f} | {episodes[arm]:,} | {refills} |"
         )
-    sync = in_process_cost(args.num_envs, args.steps, args.chunks)
-    print(f"\nThe same arms on a SyncVectorEnv (one process, CPU time, median of {args.chunks} chunks): the wrapper's own work\n")
-    print("| arm | CPU µs per vector step | added per vector step |")
-    print("|---|---:|---:|")
-    for arm in sync:
-        added = "—" if arm == "plain" else f"{sync[arm] - sync['plain']:.1f} µs"
-        print(f"| {arm} | {sync[arm]:.1f} | {added} |")
-    print(f"\nload average during the run: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs")
-    print("target: at most 5 % slower than plain")
+    if not args.no_sync:
+        sync_arms = [PLAIN, *teacher_arms]
+        sync = in_process_cost(sync_arms, args.num_envs, args.steps, min(args.rounds, 20))
+        print(
+            f"\nThe same arms on a SyncVectorEnv (one process, CPU time, median of {min(args.rounds, 20)} blocks): the wrapper's own work\n"
+        )
+        print("| arm | CPU µs per vector step | added per vector step |")
+        print("|---|---:|---:|")
+        for arm, us in sync.items():
+            added = "—" if arm == PLAIN else f"{us - sync[PLAIN]:.1f} µs"
+            print(f"| {arm} | {us:.1f} | {added} |")
+    print("\ntarget: at most 5 % slower than plain (a ratio of at most 1.05)")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,16 @@ Usage::
     python benchmarks/overhead.py                  # all teachers, 50,000 cycles
     python benchmarks/overhead.py --cycles 2000 --teachers random,zpdes
     python benchmarks/overhead.py --markdown       # a table for the README
+    python benchmarks/overhead.py --prompts        # learnability at 10^3, 10^5, 10^6 prompts
+
+``--prompts`` measures the prompt-level teachers (``learnability``, and
+``random`` for reference) on ``Discrete`` spaces of 1,000, 100,000 and
+1,000,000 prompts in 10 groups: µs per prompt for ``propose`` + ``observe``
+(one prompt per call, learner cost subtracted as above), the teacher's bytes
+per prompt (its arrays; the space's own name index is listed apart), and the
+seconds to save (``json.dumps(state_dict())``) and load (``teachers.load``).
+Targets at 10^6 prompts: at most 10 µs and 64 bytes per prompt, save and
+load under 1 s.
 """
 
 from __future__ import annotations
@@ -220,15 +230,91 @@ def format_table(results: dict[str, dict[str, float | str | None]], cycles: int,
     return "\n".join(fmt + ["", note] + errors)
 
 
+PROMPT_SIZES = (1_000, 100_000, 1_000_000)
+PROMPT_TARGET_US = 10.0
+PROMPT_TARGET_BYTES = 64.0
+
+
+def space_bytes_per_task(space: Discrete) -> float:
+    """Bytes per task of a Discrete space's name list and index dict (containers only, small ints are shared)."""
+    return (sys.getsizeof(space.tasks) + sys.getsizeof(space._index)) / space.n
+
+
+def prompt_scale(cycles: int, sizes: Sequence[int] = PROMPT_SIZES, progress: bool = True) -> list[dict[str, Any]]:
+    """``learnability`` (10 groups) and ``random`` at each size: µs per prompt, bytes per prompt, save and load seconds."""
+    import json
+
+    rows: list[dict[str, Any]] = []
+    for n in sizes:
+        space = Discrete(n)
+        for name, options in (("learnability", {"groups": np.arange(n) % 10}), ("random", {})):
+            t0 = time.perf_counter()
+            teacher = teachers.make(name, space, seed=0, **options)
+            build = time.perf_counter() - t0
+            learner = make_learner(space, cycles, 0)
+            start = time.perf_counter()
+            for _ in range(cycles):
+                task = teacher.propose()
+                teacher.observe(task, learner(task))
+            total = time.perf_counter() - start
+            learner = make_learner(space, cycles, 0)
+            tasks = [teacher.propose() for _ in range(min(cycles, 1000))] * (cycles // min(cycles, 1000) + 1)
+            start = time.perf_counter()
+            for task in tasks[:cycles]:
+                learner(task)
+            own = time.perf_counter() - start
+            t0 = time.perf_counter()
+            text = json.dumps(teacher.state_dict())
+            save = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            teachers.load(json.loads(text))
+            load = time.perf_counter() - t0
+            nbytes = getattr(teacher, "nbytes", lambda: 0)()
+            row = {
+                "teacher": name,
+                "prompts": n,
+                "us": max(total - own, 0.0) / cycles * 1e6,
+                "bytes": nbytes / n,
+                "space_bytes": space_bytes_per_task(space),
+                "state_mb": len(text) / 1e6,
+                "build_s": build,
+                "save_s": save,
+                "load_s": load,
+            }
+            rows.append(row)
+            if progress:
+                print(f"  {name:<13} {n:>9,} prompts  {row['us']:.1f} µs  {row['bytes']:.1f} B", file=sys.stderr, flush=True)
+    return rows
+
+
+def format_prompt_table(rows: list[dict[str, Any]], cycles: int) -> str:
+    """The ``--prompts`` results as a Markdown table."""
+    lines = [
+        "| teacher | prompts | µs / prompt (≤10 at 10^6) | teacher B / prompt (≤64) | space B / prompt | state MB | build s | save s | load s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['teacher']} | {r['prompts']:,} | {r['us']:.1f} | {r['bytes']:.1f} | {r['space_bytes']:.1f} | {r['state_mb']:.1f} "
+            f"| {r['build_s']:.2f} | {r['save_s']:.2f} | {r['load_s']:.2f} |"
+        )
+    lines += ["", f"{cycles:,} single-prompt propose + observe cycles per row; load includes rebuilding the space (its name index)."]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Per-cycle overhead of the registered teachers.")
     parser.add_argument("--teachers", default="", help="comma-separated teacher names (default: all registered)")
     parser.add_argument("--cycles", type=int, default=50_000, help="propose+observe cycles per measurement (default 50,000)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table (for the README)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--prompts", action="store_true", help="prompt-level scale: learnability at 10^3, 10^5, 10^6 prompts")
     args = parser.parse_args(argv)
     if args.cycles <= 0:
         parser.error("--cycles must be a positive integer")
+    if args.prompts:
+        print(format_prompt_table(prompt_scale(args.cycles, progress=not args.quiet), args.cycles))
+        return 0
     known = teachers.available()
     names = [n.strip() for n in args.teachers.split(",") if n.strip()] if args.teachers else known
     unknown = [n for n in names if n not in known]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections import Counter
@@ -120,6 +121,123 @@ def test_vector_every_outcome_reaches_teacher_once(vectorization: str, mode: Aut
         _check_exactly_once(spy, envs, finished)
     finally:
         envs.close()
+
+
+def _episode_end_infos(info: dict[str, Any], mode: AutoresetMode) -> dict[str, Any]:
+    """The part of a vector step's info that holds the ending episodes' keys."""
+    return info["final_info"] if mode == AutoresetMode.SAME_STEP else info
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP, AutoresetMode.DISABLED])
+@pytest.mark.parametrize("vectorization", ["sync", "async"])
+def test_vector_tickets_give_the_same_info_as_full_objects(vectorization: str, mode: AutoresetMode) -> None:
+    spy = _spy()
+    envs = make_vector_env(EchoEnv, 3, spy, vectorization_mode=vectorization, autoreset_mode=mode, return_bounds=(0, K - 1), depth=2)
+    try:
+        assert all(envs.get_attr("pedagogy_compact"))  # the sub-environments send tickets
+        _, info = envs.reset(seed=1)
+        assert info["_task"].all() and list(info["task"]) == spy.proposed[0:6:2]
+        playing = list(info["task"])
+        ends = 0
+        for _ in range(150):
+            _, rewards, term, trunc, info = envs.step(envs.action_space.sample())
+            assert not {k.lstrip("_") for k in info} & {"pedagogy_ticket", "pedagogy_score"}  # decoded, removed
+            if mode == AutoresetMode.SAME_STEP and "final_info" in info:
+                assert not {k.lstrip("_") for k in info["final_info"]} & {"pedagogy_ticket", "pedagogy_score"}
+            done = term | trunc
+            if done.any():
+                end = _episode_end_infos(info, mode)
+                for i in np.flatnonzero(done):
+                    task = end["task"][i]
+                    assert end["_task"][i] and task == playing[i] == rewards[i]  # the task the episode was played on
+                    outcome = end["pedagogy_outcome"][i]
+                    assert end["_pedagogy_outcome"][i] and outcome.task == task and outcome.planned
+                    assert outcome.score == pytest.approx(task / (K - 1))
+                    ends += 1
+            # the tasks of the episodes that start (at this step, or at the next for NEXT_STEP/DISABLED)
+            if mode == AutoresetMode.SAME_STEP:
+                for i in np.flatnonzero(done):
+                    assert info["_task"][i]
+                    playing[i] = info["task"][i]
+            elif mode == AutoresetMode.DISABLED and done.any():
+                _, info = envs.reset(options={"reset_mask": done})
+                for i in np.flatnonzero(done):
+                    playing[i] = info["task"][i]
+            elif "_task" in info:  # NEXT_STEP: the reset's info comes with the step after the end
+                for i in np.flatnonzero(info["_task"] & ~done):
+                    playing[i] = info["task"][i]
+        assert ends > 30
+        envs.flush()
+        assert len(spy.observed) == ends
+        # the main process holds the queue's tasks and the one in play, no more
+        assert all(len(sent) <= envs.feeder.depth + 1 for sent in envs.feeder._sent)
+    finally:
+        envs.close()
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP, AutoresetMode.DISABLED])
+def test_tickets_leave_the_curriculum_unchanged_and_resumable(mode: AutoresetMode) -> None:
+    def run(compact: bool) -> teachers.Teacher:
+        teacher = teachers.make("lp", spaces.Discrete(K), seed=0)
+        envs = make_vector_env(EchoEnv, 3, teacher, vectorization_mode="async", autoreset_mode=mode, return_bounds=(0, K - 1), depth=3)
+        envs.set_attr("pedagogy_compact", compact)  # False: the sub-environments send the task and an Outcome
+        try:
+            _run(envs, mode, 200)
+        finally:
+            envs.close()
+        return teacher
+
+    with_tickets, with_objects = run(True), run(False)
+    assert with_tickets.n_observed > 50
+    # the teacher saw the same episodes, in the same order: the same state
+    assert json.dumps(with_tickets.state_dict(), sort_keys=True) == json.dumps(with_objects.state_dict(), sort_keys=True)
+    resumed = teachers.load(json.loads(json.dumps(with_tickets.state_dict())))
+    assert list(resumed.propose(20)) == list(with_tickets.propose(20))
+
+
+def test_task_wrapper_tickets_replays_and_forced_tasks() -> None:
+    from pedagogy.gym._feed import SCORE_KEY, TICKET_KEY, TaskFeeder, decode_ticket
+
+    spy = _spy()
+    feeder = TaskFeeder(spy, 1, depth=2)
+    env = TaskWrapper(EchoEnv(), None, return_bounds=(0, K - 1))
+    env.pedagogy_compact = True
+    env.pedagogy_queue = feeder.refill()[0]
+
+    def play() -> dict[str, Any]:
+        while True:
+            _, _, term, trunc, info = env.step(0)
+            if term or trunc:
+                return info
+
+    seen = []
+    for _ in range(3):  # two queued tasks, then the queue is dry: the last one is replayed, unplanned
+        _, info = env.reset(seed=0)
+        assert "task" not in info
+        episode, serial, planned = decode_ticket(info[TICKET_KEY])
+        end = play()
+        assert "task" not in end and "pedagogy_outcome" not in end
+        assert decode_ticket(end[TICKET_KEY]) == (episode, serial, planned)
+        task = feeder.task_of(0, serial)
+        assert task == env.task and end[SCORE_KEY] == pytest.approx(task / (K - 1))
+        seen.append((episode, serial, planned, task))
+    assert seen == [(1, 1, True, spy.proposed[0]), (2, 2, True, spy.proposed[1]), (3, 2, False, spy.proposed[1])]
+    # a forced task (evaluation) has no ticket: the task itself is in info, and it is not reported
+    _, info = env.reset(options={"task": 7})
+    assert info["task"] == 7 and TICKET_KEY not in info
+    end = play()
+    assert end["task"] == 7 and TICKET_KEY not in end and SCORE_KEY not in end and "pedagogy_outcome" not in end
+    # a ticket for a task that is over, or was never sent, is rejected, and the feeder is unchanged
+    for bad in (1, 3):
+        with pytest.raises(RuntimeError, match=f"task number {bad}"):
+            feeder.task_of(0, bad)
+    assert feeder.task_of(0, 2) == spy.proposed[1]
+    with pytest.raises(RuntimeError, match="teacher=None"):
+        TaskWrapper(EchoEnv(), spy).pedagogy_compact = True
+    with pytest.raises(RuntimeError, match="before any task"):
+        queued = TaskWrapper(EchoEnv(), None)
+        queued.pedagogy_queue = [1]
+        queued.pedagogy_compact = True
 
 
 def test_vector_with_teacher_that_requires_its_own_proposals() -> None:

@@ -257,3 +257,30 @@ def test_assist2009_full_fit():
     s = m.evaluate(te)
     assert 0.68 < s["auc"] < 0.78, s
     assert 0.40 < s["rmse"] < 0.47, s
+
+
+def test_tracker_state_load_and_score_updates_are_public():
+    rows = [(f"u{u}", s, (u + k) % 2) for u in range(6) for s in ("a", "b") for k in range(4)]
+    users, skills, correct = zip(*rows)
+    model = BKT(seed=0).fit(Responses.from_arrays(list(users), list(skills), list(correct)))
+    tr = model.tracker()
+    tr.update("ann", "a", 1)
+    st = tr.state("ann")
+    assert set(st) == {"known"} and set(st["known"]) == {"a"}
+    other = model.tracker()
+    other.load("bob", st)
+    assert other.predict("bob", "a") == tr.predict("ann", "a") and other.state("ann") == {"known": {}}
+    # a score of 1 or 0 is update(); 0.25 lies between the two posteriors, weighted 1:3
+    right, wrong, soft = model.tracker(), model.tracker(), model.tracker()
+    for t in (right, wrong, soft):
+        t.load("x", st)
+    right.update_score("x", "a", 1.0)
+    wrong.update_score("x", "a", 0.0)
+    soft.update_score("x", "a", 0.25)
+    r, w, m = (t.state("x")["known"]["a"] for t in (right, wrong, soft))
+    assert m == pytest.approx(0.25 * r + 0.75 * w)
+    with pytest.raises(ValueError, match="score"):
+        soft.update_score("x", "a", 1.5)
+    with pytest.raises(ValueError, match="P\\(known\\)"):
+        soft.load("x", {"known": {"a": 2.0}})
+    assert soft.state("x")["known"]["a"] == m  # a refused load changes nothing

@@ -117,3 +117,26 @@ def test_gym_workers_share_one_remote_curriculum() -> None:
     assert sum(ray.get([play.remote(remote, 30) for _ in range(3)])) == 90
     assert remote.n_observed == 90
     remote.close()
+
+
+def test_sfl_levels_through_task_wrappers_sharing_a_remote_learnability_teacher() -> None:
+    """SFL's setting: levels of an environment, some unsolvable, some trivial; one remote teacher for all workers."""
+    gymnasium = pytest.importorskip("gymnasium", reason="needs the gym extra too")
+    from pedagogy.gym import TaskWrapper
+    from tests.test_learnability import LEVEL_KINDS, LEVELS, LevelEnv, play_levels
+
+    @ray.remote
+    def play(teacher: RemoteTeacher, episodes: int) -> dict[int, int]:
+        env = TaskWrapper(LevelEnv(gymnasium), teacher, return_bounds=(0, 1))
+        with teacher:
+            return dict(play_levels(env, episodes))
+
+    remote = RemoteTeacher(teachers.make("learnability", spaces.Discrete(LEVELS), seed=0, rollouts=1, gamma=0.95), flush_every=8)
+    counts: dict[int, int] = {}
+    for part in ray.get([play.remote(remote, 500) for _ in range(2)]):
+        for level, c in part.items():
+            counts[level] = counts.get(level, 0) + c
+    assert remote.n_observed == 1000
+    solvable = sum(c for level, c in counts.items() if LEVEL_KINDS[level] == "learnable")
+    assert solvable / 1000 > 0.55, counts  # a third of the levels
+    remote.close()

@@ -246,3 +246,19 @@ def test_bad_seed():
 def test_modules_import_cleanly():
     for module in _teacher_modules():
         importlib.import_module(f"pedagogy.teachers.{module}")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_state_without_its_space_resumes_exactly_with_the_space_given(name):
+    space = space_for(name)
+    t = teachers.make(name, space, seed=3)
+    for _ in range(5):
+        batch = t.propose(4)
+        t.observe(batch, [0.5] * len(batch))
+    lean = t.state_dict(space=False)
+    assert "space" not in lean and {k: v for k, v in t.state_dict().items() if k != "space"} == lean
+    with pytest.raises(ValueError, match="without its space"):
+        teachers.load(lean)
+    resumed = teachers.load(json.loads(json.dumps(lean)), space=space)
+    assert resumed.state_dict() == t.state_dict()
+    assert repr(resumed.propose(8)) == repr(t.propose(8))

@@ -184,11 +184,12 @@ class Discrete(Space[TaskName]):
             if not names:
                 raise ValueError("Discrete: needs at least one task")
             self._range = names == list(range(len(names)))
-        self._index: dict[TaskName, int] = {}
-        for i, t in enumerate(names):
-            if t in self._index:
-                raise ValueError(f"Discrete: task {t!r} appears more than once")
-            self._index[t] = i
+        # Built in C; a duplicate shows as a shorter dict (then found for the message).
+        self._index: dict[TaskName, int] = dict(zip(names, range(len(names))))
+        if len(self._index) != len(names):
+            seen: set[TaskName] = set()
+            dup = next(t for t in names if t in seen or seen.add(t))  # type: ignore[func-returns-value]
+            raise ValueError(f"Discrete: task {dup!r} appears more than once")
         self.tasks: list[TaskName] = names
         self.difficulty: np.ndarray | None = None
         if difficulty is not None:

@@ -325,3 +325,12 @@ def test_courses_on_the_students_graph_for_each_tutoring_teacher(api: Api) -> No
             assert nxt["item"] in STUDENTS_GRAPH
             r = api.call(key, "POST", f"/v1/courses/{teacher}/learners/ann/answers", json={"item": nxt["item"], "correct": 1})
             assert r.status_code == 200
+
+
+def test_the_stored_teacher_state_leaves_the_course_graph_out(setup: tuple[Api, str]) -> None:
+    api, key = setup
+    base = "/v1/courses/arith/learners/ann"
+    api.call(key, "POST", base + "/answers", json={"item": "a1", "correct": 1})
+    api.call(key, "GET", base + "/next")
+    state = api.call(key, "GET", base).json()["teacher_state"]
+    assert "space" not in state and state["teacher"] == "mastery"  # the course holds the graph; every write is smaller

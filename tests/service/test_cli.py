@@ -1,4 +1,4 @@
-"""``pedagogy serve`` and ``pedagogy demo`` as a user runs them."""
+"""``pedagogy serve``, ``pedagogy tenant`` and ``pedagogy demo`` as a user runs them."""
 
 from __future__ import annotations
 
@@ -110,7 +110,23 @@ def test_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     port = free_port()
     assert main(["demo", "--duration", "1.5", "--students", "2", "--pace", "0", "--db", str(db), "--port", str(port), "--exit"]) == 0
     out = capsys.readouterr().out
-    assert f"dashboard: http://127.0.0.1:{port}/login?key=pdg_" in out
+    url = re.search(r"dashboard of student-1: (\S+)", out).group(1)
+    assert url.startswith(f"http://127.0.0.1:{port}/login?key=pdg_")
+    # the printed URL lands on the learner's dashboard (not the course list) ...
+    from pedagogy.service.app import create_app
+    from pedagogy.service.config import Settings
+
+    app = create_app(Settings(db=str(db)), migrate=False)
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        page = client.get(url.split(str(port), 1)[1])
+    app.state.store.dispose()
+    assert page.status_code == 200 and "student-1" in page.text and "skill-graph" in page.text
+    # ... and the demo's summary is the dashboard's measure, word for word
+    shown = re.search(r"<p class='muted' id='mastery'>\d+ answers · ([^<]+)</p>", page.text).group(1)
+    assert re.search(r"student-1: " + re.escape(shown.replace("&gt;", ">").replace("≥", "≥")), out), (shown, out)
+    assert "% of skills learned" not in out
     n = int(re.search(r"gave (\d+) answers", out).group(1))
     assert n >= 4
     from pedagogy.service.store import Store
@@ -132,3 +148,32 @@ def test_the_cli_imports_no_service_dependency() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_tenant_command_creates_a_tenant_and_prints_its_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fastapi.testclient import TestClient
+
+    from pedagogy.service.app import create_app
+    from pedagogy.service.config import Settings
+
+    db = str(tmp_path / "t.db")
+    assert main(["tenant", "acme", "--db", db, "--label", "ci"]) == 0
+    captured = capsys.readouterr()
+    key = captured.out.strip()
+    assert key.startswith("pdg_") and "\n" not in key  # stdout is the key alone: KEY=$(pedagogy tenant acme)
+    assert "created tenant 'acme'" in captured.err
+    assert main(["tenant", "acme", "--db", db]) == 0  # a second key for the same tenant
+    second = capsys.readouterr().out.strip()
+    assert second != key
+    app = create_app(Settings(db=db), migrate=False)
+    with TestClient(app) as client:
+        for k in (key, second):
+            r = client.post("/v1/courses", json={"name": f"c{k[-4:]}", "skills": {"a": []}}, headers={"Authorization": f"Bearer {k}"})
+            assert r.status_code == 201, r.text
+    app.state.store.dispose()
+
+
+@pytest.mark.parametrize("name", ["a/b", "", "x" * 201, "nul\x00"])
+def test_tenant_command_refuses_a_bad_name(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    assert main(["tenant", name, "--db", str(tmp_path / "t.db")]) == 2
+    assert "pedagogy tenant: error: tenant name" in capsys.readouterr().err

@@ -72,3 +72,68 @@ def test_dashboard_in_chromium(db_url: str, tmp_path: Path) -> None:
         nxt = httpx.get(srv.url + "/v1/courses/arith/learners/ann/next", headers=h).json()["items"][0]
         assert nxt["item"] == shown and re.search(re.escape(nxt["target_skill"]), reason)
         assert nxt["reason"] == reason
+
+
+def _overflow(page: object) -> list[str]:
+    """What sticks out: the page wider than the window, or an element wider than its card."""
+    return page.evaluate(  # type: ignore[attr-defined]
+        """() => {
+        const out = [];
+        const doc = document.documentElement;
+        if (doc.scrollWidth > window.innerWidth) out.push(`page ${doc.scrollWidth} > ${window.innerWidth}`);
+        for (const sec of document.querySelectorAll('section')) {
+            const box = sec.getBoundingClientRect();
+            if (sec.scrollWidth > sec.clientWidth) out.push(`section scrolls ${sec.scrollWidth} > ${sec.clientWidth}`);
+            for (const el of sec.querySelectorAll('svg, table, p, h2, h3')) {
+                const r = el.getBoundingClientRect();
+                if (r.right > box.right + 0.5) out.push(`${el.tagName} ends at ${r.right} past its card at ${box.right}`);
+            }
+        }
+        return out;
+    }"""
+    )
+
+
+def test_no_horizontal_overflow_at_1280_px(db_url: str) -> None:
+    """The demo's fractions course, a wide flat course and a long chain with long names fit a 1,280 px window."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"no Chromium at {CHROMIUM}")
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    from pedagogy.service.demo import demo_course
+
+    long = "a-rather-long-skill-name-that-would-not-fit-" * 2
+    courses = {
+        "fractions": demo_course(),
+        "flat": {"name": "flat", "skills": {f"skill-{i}": [] for i in range(40)}},
+        "chain": {
+            "name": "chain",
+            "title": "T" * 300,
+            "skills": {f"{long}{i}": [f"{long}{i + 1}"] if i < 29 else [] for i in range(30)},
+        },
+    }
+    with ThreadServer(db_url) as srv:
+        key = tenant_key(srv.url, "acme")
+        h = {"Authorization": f"Bearer {key}"}
+        for doc in courses.values():
+            assert httpx.post(srv.url + "/v1/courses", json=doc, headers=h).status_code == 201
+            first = next(iter(doc.get("items") or doc["skills"]))
+            answer = {"item": first, "correct": 1, "timestamp": "2024-05-01T12:00:00Z"}
+            learner = "learner-with-a-long-identifier-" * 6
+            r = httpx.post(srv.url + f"/v1/courses/{doc['name']}/learners/{learner}/answers", json=answer, headers=h)
+            assert r.status_code == 200, r.text
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(srv.url + f"/login?key={key}")
+                problems = {}
+                for name in courses:
+                    for path in (f"/courses/{name}", f"/courses/{name}/learners/{learner}"):
+                        page.goto(srv.url + path)
+                        page.wait_for_selector("#skill-graph")
+                        problems[path] = _overflow(page)
+            finally:
+                browser.close()
+        assert all(not v for v in problems.values()), problems

@@ -6,7 +6,10 @@ reset time.  Instead every sub-environment's :class:`~pedagogy.gym.TaskWrapper`
 keeps a small queue of tasks proposed ahead; this wrapper keeps the queues
 filled (``set_attr``, one round trip to all workers when one queue runs low)
 and forwards each finished episode's ``(task, score)`` from ``info`` to the
-teacher exactly once.  Works with ``SyncVectorEnv`` and ``AsyncVectorEnv`` in
+teacher exactly once.  The sub-environments report with *tickets*, two plain
+numbers per episode instead of the task and a pickled outcome; this wrapper
+looks the task up and puts ``info["task"]`` and ``info["pedagogy_outcome"]``
+back (see :mod:`pedagogy.gym._feed`).  Works with ``SyncVectorEnv`` and ``AsyncVectorEnv`` in
 the ``NEXT_STEP``, ``SAME_STEP`` and ``DISABLED`` autoreset modes.
 """
 
@@ -19,7 +22,7 @@ import gymnasium
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
-from pedagogy.gym._feed import TaskFeeder, check_remote_sub_envs, outcomes_from_vector_info
+from pedagogy.gym._feed import TaskFeeder, check_remote_sub_envs, read_vector_info
 from pedagogy.gym.wrappers import ScoreFn, SetTaskFn, TaskWrapper
 
 __all__ = ["VectorTaskWrapper", "make_vector_env"]
@@ -61,7 +64,11 @@ class VectorTaskWrapper(VectorWrapper):
         check_remote_sub_envs(_sub_envs(env).get_attr, "VectorTaskWrapper")
         self.teacher = teacher
         self.feeder = TaskFeeder(teacher, self.num_envs, depth)
+        _sub_envs(env).set_attr("pedagogy_compact", True)  # tickets: the feeder numbers the tasks it sends from here
         self.autoreset_mode = _autoreset_mode(env)
+        self._next_step = self.autoreset_mode == AutoresetMode.NEXT_STEP
+        self._same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
+        self._any_autoreset = False
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
         # With an AsyncVectorEnv the teacher learns from a step's outcomes while
         # the workers run the next step, off the critical path.
@@ -106,7 +113,9 @@ class VectorTaskWrapper(VectorWrapper):
         # Sync/AsyncVectorEnv take a list of seeds too; the VectorEnv type declares ``int | None`` only
         obs, info = self.env.reset(seed=seed, options=options)  # type: ignore[arg-type]
         self.feeder.consumed(mask)
+        read_vector_info(info, self.feeder)  # the reset's tickets: info["task"]
         self._autoreset[mask] = False
+        self._any_autoreset = bool(self._autoreset.any())
         self._top_up()
         return obs, info
 
@@ -119,13 +128,14 @@ class VectorTaskWrapper(VectorWrapper):
         else:
             obs, rewards, terminations, truncations, info = self.env.step(actions)
         done = terminations | truncations
-        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
-            if self._autoreset.any():
+        if self._next_step:
+            if self._any_autoreset:
                 self.feeder.consumed(self._autoreset)  # these reset during this step
             self._autoreset = done
-        elif self.autoreset_mode == AutoresetMode.SAME_STEP:
+            self._any_autoreset = bool(done.any())
+        elif self._same_step:
             self.feeder.consumed(done)
-        found = outcomes_from_vector_info(info)
+        found = read_vector_info(info, self.feeder)
         if found:
             if self._overlap:
                 self._backlog.extend(found)

@@ -5,7 +5,10 @@ queue a vector wrapper in the main process keeps filled), applies it to the
 environment, and at the episode's end reports ``(task, score)``: to its
 teacher directly, and in ``info["pedagogy_outcome"]`` for a vector wrapper to
 forward.  The current task is in ``info["task"]`` of the reset and of the
-episode's last step.
+episode's last step.  Inside :class:`~pedagogy.gym.VectorTaskWrapper` the
+sub-environments send a *ticket* (two numbers) instead of the task and the
+outcome, and the vector wrapper puts both back in the vector env's ``info``
+(see :mod:`pedagogy.gym._feed`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any, Protocol, SupportsFloat, cast
 
 import gymnasium
 
-from pedagogy.gym._feed import OUTCOME_KEY, Outcome
+from pedagogy.gym._feed import OUTCOME_KEY, SCORE_KEY, TICKET_KEY, Outcome, encode_ticket
 
 __all__ = ["TaskWrapper", "normalize_return"]
 
@@ -102,6 +105,9 @@ class TaskWrapper(gymnasium.Wrapper):
         self._report = False
         self._planned = True
         self._slot: int | None = None
+        self._compact = False
+        self._serial = 0  # tasks taken from the queue so far
+        self._ticket: int | None = None  # the serial number of the task in play, if it came from the queue
         #: episodes started by this wrapper (the id of the current one)
         self.episodes = 0
 
@@ -122,6 +128,17 @@ class TaskWrapper(gymnasium.Wrapper):
         # delivers a different list to every sub-environment in one round trip.
         self._queue.extend(tasks)
 
+    @property
+    def pedagogy_compact(self) -> bool:
+        """True when this wrapper sends tickets instead of tasks and outcomes (set by the vector wrapper)."""
+        return self._compact
+
+    @pedagogy_compact.setter
+    def pedagogy_compact(self, on: bool) -> None:
+        if self._queue or (on and self.teacher is not None):
+            raise RuntimeError("TaskWrapper: pedagogy_compact is for a wrapper with teacher=None, set before any task is queued")
+        self._compact, self._serial = bool(on), 0
+
     def pedagogy_set_slot(self, slot: int) -> None:
         """Remember this sub-environment's index in its vector env (for :meth:`pedagogy_push_slots`)."""
         self._slot = int(slot)
@@ -139,8 +156,11 @@ class TaskWrapper(gymnasium.Wrapper):
     # --------------------------------------------------------------- the episode
     def _next_task(self) -> tuple[Any, bool]:
         if self._queue:
+            self._serial += 1
+            self._ticket = self._serial
             return self._queue.popleft(), True
         if self.teacher is not None:
+            self._ticket = None
             return self.teacher.propose(), True
         if self.task is not None:
             return self.task, False  # queue ran dry: replay the last task, flagged
@@ -152,7 +172,7 @@ class TaskWrapper(gymnasium.Wrapper):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         if options and "task" in options:
             options = dict(options)
-            task, self._report, self._planned = options.pop("task"), False, True
+            task, self._report, self._planned, self._ticket = options.pop("task"), False, True, None
         else:
             task, self._planned = self._next_task()
             self._report = True
@@ -165,20 +185,36 @@ class TaskWrapper(gymnasium.Wrapper):
         self.episodes += 1
         self._running = True
         obs, info = self.env.reset(seed=seed, options=options)
-        info["task"] = task
+        if self._compact and self._ticket is not None:
+            info[TICKET_KEY] = encode_ticket(self.episodes, self._ticket, self._planned)
+        else:
+            info["task"] = task
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        self.episode_return += float(reward)
-        if (terminated or truncated) and self._running:
-            self._running = False
-            info["task"] = self.task
+        out = self.env.step(action)
+        self.episode_return += float(out[1])
+        if not ((out[2] or out[3]) and self._running):
+            return out  # most steps: nothing to add
+        obs, reward, terminated, truncated, info = out
+        self._running = False
+        if self._compact and self._ticket is not None:
+            # the task and the outcome as two numbers; the vector wrapper puts them back in its info
+            info[TICKET_KEY] = encode_ticket(self.episodes, self._ticket, self._planned)
             if self._report:
-                s = self.episode_score(self.episode_return, info)
-                info[OUTCOME_KEY] = Outcome(self.episodes, self.task, s, self._planned)
-                if self.teacher is not None:
-                    self.teacher.observe(self.task, s)
+                if self._score is not None:  # a score function may read info["task"]
+                    info["task"] = self.task
+                    info[SCORE_KEY] = self.episode_score(self.episode_return, info)
+                    del info["task"]
+                else:
+                    info[SCORE_KEY] = self.episode_score(self.episode_return, info)
+            return obs, reward, terminated, truncated, info
+        info["task"] = self.task
+        if self._report:
+            s = self.episode_score(self.episode_return, info)
+            info[OUTCOME_KEY] = Outcome(self.episodes, self.task, s, self._planned)
+            if self.teacher is not None:
+                self.teacher.observe(self.task, s)
         return obs, reward, terminated, truncated, info
 
     def episode_score(self, episode_return: float, info: dict[str, Any]) -> float:

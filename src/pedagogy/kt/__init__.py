@@ -21,6 +21,7 @@ from pedagogy.kt.base import (
     Tracker,
     get_model,
     load,
+    load_dict,
     models,
     register_model,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "models",
     "register_model",
     "load",
+    "load_dict",
     "FORMAT",
     "read",
     "read_log",

@@ -62,7 +62,7 @@ from pedagogy.kt.data import Responses
 from pedagogy.params import Rule, validate
 from pedagogy.registry import Registry
 
-__all__ = ["KTModel", "Tracker", "register_model", "get_model", "models", "MODELS", "NotFittedError", "load", "FORMAT"]
+__all__ = ["KTModel", "Tracker", "register_model", "get_model", "models", "MODELS", "NotFittedError", "load", "load_dict", "FORMAT"]
 
 #: the ``"format"`` tag of saved models
 FORMAT = "pedagogy.kt/1"
@@ -313,6 +313,26 @@ def load(path: str | os.PathLike[str]) -> KTModel:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{src}: not a saved pedagogy.kt model ({exc})") from None
+    return load_dict(doc, arrays, source=src)
+
+
+def load_dict(doc: Any, arrays: dict[str, Any] | None = None, source: str = "model") -> KTModel:
+    """A model from the JSON document :meth:`KTModel.save` writes, already parsed (no file involved).
+
+    Parameters
+    ----------
+    doc : dict
+        The saved document (``{"format", "model", "params", "state"}``).
+    arrays : dict, optional
+        The arrays of an ``.npz`` save, by name.
+    source : str
+        What ``doc`` is, for error messages.
+
+    Returns
+    -------
+    KTModel
+    """
+    src = source
     if not isinstance(doc, dict) or "model" not in doc or "state" not in doc:
         raise ValueError(f"{src}: not a saved pedagogy.kt model (no 'model'/'state')")
     fmt = doc.get("format", FORMAT)

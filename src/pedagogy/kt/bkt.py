@@ -23,6 +23,7 @@ M-step are ``bincount`` reductions per skill.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any, ClassVar, cast
@@ -630,6 +631,45 @@ class BKTTracker(Tracker):
             prior, learn, forget, g, s = self._params(sk, item)
             known[sk] = bkt_update(known.get(sk, prior), learn, forget, g, s, correct)
         return p
+
+    def update_score(self, student: str, skill_or_item: str | list[str], score: float, item: str | None = None) -> float:
+        """Record an answer with a score in [0, 1]; return the probability of correct predicted before it.
+
+        0 and 1 are :meth:`update`. A fractional score is soft evidence: each skill's P(known)
+        becomes ``score * (posterior if right) + (1 - score) * (posterior if wrong)``.
+        """
+        if isinstance(score, bool) or not 0.0 <= float(score) <= 1.0:
+            raise ValueError(f"bkt tracker: score must be a number in [0, 1], got {score!r}")
+        if score in (0.0, 1.0):
+            return self.update(student, skill_or_item, int(score), item=item)
+        key = str(student)
+        before = dict(self._known.get(key, {}))
+        p = self.update(student, skill_or_item, 1, item=item)
+        right = self._known[key]
+        self._known[key] = dict(before)
+        self.update(student, skill_or_item, 0, item=item)
+        wrong = self._known[key]
+        for sk in self._skills(skill_or_item):
+            wrong[sk] = score * right[sk] + (1.0 - score) * wrong[sk]
+        return p
+
+    def state(self, student: str) -> dict[str, Any]:
+        """One student's live state as plain JSON data (``{"known": {skill: P(known)}}``); see :meth:`load`."""
+        return {"known": dict(self._known.get(str(student), {}))}
+
+    def load(self, student: str, state: Mapping[str, Any]) -> None:
+        """Set one student's live state from :meth:`state` output (other students are untouched)."""
+        known = state.get("known", {})
+        if not isinstance(known, Mapping):
+            raise ValueError("bkt tracker: state['known'] must map skill -> P(known)")
+        values = {str(k): float(v) for k, v in known.items()}
+        bad = [k for k, v in values.items() if not 0.0 <= v <= 1.0]
+        if bad:
+            raise ValueError(f"bkt tracker: P(known) of skill {bad[0]!r} is not in [0, 1]")
+        if values:
+            self._known[str(student)] = values
+        else:
+            self._known.pop(str(student), None)
 
     def mastery(self, student: str) -> dict[str, float]:
         """P(known) per skill for ``student``: every training skill (the prior if not practised) and any other skill seen live."""

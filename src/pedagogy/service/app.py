@@ -12,26 +12,40 @@ import contextlib
 import hashlib
 import json
 import logging
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pedagogy.service import core, xapi
+from pedagogy.service import core, inputs, xapi
 from pedagogy.service.config import Settings
-from pedagogy.service.store import AnswerIn, ApiError, Principal, Store
+from pedagogy.service.errors import ApiError
+from pedagogy.service.store import AnswerIn, Principal, Store
 
 __all__ = ["create_app", "app_from_env"]
 
 log = logging.getLogger("pedagogy.service")
 
 PROBLEM = "application/problem+json"
-Name = Annotated[str, Path(min_length=1, max_length=200)]
+Name = Annotated[str, Path(min_length=1, max_length=inputs.MAX_NAME)]
+#: the path parameters that are names, and what each names (checked by :func:`check_path` on every route)
+PATH_NAMES = {"tenant_name": "tenant", "course": "course", "learner": "learner"}
+JSON_DOC = "pedagogy.json"  # the scope key of a request's parsed JSON body (parsed once, at the edge)
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -40,15 +54,67 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+class Problem(BaseModel):
+    """An error (RFC 9457 problem details); ``field`` names the input that was wrong, when one was."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+
+
+_PROBLEM_STATUSES = {
+    "400": "malformed request (bad JSON, nested too deeply)",
+    "401": "missing, invalid or revoked API key",
+    "403": "the key may not do this",
+    "404": "no such resource for this tenant",
+    "409": "conflict with what is stored",
+    "413": "body or batch over the limit",
+    "422": "a value breaks the input rules; the problem names the field",
+}
+
+
+def _problem_openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with every error answer declared as ``application/problem+json``."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema()
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for ops in doc.get("paths", {}).values():
+        for op in ops.values():
+            responses = op.setdefault("responses", {})
+            for code, text in _PROBLEM_STATUSES.items():
+                responses[code] = {"description": text, "content": {PROBLEM: {"schema": ref}}}
+    app.openapi_schema = doc
+    return doc
+
+
 # ----------------------------------------------------------------- bodies
 class TenantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[^/]+$")
+    name: str = Field(min_length=1, max_length=inputs.MAX_NAME, pattern=r"^[^/\x00-\x1f\x7f]+$")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return inputs.path_name(v, "name")
 
 
 class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    label: str = Field("", max_length=200)
+    label: str = Field("", max_length=inputs.MAX_NAME)
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, v: str) -> str:
+        return inputs.text(v, "label", empty=True)
 
 
 class EnrolIn(BaseModel):
@@ -56,14 +122,21 @@ class EnrolIn(BaseModel):
     seed: int | None = Field(None, ge=0, lt=2**63, description="teacher seed; default derived from the course seed and the learner id")
 
 
+Score = StrictBool | Annotated[float, Field(strict=True, ge=0.0, le=1.0)]
+
+
 class AnswerBody(BaseModel):
     """One answer: the item, its correctness (0/1, or a score in [0, 1]) and when it was given."""
 
     model_config = ConfigDict(extra="forbid")
-    item: str | int = Field(description="an item of the course")
-    correct: float | None = Field(None, ge=0.0, le=1.0, description="0/1 (true/false) or a score in [0, 1]")
-    score: float | None = Field(None, ge=0.0, le=1.0, description="alias of correct")
-    timestamp: datetime | None = Field(None, description="ISO 8601 / RFC 3339; default: when it is stored (UTC)")
+    item: StrictStr | StrictInt = Field(description="an item of the course")
+    correct: Score | None = Field(None, description="true/false, or a JSON number in [0, 1] (strings are refused)")
+    score: Score | None = Field(None, description="alias of correct")
+    timestamp: str | None = Field(
+        None,
+        description="an ISO 8601 / RFC 3339 date-time string; without an offset it is UTC; numbers are refused. Default: when it is stored",
+        json_schema_extra={"format": "date-time"},
+    )
 
     @model_validator(mode="after")
     def _one_score(self) -> AnswerBody:
@@ -73,10 +146,52 @@ class AnswerBody(BaseModel):
 
     def to_answer(self) -> AnswerIn:
         value = self.correct if self.correct is not None else self.score
-        return AnswerIn(str(self.item), core.check_score(value), self.timestamp)
+        field = "correct" if self.correct is not None else "score"
+        ts = None if self.timestamp is None else inputs.timestamp(self.timestamp, "timestamp")
+        return AnswerIn(inputs.name(str(self.item), "item"), inputs.score(value, field), ts)
 
 
 # ------------------------------------------------------------- middleware
+class CatchAll:
+    """A last resort: an unexpected error is a 500 problem, and the connection is kept open.
+
+    Starlette's own handler re-raises after answering, which makes the server close the
+    connection without ``Connection: close``; this answers and returns instead.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            log.exception("unhandled error")
+            if started:
+                raise
+            resp = problem(500, "Internal Server Error", f"internal error ({type(exc).__name__}); nothing was stored")
+            await resp(scope, receive, send)
+
+
+async def check_path(request: Request) -> None:
+    """The name parameters of the route's path, by the input rules (every route depends on this)."""
+    for param, what in PATH_NAMES.items():
+        value = request.path_params.get(param)
+        if value is not None:
+            inputs.path_name(value, what)
+
+
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413 (checked while reading, not only Content-Length)."""
 
@@ -105,6 +220,12 @@ class BodyLimit:
             if not msg.get("more_body"):
                 break
         data = b"".join(chunks)
+        if data.strip() and scope["path"].startswith("/v1/"):
+            try:  # every JSON body passes the input rules here, whatever route it is for
+                scope[JSON_DOC] = inputs.loads(data)
+            except ApiError as exc:
+                await problem(exc.status, exc.title, exc.detail, **exc.extra)(scope, receive, send)
+                return
         sent = False
 
         async def replay() -> Any:
@@ -122,7 +243,7 @@ class BodyLimit:
 
 
 # ------------------------------------------------------------------- auth
-def principal(
+async def principal(
     request: Request, authorization: Annotated[str | None, Header()] = None, x_api_key: Annotated[str | None, Header()] = None
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <key>`` or ``X-API-Key``; 401 otherwise."""
@@ -134,7 +255,10 @@ def principal(
         token = value.strip()
     if not token:
         raise ApiError(401, "Unauthorized", "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
-    p = request.app.state.store.authenticate(token)
+    store = request.app.state.store
+    hit, p = store.cached_principal(token)  # no thread hand-off when this worker knows the key
+    if not hit:
+        p = await run_in_threadpool(store.authenticate_cached, token)
     if p is None:
         raise ApiError(401, "Unauthorized", "invalid or revoked API key")
     return p
@@ -180,6 +304,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
 
     app = FastAPI(
         lifespan=lifespan,
+        dependencies=[Depends(check_path)],
         docs_url=None,  # the interactive docs load scripts from a CDN; the schema is at /openapi.json
         redoc_url=None,
         title="pedagogy tutoring service",
@@ -189,7 +314,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
     )
     app.state.store = store
     app.state.settings = settings
+    app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(CatchAll)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -219,11 +346,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
             errors=[{"loc": [str(x) for x in e.get("loc", ())], "msg": e.get("msg")} for e in errors[:20]],
         )
 
-    @app.exception_handler(Exception)
-    async def _crash(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return problem(500, "Internal Server Error", f"internal error ({type(exc).__name__}); nothing was stored")
-
     # --------------------------------------------------- tenants, keys
     @app.post("/v1/tenants", status_code=201, tags=["admin"], summary="Create a tenant (admin)")
     def create_tenant(body: TenantIn, _: Admin) -> dict[str, Any]:
@@ -247,7 +369,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
         return store.list_keys(tenant_name)
 
     @app.delete("/v1/keys/{key_id}", tags=["admin"], summary="Revoke a key (admin: any key; tenant: its own keys)")
-    def revoke_key(key_id: int, p: Caller) -> dict[str, Any]:
+    def revoke_key(key_id: Annotated[int, Path(ge=1, le=inputs.INT32_MAX)], p: Caller) -> dict[str, Any]:
         return store.revoke_key(key_id, p)
 
     # ---------------------------------------------------------- courses
@@ -377,7 +499,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
         learner: Name,
         tid: TenantId,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        after: Annotated[int, Query(ge=0, description="return answers with seq > after")] = 0,
+        after: Annotated[int, Query(ge=0, le=inputs.INT32_MAX, description="return answers with seq > after")] = 0,
     ) -> dict[str, Any]:
         return store.history(tid, course, learner, limit, after)
 
@@ -401,6 +523,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, store:
         course: Annotated[str | None, Query(description="course of statements without a context parent")] = None,
     ) -> list[str]:
         body = await _json(request)
+        if course is not None:
+            inputs.path_name(course, "course")
         parsed = xapi.parse_statements(body, course)
         return await run_in_threadpool(store.post_statements, tid, parsed)
 
@@ -429,6 +553,8 @@ def parse_answers(doc: Any) -> list[AnswerIn]:
         raise ApiError(422, "Unprocessable Content", 'the body must be an answer object, an array of them, or {"answers": [...]}')
     if not docs:
         raise ApiError(422, "Unprocessable Content", "an empty batch of answers")
+    if len(docs) > inputs.MAX_BATCH:
+        raise ApiError(413, "Content Too Large", f"{len(docs)} answers in one request; the limit is {inputs.MAX_BATCH}", field="answers")
     out = []
     for i, d in enumerate(docs):
         where = "" if single else f"answer {i}: "
@@ -447,11 +573,10 @@ def parse_answers(doc: Any) -> list[AnswerIn]:
 
 
 async def _json(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "Bad Request", f"malformed JSON body: {exc}") from None
+    """The request's JSON body, as parsed and checked at the edge (:class:`BodyLimit`)."""
+    if JSON_DOC in request.scope:
+        return request.scope[JSON_DOC]
+    return inputs.loads(await request.body())
 
 
 def app_from_env() -> FastAPI:

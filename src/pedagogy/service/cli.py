@@ -1,4 +1,4 @@
-"""``pedagogy serve`` and ``pedagogy demo``: the tutoring service (needs the ``[service]`` extra).
+"""``pedagogy serve``, ``pedagogy tenant`` and ``pedagogy demo``: the tutoring service (needs the ``[service]`` extra).
 
 Only argparse is imported here; FastAPI, SQLAlchemy and uvicorn are imported
 when a command runs.
@@ -43,6 +43,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, help=_env_help("threads", d.threads))
     p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], help=_env_help("log_level", d.log_level))
     p.set_defaults(func=_cmd_serve)
+
+    t = sub.add_parser(
+        "tenant",
+        help="create a tenant (if new) and an API key for it; prints the key",
+        description="Create tenant NAME in the service's database (if it does not exist yet) and a new API key for it, "
+        "and print the key on standard output (it is shown only once; only its hash is stored). The key opens the "
+        "tenant's courses and learners over HTTP and the dashboard. Works on the database directly, with or without "
+        "a running server; applies the migrations first. Example: KEY=$(pedagogy tenant acme)",
+    )
+    t.add_argument("name", help="the tenant's name (1-200 characters, no '/')")
+    t.add_argument("--db", help=_env_help("db", d.db))
+    t.add_argument("--label", default="", help="a label for the key, shown when keys are listed (default none)")
+    t.set_defaults(func=_cmd_tenant)
 
     q = sub.add_parser(
         "demo",
@@ -121,6 +134,38 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             log_level=settings.log_level,
             timeout_keep_alive=30,
         )
+    return 0
+
+
+def _cmd_tenant(args: argparse.Namespace) -> int:
+    if not _have_extra("tenant"):
+        return 2
+    from pedagogy.service import inputs
+    from pedagogy.service.db import migrate, normalise_url
+    from pedagogy.service.errors import ApiError
+    from pedagogy.service.store import Store
+
+    try:
+        inputs.path_name(args.name, "tenant name")
+        inputs.text(args.label, "--label", empty=True)
+        settings = Settings.from_env(db=args.db)
+        db = normalise_url(settings.db)
+        migrate(db)
+        store = Store(db)
+    except ApiError as exc:
+        print(f"pedagogy tenant: error: {exc.detail}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bad URL, an unreachable database, ...
+        print(f"pedagogy tenant: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        created = store.ensure_tenant(args.name)
+        key = store.create_key(args.name, args.label)
+    finally:
+        store.dispose()
+    what = "created tenant" if created else "tenant"
+    print(f"{what} {args.name!r} (database {_safe(db)}); its new API key (shown once, store it):", file=sys.stderr)
+    print(key["key"], flush=True)
     return 0
 
 

@@ -14,18 +14,17 @@ same state (``replay``).
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pedagogy import kt, teachers
+from pedagogy.service import inputs
+from pedagogy.service.errors import ApiError
 from pedagogy.spaces import SkillGraph
 
-__all__ = ["CourseError", "CourseRuntime", "LearnerSession", "learner_seed", "parse_course", "DEFAULT_BKT_PARAMS"]
+__all__ = ["CourseError", "CourseRuntime", "LearnerSession", "learner_seed", "mastery_summary", "parse_course", "DEFAULT_BKT_PARAMS"]
 
 #: the student model of a course that uploads none: one BKT skill per course
 #: skill with the mastery teacher's textbook parameters
@@ -53,14 +52,16 @@ def learner_seed(course_seed: int, learner: str) -> int:
 
 
 def _load_model_doc(doc: Mapping[str, Any]) -> Any:
-    """A KT model from the JSON document ``pedagogy kt fit`` saves (through :func:`pedagogy.kt.load`)."""
-    fd, path = tempfile.mkstemp(suffix=".json", prefix="pedagogy-model-")
+    """A KT model from the JSON document ``pedagogy kt fit`` saves (in memory: no file)."""
+    return kt.load_dict(doc, source="model")
+
+
+def _checked(check: Any, value: Any, field: str, **kw: Any) -> Any:
+    """``check(value, field)`` by the service's input rules, as a :class:`CourseError`."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh)
-        return kt.load(path)
-    finally:
-        os.unlink(path)
+        return check(value, field, **kw)
+    except ApiError as exc:
+        raise CourseError(exc.detail) from None
 
 
 def _default_model_doc(skills: Sequence[str], params: Mapping[str, float]) -> dict[str, Any]:
@@ -96,9 +97,7 @@ def parse_course(doc: Any) -> dict[str, Any]:
     )
     if unknown:
         raise CourseError(f"unknown course field {unknown[0]!r}")
-    name = doc.get("name")
-    if not isinstance(name, str) or not name or len(name) > 200 or "/" in name:
-        raise CourseError("course 'name' must be a non-empty string of at most 200 characters without '/'")
+    name = _checked(inputs.path_name, doc.get("name"), "name")
     prereq = doc.get("skills", doc.get("prerequisites"))
     if prereq is None:
         raise CourseError("a course needs 'skills': an object skill -> list of prerequisite skills")
@@ -115,13 +114,26 @@ def parse_course(doc: Any) -> dict[str, Any]:
             raise CourseError("'items' as a list must hold [item, skill or [skills]] pairs") from None
     if items is not None and not isinstance(items, Mapping):
         raise CourseError("'items' must be an object item -> skill or list of skills")
-    if isinstance(prereq, Mapping):
-        for s, p in prereq.items():
-            if not isinstance(p, list) or not all(isinstance(x, str) for x in p):
-                raise CourseError(f"prerequisites of skill {s!r} must be a list of skill names")
+    if not isinstance(prereq, Mapping):
+        raise CourseError("'skills' must be an object skill -> list of prerequisite skills")
+    if not prereq:
+        raise CourseError("'skills' must name at least one skill")
+    if len(prereq) > inputs.MAX_SKILLS:
+        raise CourseError(f"skills: {len(prereq)} skills; a course has at most {inputs.MAX_SKILLS}")
+    for s, p in prereq.items():
+        _checked(inputs.name, s, "skills")
+        if not isinstance(p, list) or not all(isinstance(x, str) for x in p):
+            raise CourseError(f"skills.{s}: prerequisites must be a list of skill names")
+    if items is not None:
+        if len(items) > inputs.MAX_ITEMS:
+            raise CourseError(f"items: {len(items)} items; a course has at most {inputs.MAX_ITEMS}")
+        for it, sks in items.items():
+            _checked(inputs.name, it, "items")
+            if not (isinstance(sks, str) or (isinstance(sks, list) and sks and all(isinstance(x, str) for x in sks))):
+                raise CourseError(f"items.{it}: must be a skill name or a non-empty list of skill names, got {sks!r:.60}")
     try:
         space = SkillGraph(prereq, items=items)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise CourseError(str(exc)) from None
     teacher = doc.get("teacher", "mastery")
     options = doc.get("teacher_options", {}) or {}
@@ -133,13 +145,13 @@ def parse_course(doc: Any) -> dict[str, Any]:
     threshold = doc.get("mastery_threshold", DEFAULT_MASTERY_THRESHOLD)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
         raise CourseError(f"'mastery_threshold' must be a number in (0, 1), got {threshold!r}")
-    title = doc.get("title", "")
-    if not isinstance(title, str):
-        raise CourseError("'title' must be a string")
+    title = _checked(inputs.text, doc.get("title", ""), "title", max_len=inputs.MAX_TITLE, empty=True)
+    if not isinstance(teacher, str):
+        raise CourseError("'teacher' must be a teacher's name")
     try:
         teachers.make(teacher, space, seed=0, **options)
-    except (ValueError, TypeError) as exc:
-        raise CourseError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - any failure of user-given options is the caller's to fix
+        raise CourseError(f"teacher {teacher[:100]!r}: {exc}") from None
     model = doc.get("model")
     if model is not None:
         if not isinstance(model, Mapping) or model.get("model") != "bkt":
@@ -147,8 +159,8 @@ def parse_course(doc: Any) -> dict[str, Any]:
             raise CourseError(f"'model' must be a BKT model saved by `pedagogy kt fit` (model 'bkt'), got {kind!r}")
         try:
             _load_model_doc(model)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CourseError(f"'model' could not be loaded: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - a malformed upload, whatever its defect
+            raise CourseError(f"'model' could not be loaded: {type(exc).__name__}: {exc}") from None
     return {
         "name": name,
         "title": title,
@@ -204,7 +216,7 @@ class CourseRuntime:
 
     # ----------------------------------------------------------- learners
     def new_teacher_state(self, seed: int) -> dict[str, Any]:
-        return teachers.make(self.teacher_name, self.space, seed=seed, **self.teacher_options).state_dict()
+        return teachers.make(self.teacher_name, self.space, seed=seed, **self.teacher_options).state_dict(space=False)
 
     def session(self, model_state: Mapping[str, Any] | None, teacher_state: Mapping[str, Any] | None, seed: int) -> LearnerSession:
         return LearnerSession(self, model_state or {}, teacher_state, seed)
@@ -219,10 +231,7 @@ class LearnerSession:
     def __init__(self, course: CourseRuntime, model_state: Mapping[str, Any], teacher_state: Mapping[str, Any] | None, seed: int) -> None:
         self.course = course
         self.tracker = course.model.tracker()
-        known = model_state.get("known", {})
-        if known:
-            # The BKT tracker keeps P(known) per student in a dict; one learner per tracker here.
-            self.tracker._known[_STUDENT] = {str(k): float(v) for k, v in known.items()}
+        self.tracker.load(_STUDENT, model_state)  # one learner per tracker
         self._teacher_state = teacher_state
         self._teacher: Any = None
         self.seed = seed
@@ -234,17 +243,17 @@ class LearnerSession:
                 c = self.course
                 self._teacher = teachers.make(c.teacher_name, c.space, seed=self.seed, **c.teacher_options)
             else:
-                self._teacher = teachers.load(self._teacher_state)
+                self._teacher = teachers.load(self._teacher_state, space=self.course.space)
         return self._teacher
 
     def model_state(self) -> dict[str, Any]:
-        return {"known": dict(self.tracker._known.get(_STUDENT, {}))}
+        return dict(self.tracker.state(_STUDENT))
 
     def teacher_state(self) -> dict[str, Any] | None:
         """The teacher's ``state_dict()`` (the stored one, unchanged, if the teacher was not used)."""
         if self._teacher is None:
             return dict(self._teacher_state) if self._teacher_state is not None else None
-        return self._teacher.state_dict()
+        return self._teacher.state_dict(space=False)  # the course holds the space
 
     # ----------------------------------------------------------- answers
     def check_item(self, item: Any) -> str:
@@ -260,25 +269,13 @@ class LearnerSession:
         A fractional score is soft evidence: the mix ``score * (update if
         right) + (1 - score) * (update if wrong)`` of the BKT posteriors.
         """
-        skills = self.course.item_skills[item]
-        tr = self.tracker
-        if score == 1.0 or score == 0.0:
-            p = tr.update(_STUDENT, skills, int(score), item=item)
-        else:
-            before = dict(tr._known.get(_STUDENT, {}))
-            p = tr.update(_STUDENT, skills, 1, item=item)
-            right = tr._known[_STUDENT]
-            tr._known[_STUDENT] = dict(before)
-            tr.update(_STUDENT, skills, 0, item=item)
-            wrong = tr._known[_STUDENT]
-            for s in skills:
-                wrong[s] = score * right[s] + (1.0 - score) * wrong[s]
+        p = self.tracker.update_score(_STUDENT, self.course.item_skills[item], score, item=item)
         self.teacher.observe(self.course.items[item], float(score))
         return float(p)
 
     # ----------------------------------------------------------- reports
     def p_known(self, skill: str) -> float:
-        known = self.tracker._known.get(_STUDENT, {})
+        known = self.tracker.state(_STUDENT)["known"]
         return float(known[skill]) if skill in known else self.course.p_known_prior(skill)
 
     def predict(self, item: str) -> Prediction:
@@ -295,8 +292,9 @@ class LearnerSession:
     def mastery(self) -> list[dict[str, Any]]:
         c = self.course
         rows = []
+        known = self.tracker.state(_STUDENT)["known"]  # once: a course may have thousands of skills
         for s in c.space.skills:
-            pk = self.p_known(s)
+            pk = float(known[s]) if s in known else c.p_known_prior(s)
             rows.append(
                 {
                     "skill": s,
@@ -307,6 +305,16 @@ class LearnerSession:
                 }
             )
         return rows
+
+
+def mastery_summary(skills: Sequence[Mapping[str, Any]], threshold: float) -> str:
+    """The service's one measure of a learner's progress, as the dashboard and ``pedagogy demo`` show it.
+
+    ``skills`` are the rows of ``GET .../mastery`` (or :meth:`LearnerSession.mastery`): a skill is
+    mastered when its P(known) under the course's student model reaches the course's threshold.
+    """
+    n = sum(bool(r["mastered"]) for r in skills)
+    return f"{n}/{len(skills)} skills mastered (P(known) ≥ {threshold:g})"
 
 
 def reason(pred: Prediction, session: LearnerSession) -> str:

@@ -14,20 +14,25 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pedagogy.service.store import ApiError
+from pedagogy.service.core import mastery_summary
+from pedagogy.service.errors import ApiError
 
 __all__ = ["router", "skill_graph_svg"]
 
 router = APIRouter(include_in_schema=False)
+
+#: skill graph layout: box width (px), boxes per row, characters of a skill name shown in its box
+GRAPH_BOX_WIDTH, GRAPH_PER_ROW, GRAPH_LABEL = 170, 6, 18
 COOKIE = "pedagogy_key"
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
 header{background:#243b55;color:#fff;padding:12px 24px}header a{color:#fff;text-decoration:none}
 main{padding:16px 24px;max-width:1200px}section{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:12px 16px;margin:12px 0}
-table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #eceff3;text-align:left;font-size:14px}
+table{border-collapse:collapse;max-width:100%}td,th{padding:4px 10px;border-bottom:1px solid #eceff3;text-align:left;font-size:14px;overflow-wrap:anywhere}
+h2,h3,p{overflow-wrap:anywhere}
 .ok{color:#1a7f37}.bad{color:#b42318}.muted{color:#667085;font-size:13px}.next{font-size:18px}
-input{padding:6px;font-size:14px;width:360px}button{padding:6px 14px}
+input{padding:6px;font-size:14px;width:360px;max-width:100%}button{padding:6px 14px}
 """
 
 
@@ -59,19 +64,21 @@ def _login_form(message: str = "") -> HTMLResponse:
     )
 
 
-def _set_key(key: str, request: Request) -> Response:
+def _set_key(key: str, request: Request, then: str = "/") -> Response:
     p = request.app.state.store.authenticate(key)
     if p is None or p.tenant_id is None:
         return _login_form("That is not a valid tenant API key.")
-    resp = RedirectResponse("/", status_code=303)
+    # only a page of this site: a path, never another host ("//host" or a scheme)
+    safe = then.startswith("/") and not then.startswith("//") and "\\" not in then
+    resp = RedirectResponse(then if safe else "/", status_code=303)
     resp.set_cookie(COOKIE, key, httponly=True, samesite="strict")
     return resp
 
 
 @router.get("/login")
-def login_get(request: Request, key: str | None = None) -> Response:
-    """The form; ``?key=`` logs in directly (what ``pedagogy demo`` prints, for a local demo)."""
-    return _set_key(key, request) if key else _login_form()
+def login_get(request: Request, key: str | None = None, then: str = "/") -> Response:
+    """The form; ``?key=`` logs in directly and ``&then=`` opens that page (``pedagogy demo`` prints such a URL)."""
+    return _set_key(key, request, then) if key else _login_form()
 
 
 @router.post("/login")
@@ -146,7 +153,6 @@ def learner_page(request: Request, course: str, learner: str) -> Response:
     skills = {r["skill"]: r["prerequisites"] for r in m["skills"]}
     known = {r["skill"]: r["p_known"] for r in m["skills"]}
     svg = skill_graph_svg(skills, known, threshold=m["mastery_threshold"], target=nxt["target_skill"])
-    n_mastered = sum(r["mastered"] for r in m["skills"])
     answers = "".join(
         f"<tr><td>{a['seq']}</td><td>{html.escape(a['item'])}</td>"
         f"<td class='{'ok' if a['score'] >= 0.5 else 'bad'}'>{a['score']:g}</td>"
@@ -159,7 +165,7 @@ def learner_page(request: Request, course: str, learner: str) -> Response:
 <section id='next'><h2>{html.escape(learner)} <span class='muted'>in {html.escape(course)}</span></h2>
 <p class='next'>Next: <b id='next-item'>{html.escape(nxt["item"])}</b> (skill <b>{html.escape(nxt["target_skill"])}</b>)</p>
 <p id='reason'>{html.escape(nxt["reason"])}</p>
-<p class='muted'>{m["n_answers"]} answers · {n_mastered}/{len(m["skills"])} skills mastered (P(known) ≥ {m["mastery_threshold"]:g})</p></section>
+<p class='muted' id='mastery'>{m["n_answers"]} answers · {html.escape(mastery_summary(m["skills"], m["mastery_threshold"]))}</p></section>
 <section><h3>Skill graph</h3>{svg}
 <p class='muted'>colour: P(known) from red (0) to green (1); thick border: mastered; dashed: the skill practised next</p></section>
 <section><h3>Recent answers</h3><table id='answers'><tr><th>#</th><th>item</th><th>score</th><th>predicted</th><th>time</th></tr>
@@ -178,27 +184,48 @@ def _colour(p: float) -> str:
     return "#1a9850"
 
 
-def skill_graph_svg(prereq: dict[str, list[str]], known: dict[str, float], threshold: float = 0.95, target: str | None = None) -> str:
-    """An inline SVG of a prerequisite graph: one column per depth, prerequisites on the left."""
+def _depths(prereq: dict[str, list[str]]) -> dict[str, int]:
+    """Each skill's depth (longest prerequisite chain below it), without recursion: chains may be long."""
     depth: dict[str, int] = {}
+    for root in prereq:
+        stack = [root]
+        while stack:
+            s = stack[-1]
+            if s in depth:
+                stack.pop()
+                continue
+            todo = [p for p in prereq[s] if p not in depth]
+            if todo:
+                stack.extend(todo)
+            else:
+                depth[s] = 1 + max((depth[p] for p in prereq[s]), default=-1)
+                stack.pop()
+    return depth
 
-    def d(s: str) -> int:
-        if s not in depth:
-            depth[s] = 1 + max((d(p) for p in prereq[s]), default=-1)
-        return depth[s]
 
-    cols: dict[int, list[str]] = {}
+def skill_graph_svg(prereq: dict[str, list[str]], known: dict[str, float], threshold: float = 0.95, target: str | None = None) -> str:
+    """An inline SVG of a prerequisite graph: one band per depth, prerequisites above, at most 1,100 px wide."""
+    depth = _depths(prereq)
+    levels: dict[int, list[str]] = {}
     for s in prereq:
-        cols.setdefault(d(s), []).append(s)
-    w, h, gx, gy, pad = 160, 34, 60, 16, 10
-    pos = {}
-    for c, names in cols.items():
-        for r, s in enumerate(names):
-            pos[s] = (pad + c * (w + gx), pad + r * (h + gy))
-    width = pad * 2 + len(cols) * (w + gx) - gx
-    height = pad * 2 + max(len(v) for v in cols.values()) * (h + gy) - gy
+        levels.setdefault(depth[s], []).append(s)
+    # Prerequisites above, one band of rows per depth; a band wraps after PER_ROW skills, so the
+    # graph is never wider than the page (long courses grow downwards, where pages scroll).
+    w, h, gx, gy, gband, pad = GRAPH_BOX_WIDTH, 34, 16, 12, 44, 10
+    pos: dict[str, tuple[int, int]] = {}
+    y = pad
+    for lv in sorted(levels):
+        names = levels[lv]
+        for i, s in enumerate(names):
+            r, c = divmod(i, GRAPH_PER_ROW)
+            pos[s] = (pad + c * (w + gx), y + r * (h + gy))
+        rows = -(-len(names) // GRAPH_PER_ROW)
+        y += rows * (h + gy) - gy + gband
+    width = pad * 2 + min(GRAPH_PER_ROW, max(len(v) for v in levels.values())) * (w + gx) - gx
+    height = int(y - gband + pad)
     parts = [
         f"<svg xmlns='http://www.w3.org/2000/svg' id='skill-graph' width='{width}' height='{height}' "
+        "style='max-width:100%;height:auto' "
         f"viewBox='0 0 {width} {height}' role='img' aria-label='skill graph'>",
         "<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='6' markerHeight='6' "
         "orient='auto-start-reverse'><path d='M0,0 L10,5 L0,10 z' fill='#98a2b3'/></marker></defs>",
@@ -208,7 +235,7 @@ def skill_graph_svg(prereq: dict[str, list[str]], known: dict[str, float], thres
         for q in pre:
             x1, y1 = pos[q]
             parts.append(
-                f"<line x1='{x1 + w}' y1='{y1 + h / 2}' x2='{x2}' y2='{y2 + h / 2}' stroke='#98a2b3' "
+                f"<line x1='{x1 + w / 2}' y1='{y1 + h}' x2='{x2 + w / 2}' y2='{y2}' stroke='#98a2b3' "
                 "stroke-width='1.2' marker-end='url(#arrow)'/>"
             )
     for s in prereq:
@@ -219,7 +246,7 @@ def skill_graph_svg(prereq: dict[str, list[str]], known: dict[str, float], thres
         stroke = "stroke='#101828' stroke-width='3'" if mastered else "stroke='#475467' stroke-width='1'"
         if s == target:
             stroke = "stroke='#1d4ed8' stroke-width='3' stroke-dasharray='6 3'"
-        label = html.escape(s if len(s) <= 17 else s[:16] + "…") + (f" · {p:.0%}" if p is not None else "")
+        label = html.escape(s if len(s) <= GRAPH_LABEL else s[: GRAPH_LABEL - 1] + "…") + (f" · {p:.0%}" if p is not None else "")
         title = html.escape(s) + (f": P(known) {p:.2f}" if p is not None else "")
         parts.append(
             f"<g class='skill' data-skill='{html.escape(s)}' data-p-known='{'' if p is None else f'{p:.4f}'}'>"

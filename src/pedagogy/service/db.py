@@ -57,7 +57,8 @@ def make_engine(url: str, pool_size: int | None = 10, immediate: bool = True, sy
             raise ValueError(f"SQLite synchronous must be 'full' or 'normal', got {synchronous!r}")
         _sqlite_setup(engine, immediate, synchronous)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kw)
+    # no pool_pre_ping (a round trip per checkout); connections are recycled after an hour instead
+    return create_engine(url, pool_recycle=3600, **kw)
 
 
 def _sqlite_setup(engine: Engine, immediate: bool, synchronous: str) -> None:

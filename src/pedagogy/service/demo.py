@@ -6,6 +6,7 @@ import secrets
 import threading
 import time
 from typing import Any
+from urllib.parse import quote
 
 __all__ = ["FRACTIONS", "demo_course", "run_demo"]
 
@@ -46,6 +47,7 @@ def run_demo(port: int, host: str, db: str, duration: float, students: int, pace
 
     from pedagogy.service.app import create_app
     from pedagogy.service.config import Settings
+    from pedagogy.service.core import mastery_summary
     from pedagogy.service.store import Store
     from pedagogy.sim.students import StudentsLearner
 
@@ -74,10 +76,11 @@ def run_demo(port: int, host: str, db: str, duration: float, students: int, pace
         h = {"Authorization": f"Bearer {key}"}
         course = demo_course()
         http.post("/v1/courses", json=course, headers=h)
-        print(f"pedagogy demo: serving on {base} (SQLite file {db})")
-        print(f"dashboard: {base}/login?key={key}")
-        print(f"API key of tenant 'demo': {key}")
         learners = {f"student-{i + 1}": StudentsLearner(FRACTIONS, seed=i) for i in range(students)}
+        first = next(iter(learners))
+        print(f"pedagogy demo: serving on {base} (SQLite file {db})")
+        print(f"dashboard of {first}: {base}/login?key={key}&then=" + quote(f"/courses/fractions/learners/{first}", safe=""))
+        print(f"API key of tenant 'demo': {key}")
         skill_of = course["items"]
         end = time.monotonic() + duration
         n = 0
@@ -89,8 +92,11 @@ def run_demo(port: int, host: str, db: str, duration: float, students: int, pace
                 n += 1
             time.sleep(pace)
         print(f"pedagogy demo: {students} simulated students gave {n} answers in {duration:g} s")
-        for name, student in learners.items():
-            print(f"  {name}: {student.evaluate()['mastered_fraction']:.0%} of skills learned  {base}/courses/fractions/learners/{name}")
+        # the dashboard's measure: skills whose P(known) under the course's student model reaches the threshold
+        for name in learners:
+            m = http.get(f"/v1/courses/fractions/learners/{name}/mastery", headers=h).json()
+            summary = mastery_summary(m["skills"], m["mastery_threshold"])
+            print(f"  {name}: {summary}  {base}/courses/fractions/learners/{name}")
     if keep_serving:
         print("serving until Ctrl-C")
         try:

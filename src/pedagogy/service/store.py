@@ -18,6 +18,7 @@ import hashlib
 import json
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,13 +31,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pedagogy.service import core
 from pedagogy.service.db import make_engine
+from pedagogy.service.errors import ApiError, not_found
 from pedagogy.service.models import Answer, ApiKey, Course, IdempotencyKey, Learner, LearnerState, Tenant, XapiStatement
+from pedagogy.service.xapi import ANSWERED_VERB
 
 __all__ = ["Store", "ApiError", "Principal", "hash_token", "AnswerIn", "ANSWERED_VERB", "replay"]
 
 T = TypeVar("T")
-
-ANSWERED_VERB = "http://adlnet.gov/expapi/verbs/answered"
 
 # SQLAlchemy types ``__table__`` as a FromClause; a declarative model's is a Table.
 tenants = cast(Table, Tenant.__table__)
@@ -57,12 +58,6 @@ _Q_COURSE_BY_ID = select(courses).where(courses.c.id == bindparam("c"))
 _Q_LEARNER = select(learners.c.id).where(learners.c.tenant_id == bindparam("t"), learners.c.external_id == bindparam("e"))
 _Q_STATE = select(states).where(states.c.course_id == bindparam("c"), states.c.learner_id == bindparam("l"))
 _Q_STATE_LOCK = _Q_STATE.with_for_update()
-_Q_STATE_BY_NAME_LOCK = (
-    select(states)
-    .join(learners, learners.c.id == states.c.learner_id)
-    .where(states.c.course_id == bindparam("c"), learners.c.tenant_id == bindparam("t"), learners.c.external_id == bindparam("e"))
-    .with_for_update(of=states)
-)
 _U_STATE = (
     update(states)
     .where(
@@ -81,18 +76,6 @@ _U_STATE = (
 
 #: learner sessions kept in memory per process (keyed by course and learner, valid for one state version)
 SESSION_CACHE_SIZE = 20_000
-
-
-class ApiError(Exception):
-    """An error answered as ``application/problem+json`` (RFC 9457)."""
-
-    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.extra = status, title, detail, extra
-
-
-def not_found(what: str) -> ApiError:
-    return ApiError(404, "Not Found", f"{what} not found")
 
 
 @dataclass(frozen=True)
@@ -129,6 +112,28 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), allow_nan=False)
 
 
+#: how long a worker trusts its cached answer for an API key: a key revoked through another worker
+#: stops working within this many seconds (through this worker: at once)
+KEY_CACHE_SECONDS = 1.0
+KEY_CACHE_SIZE = 10_000
+
+#: most requests stored by one SQLite commit
+GROUP_COMMIT_MAX = 64
+
+
+class _Job:
+    """A write request waiting for a group commit."""
+
+    __slots__ = ("fn", "result", "error", "pending", "done")
+
+    def __init__(self, fn: Callable[[Connection], Any]) -> None:
+        self.fn = fn
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.pending: list[tuple[tuple[int, int], int, core.LearnerSession]] = []
+        self.done = False
+
+
 class Store:
     """Storage and the per-course runtimes of one process."""
 
@@ -152,6 +157,9 @@ class Store:
         # SQLite has one writer at a time; queueing writers of this process on a lock is fair and
         # immediate, where SQLite's busy handler polls with sleeps (other processes still use it).
         self._write_lock: Any = threading.Lock() if self.backend == "sqlite" else contextlib.nullcontext()
+        self._keys: dict[str, tuple[Principal | None, float]] = {}  # token -> (principal, expiry)
+        self._queue: list[_Job] = []  # SQLite: writes waiting for the next group commit
+        self._queue_lock = threading.Lock()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -160,7 +168,15 @@ class Store:
 
     # ------------------------------------------------------------ helpers
     def _write(self, fn: Callable[[Connection], T], attempts: int = 4) -> T:
-        """Run ``fn`` in a write transaction; retried when a unique key or a deadlock made it lose a race."""
+        """Run ``fn`` in a write transaction; retried when a unique key or a deadlock made it lose a race.
+
+        SQLite: group commit.  Writers queue their work; whoever holds the write lock runs every
+        queued piece of work in one transaction, each in a savepoint of its own (an error undoes
+        that request's changes only), and commits once: one fsync for all of them.  A request is
+        answered only after the commit that stored it.
+        """
+        if self.backend == "sqlite":
+            return self._group_write(fn, attempts)
         for attempt in range(attempts):
             pending: list[tuple[tuple[int, int], int, core.LearnerSession]] = []
             self._local.pending = pending
@@ -178,6 +194,57 @@ class Store:
                 if attempt == attempts - 1 or not _retryable(exc):
                     raise
         raise AssertionError("unreachable")
+
+    def _group_write(self, fn: Callable[[Connection], T], attempts: int) -> T:
+        job = _Job(fn)
+        with self._queue_lock:
+            self._queue.append(job)
+        with self._write_lock:
+            if not job.done:  # not already run by the writer before us: run the queue
+                with self._queue_lock:
+                    batch = self._queue[:GROUP_COMMIT_MAX]
+                    del self._queue[: len(batch)]
+                self._run_group(batch, attempts)
+        if job.error is not None:
+            raise job.error
+        return cast(T, job.result)
+
+    def _run_group(self, batch: list[_Job], attempts: int) -> None:
+        try:
+            with self.engine.begin() as conn:
+                for job in batch:
+                    for attempt in range(attempts):
+                        job.pending = []
+                        self._local.pending = job.pending
+                        savepoint = conn.begin_nested()
+                        try:
+                            job.result = job.fn(conn)
+                            savepoint.commit()
+                            job.error = None
+                            break
+                        except (IntegrityError, OperationalError) as exc:
+                            savepoint.rollback()
+                            job.error = exc
+                            if attempt == attempts - 1 or not _retryable(exc):
+                                break
+                        except Exception as exc:
+                            savepoint.rollback()
+                            job.error = exc
+                            break
+        except Exception as exc:  # the commit failed: nothing of the group is stored
+            for job in batch:
+                job.error = job.error or exc
+                job.pending = []
+        with self._sessions_lock:  # committed: these sessions are the stored state now
+            for job in batch:
+                if job.error is None:
+                    for key, version, session in job.pending:
+                        self._sessions[key] = (version, session)
+                        self._sessions.move_to_end(key)
+            while len(self._sessions) > SESSION_CACHE_SIZE:
+                self._sessions.popitem(last=False)
+        for job in batch:
+            job.done = True
 
     def _insert_ignore(self, conn: Connection, table: Any, values: Mapping[str, Any], keys: Sequence[str]) -> None:
         if self.backend == "postgresql":
@@ -232,6 +299,24 @@ class Store:
             row = conn.execute(_Q_KEY, {"h": hash_token(token)}).first()
         return None if row is None else Principal(int(row.id), row.tenant_id, bool(row.is_admin))
 
+    def cached_principal(self, token: str) -> tuple[bool, Principal | None]:
+        """``(hit, principal)`` from this process's key cache (entries live :data:`KEY_CACHE_SECONDS`)."""
+        entry = self._keys.get(token)
+        if entry is None or entry[1] < time.monotonic():
+            return False, None
+        return True, entry[0]
+
+    def authenticate_cached(self, token: str) -> Principal | None:
+        """:meth:`authenticate`, remembered for :data:`KEY_CACHE_SECONDS` (a revoke here clears the cache)."""
+        hit, p = self.cached_principal(token)
+        if hit:
+            return p
+        p = self.authenticate(token)
+        if len(self._keys) >= KEY_CACHE_SIZE:
+            self._keys.clear()
+        self._keys[token] = (p, time.monotonic() + KEY_CACHE_SECONDS)
+        return p
+
     # ------------------------------------------------------------ tenants
     def create_tenant(self, name: str) -> dict[str, Any]:
         def run(conn: Connection) -> dict[str, Any]:
@@ -242,6 +327,17 @@ class Store:
             pk = res.inserted_primary_key
             assert pk is not None  # a one-row insert() has one
             return {"id": int(pk[0]), "name": name, "created_at": _iso(now)}
+
+        return self._write(run)
+
+    def ensure_tenant(self, name: str) -> bool:
+        """Create tenant ``name`` unless it exists; whether it was created."""
+
+        def run(conn: Connection) -> bool:
+            if conn.execute(select(tenants.c.id).where(tenants.c.name == name)).first():
+                return False
+            conn.execute(insert(tenants).values(name=name, created_at=_now()))
+            return True
 
         return self._write(run)
 
@@ -285,7 +381,9 @@ class Store:
                 conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=_now()))
             return {"id": key_id, "revoked": True}
 
-        return self._write(run)
+        out = self._write(run)
+        self._keys.clear()  # this process: at once; other workers: when their entry expires
+        return out
 
     # ------------------------------------------------------------ courses
     def create_course(self, tenant_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -448,11 +546,10 @@ class Store:
 
     def _lock_learner(self, conn: Connection, tenant_id: int, rt: core.CourseRuntime, learner: str) -> Any:
         """Lock (creating if needed) the learner's state row in the course; one query when it exists."""
-        st = conn.execute(_Q_STATE_BY_NAME_LOCK, {"c": rt.course_id, "t": tenant_id, "e": learner}).first()
-        if st is None:
-            lid = self._learner_id(conn, tenant_id, learner, create=True)
-            st = self._lock_state(conn, rt, lid, learner, create=True)
-        return st
+        # two index look-ups (the learner by its unique key, its state by primary key): a join here
+        # got a nested-loop plan over the course's states on PostgreSQL when statistics were stale
+        lid = self._learner_id(conn, tenant_id, learner, create=True)
+        return self._lock_state(conn, rt, lid, learner, create=True)
 
     def _session(self, rt: core.CourseRuntime, st: Any) -> core.LearnerSession:
         """The learner's session at the stored version: from this process's cache, else from the JSON state."""

@@ -9,6 +9,10 @@ A statement (xAPI 1.0.3, ``adlnet/xAPI-Spec``) is an answer when::
      "result": {"success": true, "score": {"scaled": 0.8}},   # score.scaled wins over success
      "context": {"contextActivities": {"parent": [{"id": "<course>"}]}},  # or ?course= on the request
      "timestamp": "2024-05-01T12:00:00Z"}
+
+The learner id, item, course and timestamp follow the service's input rules
+(:mod:`pedagogy.service.inputs`): a learner id has no ``/``, since it must be
+addressable as ``/v1/courses/{course}/learners/{learner}``.
 """
 
 from __future__ import annotations
@@ -16,12 +20,17 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from pedagogy.service.store import ANSWERED_VERB, ApiError
+from pedagogy.service import inputs
+from pedagogy.service.errors import ApiError
 
-__all__ = ["parse_statements"]
+ANSWERED_VERB = "http://adlnet.gov/expapi/verbs/answered"
+
+__all__ = ["parse_statements", "ANSWERED_VERB"]
+
+T = TypeVar("T")
 
 
 def _bad(index: int | None, message: str) -> ApiError:
@@ -47,8 +56,9 @@ def parse_statement(st: Any, index: int | None, default_course: str | None) -> d
     actor = st.get("actor")
     account = actor.get("account") if isinstance(actor, dict) else None
     name = account.get("name") if isinstance(account, dict) else None
-    if not isinstance(name, str) or not name or len(name) > 200:
+    if name is None:
         raise _bad(index, "actor.account.name (the learner id) is required")
+    name = _field(index, "actor.account.name", inputs.path_name, name)
     verb = st.get("verb")
     vid = verb.get("id") if isinstance(verb, dict) else None
     if vid != ANSWERED_VERB:
@@ -57,6 +67,7 @@ def parse_statement(st: Any, index: int | None, default_course: str | None) -> d
     oid = obj.get("id") if isinstance(obj, dict) else None
     if not isinstance(oid, str) or not oid:
         raise _bad(index, "object.id (the item) is required")
+    item = _field(index, "object.id", inputs.name, _tail(oid, "/items/"))
     result = st.get("result")
     if not isinstance(result, dict):
         raise _bad(index, "result with success or score.scaled is required")
@@ -81,21 +92,15 @@ def parse_statement(st: Any, index: int | None, default_course: str | None) -> d
             course = _tail(parents[0]["id"], "/courses/")
     if not course:
         raise _bad(index, "no course: give context.contextActivities.parent[0].id or ?course= on the request")
+    course = _field(index, "course", inputs.path_name, course)
     ts = st.get("timestamp")
-    timestamp = None
-    if ts is not None:
-        try:
-            timestamp = datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
-        except ValueError:
-            raise _bad(index, f"timestamp {ts!r} is not an ISO 8601 date-time") from None
-        if timestamp.tzinfo is None:
-            timestamp = timestamp.replace(tzinfo=UTC)
+    timestamp = None if ts is None else _field(index, "timestamp", inputs.timestamp, ts)
     content = {k: v for k, v in st.items() if k not in ("id", "stored", "authority", "version")}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     return {
         "id": sid,
         "learner": name,
-        "item": _tail(oid, "/items/"),
+        "item": item,
         "score": score,
         "course": course,
         "timestamp": timestamp,
@@ -103,11 +108,22 @@ def parse_statement(st: Any, index: int | None, default_course: str | None) -> d
     }
 
 
+def _field(index: int | None, field: str, check: Callable[[Any, str], T], value: Any) -> T:
+    """``check(value)`` by the service's input rules; a 400 naming the statement and the field."""
+    where = f"statement {index}: " if index is not None else ""
+    try:
+        return check(value, field)
+    except ApiError as exc:
+        raise ApiError(400, "Bad Request", where + exc.detail, field=field) from None
+
+
 def parse_statements(body: Any, default_course: str | None) -> list[dict[str, Any]]:
     """Parse one statement or an array; duplicate ids within the batch are a 400."""
     if isinstance(body, list):
         if not body:
             raise _bad(None, "an empty array of statements")
+        if len(body) > inputs.MAX_BATCH:
+            raise ApiError(413, "Content Too Large", f"{len(body)} statements in one request; the limit is {inputs.MAX_BATCH}")
         parsed = [parse_statement(st, i, default_course) for i, st in enumerate(body)]
     else:
         parsed = [parse_statement(body, None, default_course)]

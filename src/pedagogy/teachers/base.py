@@ -304,13 +304,17 @@ class Teacher(Generic[SpaceT]):
         out.update(to_jsonable(self._report()))
         return out
 
-    def state_dict(self) -> dict[str, Any]:
-        """Everything needed to resume exactly, as plain JSON-serialisable data."""
+    def state_dict(self, space: bool = True) -> dict[str, Any]:
+        """Everything needed to resume exactly, as plain JSON-serialisable data.
+
+        ``space=False`` leaves the space out (a caller that keeps it elsewhere, such as the
+        service's course, saves its size on every write); :func:`load` then needs ``space=``.
+        """
         pending = [list(k) if isinstance(k, tuple) else k for k in self._pending]
         return {
             "format": STATE_FORMAT,
             "teacher": self.name,
-            "space": self.space.to_dict(),
+            **({"space": self.space.to_dict()} if space else {}),
             "seed": self.seed,
             "options": to_jsonable(self.options),
             "rng": to_jsonable(self.rng.bit_generator.state),
@@ -321,11 +325,18 @@ class Teacher(Generic[SpaceT]):
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> Teacher[Any]:
-        """Rebuild this class of teacher from :meth:`state_dict` output (what :func:`load` does after the look-up)."""
+    def from_state(cls, state: Mapping[str, Any], space: Space[Any] | None = None) -> Teacher[Any]:
+        """Rebuild this class of teacher from :meth:`state_dict` output (what :func:`load` does after the look-up).
+
+        ``space``: the teacher's space, when the state was saved without it (else the saved one is used).
+        """
         if state.get("teacher") != cls.name:
             raise ValueError(f"teachers.load: state of teacher {state.get('teacher')!r} given to '{cls.name}'")
-        teacher = cls(cast(Any, from_dict(state["space"])), seed=state["seed"], **state["options"])
+        if space is None:
+            if "space" not in state:
+                raise ValueError("teachers.load: the state was saved without its space (state_dict(space=False)); pass space=")
+            space = from_dict(state["space"])
+        teacher = cls(cast(Any, space), seed=state["seed"], **state["options"])
         try:
             teacher._restore(state)
         except (KeyError, TypeError, IndexError) as exc:
@@ -374,11 +385,16 @@ def make(name: str, space: Space[Any], seed: int | None = None, preset: str | No
     return get(name)(space, seed=seed, preset=preset, **options)
 
 
-def load(state: Mapping[str, Any]) -> Teacher[Any]:
-    """Rebuild a teacher from :meth:`Teacher.state_dict` output (exact resume)."""
+def load(state: Mapping[str, Any], space: Space[Any] | None = None) -> Teacher[Any]:
+    """Rebuild a teacher from :meth:`Teacher.state_dict` output (exact resume).
+
+    ``space``: the teacher's space, needed when the state was saved with ``state_dict(space=False)``;
+    given, it is used instead of a saved one.
+    """
     if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
         raise ValueError(f"teachers.load: not a pedagogy teacher state (expected format {STATE_FORMAT!r})")
-    missing = [k for k in ("teacher", "space", "seed", "options", "rng", "proposed", "observed", "pending", "state") if k not in state]
+    keys = ("teacher", "seed", "options", "rng", "proposed", "observed", "pending", "state")
+    missing = [k for k in keys if k not in state]
     if missing:
         raise ValueError(f"teachers.load: state is missing {', '.join(missing)}")
-    return get(state["teacher"]).from_state(state)
+    return get(state["teacher"]).from_state(state, space=space)
