@@ -155,3 +155,23 @@ def test_dynamic_sampling_needs_a_learner_of_groups():
     spec = RunSpec("skills", "random", 0, 1, 2, 20, False, 0, "", {}, False, True)
     out: dict[str, Any] = loop.run_one(spec)
     assert "informative()" in out["error"] and "SkillsLearner" in out["error"]
+
+
+def test_prompt_level_teachers_get_each_prompts_source(monkeypatch):
+    learner = PromptLearner(**SMALL)
+    assert learner.task_groups == [learner.source_of(t) for t in learner.space.tasks]
+    from tests._grouped_teacher import registered
+
+    made: dict[str, Any] = {}
+    make = teachers.make
+
+    def spy(name: str, space: Any, **kw: Any) -> Any:
+        made[name] = kw
+        return make(name, space, **kw)
+
+    monkeypatch.setattr(teachers, "make", spy)
+    with registered() as name:  # a teacher with a groups= option gets the learner's task_groups in the bench loop
+        for teacher in (name, "random"):
+            out = loop.run_one(RunSpec("prompts", teacher, 0, 1, 2, 16, False, 0))
+            assert "error" not in out, out.get("traceback")
+    assert made[name]["groups"] == sim.make("prompts").task_groups and "groups" not in made["random"]

@@ -131,7 +131,9 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
 
     An oracle spec (``spec.oracle``) takes its tasks from the learner's
     ``oracle_task()`` through the same loop.  A teacher the scenario names in
-    its ``signals`` observes that learner signal (``Learner.use_signal``).
+    its ``signals`` observes that learner signal (``Learner.use_signal``).  A
+    teacher with a ``groups`` option gets the learner's ``task_groups`` (each
+    task's source), when the learner has them.
     """
     from pedagogy import sim, teachers
 
@@ -151,7 +153,11 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             if spec.oracle:
                 tutor: Any = _Oracle(learner)
             else:
-                tutor = teachers.make(spec.teacher_name, learner.space, seed=spec.teacher_seed, **spec.options)
+                options = dict(spec.options)
+                groups = getattr(learner, "task_groups", None)
+                if groups is not None and "groups" in teachers.get(spec.teacher_name).defaults:
+                    options.setdefault("groups", list(groups))  # a prompt-level teacher gets each task's source
+                tutor = teachers.make(spec.teacher_name, learner.space, seed=spec.teacher_seed, **options)
                 signal = sc.signals.get(spec.teacher_name)
                 if signal is not None:
                     learner.use_signal(signal)

@@ -12,6 +12,9 @@ A learner is anything with
   that reads the learner's ground truth, would practise now.  The benchmark
   runs it as the ``oracle`` reference row (the limit in every table, never
   ranked) on every scenario whose learner implements it;
+* optionally ``task_groups`` — the group (source) of every task of the
+  space, in order; the benchmark gives it as ``groups=`` to teachers with
+  that option (prompt-level teachers);
 * optionally ``signals`` / ``use_signal(name)`` — other scores ``practice``
   can return (e.g. a group's success rate besides its mean |advantage|); a
   scenario's ``signals`` says which teachers get which.

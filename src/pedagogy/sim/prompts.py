@@ -230,6 +230,8 @@ class PromptLearner(Learner):
         names = [f"{every[s]}/{j:05d}" for s in range(n_src) for j in range(self.n_prompts)]
         # the space's difficulty is what a data set says (e.g. digits): the difficulty rounded to tenths
         self.space = Discrete(names, difficulty=np.round(self._d * 10).tolist())
+        #: each prompt's source, in the space's order (the bench's ``groups=`` for prompt-level teachers)
+        self.task_groups = [every[int(s)] for s in self._src]
         self.steps = 0
         self.rollouts = 0
         self._oracle_cache: str | None = None
