@@ -20,7 +20,11 @@ ALL = teachers.available()
 
 
 def _teacher_modules() -> list[str]:
-    return [m.name for m in pkgutil.iter_modules(teachers_pkg.__path__) if m.name not in ("base", "checks") and not m.name.startswith("_")]
+    return [
+        m.name
+        for m in pkgutil.iter_modules(teachers_pkg.__path__)
+        if m.name not in teachers_pkg._NOT_TEACHERS and not m.name.startswith("_")
+    ]
 
 
 def test_one_teacher_per_module_named_after_it():

@@ -106,6 +106,16 @@ class _Oracle:
         pass
 
 
+def _filtered(teacher: Any, learner: Any, batch: int) -> Any:
+    """``teacher`` behind DAPO's filter: groups the learner calls uninformative are dropped and replaced (and still observed)."""
+    from pedagogy.teachers.dynamic_sampling import DynamicSampling
+
+    learner.informative(0.0)  # refuses, naming the learner, when its practice is not a group of rollouts
+    return DynamicSampling(
+        teacher, batch, max_rounds=None, informative=learner.informative, signal=float, rollouts_per_group=getattr(learner, "group", 1)
+    )
+
+
 def run_one(spec: RunSpec) -> dict[str, Any]:
     """One teacher on one fresh learner; returns the curve and the run's facts.
 
@@ -121,7 +131,9 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
 
     An oracle spec (``spec.oracle``) takes its tasks from the learner's
     ``oracle_task()`` through the same loop.  A teacher the scenario names in
-    its ``signals`` observes that learner signal (``Learner.use_signal``).
+    its ``signals`` observes that learner signal (``Learner.use_signal``).  A
+    teacher with a ``groups`` option gets the learner's ``task_groups`` (each
+    task's source), when the learner has them.
     """
     from pedagogy import teachers
 
@@ -144,10 +156,16 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             if spec.oracle:
                 tutor: Any = _Oracle(learner)
             else:
-                tutor = teachers.make(spec.teacher_name, learner.space, seed=spec.teacher_seed, **spec.options)
+                options = dict(spec.options)
+                groups = getattr(learner, "task_groups", None)
+                if groups is not None and "groups" in teachers.get(spec.teacher_name).defaults:
+                    options.setdefault("groups", list(groups))  # a prompt-level teacher gets each task's source
+                tutor = teachers.make(spec.teacher_name, learner.space, seed=spec.teacher_seed, **options)
                 signal = sc.signals.get(spec.teacher_name)
                 if signal is not None:
                     learner.use_signal(signal)
+                if spec.dynamic_sampling:
+                    tutor = _filtered(tutor, learner, int(sc.batch))
             limit_torch(limits)
             points = eval_points(budget, sc.evaluations)
             recorder = _Recorder(learner.space, budget, spec.record_tasks)
@@ -170,14 +188,21 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             batch = max(1, int(sc.batch))
             probe_every = math.ceil(budget / spec.mastery_probes) if spec.mastery_probes > 0 else None
             next_probe = probe_every
+            # where a run of whole batches evaluates; a filtered run's rounds stop there too, so every row shares the episodes
+            marks = sorted({min(budget, -(-p // batch) * batch) for p in points if p > 0})
             while done < budget:
-                n = min(batch, budget - done)
-                tasks = tutor.propose(n)
+                limit = min(batch, budget - done)
+                if spec.dynamic_sampling:
+                    limit = min(limit, next(m for m in marks if m > done) - done)
+                tasks = tutor.propose(limit)
+                n = len(tasks)
                 scores = learner.practice_many(tasks)
                 tutor.observe(tasks, [float(s) for s in scores])
+                if spec.dynamic_sampling and tutor.ready:
+                    tutor.take()  # the learner trained on the groups as it rolled them out; zero-variance ones teach nothing
                 recorder.add(done, tasks)
                 done += n
-                if nxt < len(points) and points[nxt] <= done:
+                if nxt < len(points) and points[nxt] <= done and (not spec.dynamic_sampling or done in marks):
                     evaluate(done)
                     while nxt < len(points) and points[nxt] <= done:
                         nxt += 1
@@ -193,6 +218,8 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
                     while next_probe <= done:
                         next_probe += probe_every
         out.update(episodes=episodes, curve=curve, mastery_episode=mastery)
+        if spec.dynamic_sampling:
+            out["dynamic_sampling"] = tutor.stats()
         tasks_seen = recorder.result()
         if tasks_seen is not None:
             out["tasks"] = tasks_seen

@@ -101,6 +101,8 @@ class RunSpec:
     from the learner's own ``oracle_task()``, no teacher is built.
     ``variant``: the scenario variant the learner comes from
     (:func:`pedagogy.sim.split.variant`; 0 is the registered scenario).
+    ``dynamic_sampling``: the teacher runs behind DAPO's filter
+    (:class:`~pedagogy.teachers.dynamic_sampling.DynamicSampling`).
     """
 
     scenario: str
@@ -115,6 +117,7 @@ class RunSpec:
     options: dict[str, Any] = field(default_factory=dict, hash=False)
     oracle: bool = False
     variant: int = 0
+    dynamic_sampling: bool = False
 
     RULES: ClassVar[dict[str, Rule]] = {
         "scenario": _NAME,
@@ -129,6 +132,7 @@ class RunSpec:
         "options": Satisfies(lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict option -> value"),
         "oracle": Boolean(),
         "variant": Interval(Integral, 0),
+        "dynamic_sampling": Boolean(),
     }
 
     def __post_init__(self) -> None:
@@ -289,15 +293,15 @@ def plan_runs(
     """
     specs: list[RunSpec] = []
     for s in selection.scenarios:
-        runs: list[tuple[str, str, dict[str, Any], bool]] = [(t, "", {}, False) for t in selection.applicable[s]]
-        runs += [(b.name, b.teacher, dict(b.options), False) for b in selection.baselines[s]]
+        runs: list[tuple[str, str, dict[str, Any], bool, bool]] = [(t, "", {}, False, False) for t in selection.applicable[s]]
+        runs += [(b.name, b.teacher, dict(b.options), False, b.dynamic_sampling) for b in selection.baselines[s]]
         if selection.oracle.get(s):
-            runs.append((ORACLE, "", {}, True))
-        for name, make, options, is_oracle in runs:
+            runs.append((ORACLE, "", {}, True, False))
+        for name, make, options, is_oracle, dyn in runs:
             for i in range(n_seeds):
                 ls, ts = derive_seeds(base_seed, s, i, name)
                 seeds_of_s = variants.get(s) if variants else None
                 v = int(seeds_of_s[i % len(seeds_of_s)]) if seeds_of_s else 0
                 # tasks are recorded for seed 0 only: the picture shows one run per teacher
-                specs.append(RunSpec(s, name, i, ls, ts, int(budgets[s]), i == 0, mastery_probes, make, options, is_oracle, v))
+                specs.append(RunSpec(s, name, i, ls, ts, int(budgets[s]), i == 0, mastery_probes, make, options, is_oracle, variant=v, dynamic_sampling=dyn))
     return sorted(specs, key=lambda spec: -spec.budget)

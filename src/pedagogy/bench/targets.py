@@ -137,19 +137,20 @@ def _measure_saving(info: dict[str, Any], m: declared.Saving) -> _Measured:
 
 def _measure_budget(info: dict[str, Any], m: declared.BudgetToReach) -> _Measured:
     metric, tt = info["metric"], info["teachers"]
-    if m.teacher not in tt:
-        return _Measured(None, f"{m.teacher} did not run")
+    name = m.teacher.name if isinstance(m.teacher, declared.Baseline) else m.teacher
+    if name not in tt:
+        return _Measured(None, f"{name} did not run")
     ref_curve = (tt.get(m.reference) or {}).get("curve_mean", {}).get(metric)
     if not ref_curve:
         return _Measured(None, f"{m.reference} did not run")
     if ref_curve[-1] == ref_curve[0]:
         return _Measured(None, f"{m.reference} ended where it started: nothing to reach")
-    curve = tt[m.teacher].get("curve_mean", {}).get(metric)
+    curve = tt[name].get("curve_mean", {}).get(metric)
     level = tt[m.reference]["final_mean"]
     frac = budget_to_reach(info["episodes"], curve, level, info["budget"], info["lower_is_better"]) if curve else None
     if frac is None:
-        return _Measured(None, f"{m.teacher} never reached {m.reference}'s final {metric}")
-    return _Measured(frac, f"{m.teacher} needs {frac:.0%} of the budget")
+        return _Measured(None, f"{name} never reached {m.reference}'s final {metric}")
+    return _Measured(frac, f"{name} needs {frac:.0%} of the budget")
 
 
 _MEASURES: dict[type, Callable[[dict[str, Any], Any], _Measured]] = {

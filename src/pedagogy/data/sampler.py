@@ -31,14 +31,18 @@ def prompt_signal(rewards: Sequence[float], kind: str = "abs_advantage") -> floa
     ``"abs_advantage"``: mean |r - mean| / (std + 1e-4), std with Bessel's
     correction (0 for a single response): GRPO's advantage, as DUMP and SEC
     use it; ``"mean_reward"``: the mean reward (a success rate for 0/1
-    rewards, for ``lp``, ``tscl``, ``sec-lp``).  NaN rewards (unscorable
-    completions) are left out; ``None`` when none is left.
+    rewards, for ``lp``, ``tscl``, ``sec-lp``); ``"success_rate"``: the mean
+    of the rewards clipped to [0, 1], a success rate whatever the reward's
+    scale (for prompt-level teachers, which take a rate in [0, 1]).  NaN
+    rewards (unscorable completions) are left out; ``None`` when none is left.
     """
     r = np.asarray([x for x in rewards if x == x], dtype=np.float64)
     if r.size == 0:
         return None
     if kind == "mean_reward":
         return float(r.mean())
+    if kind == "success_rate":
+        return float(np.clip(r, 0.0, 1.0).mean())
     std = float(r.std(ddof=1)) if r.size > 1 else 0.0
     return float((np.abs(r - r.mean()) / (std + 1e-4)).mean())
 
@@ -86,8 +90,11 @@ class CurriculumSampler(Sampler[int]):
 
     Parameters
     ----------
-    groups : sequence of labels, array, or a column name (with ``dataset=``)
-        The group of every row.
+    groups : sequence of labels, array, a column name (with ``dataset=``), or an int
+        The group of every row.  An int ``n`` makes the curriculum
+        prompt-level: each of the ``n`` rows is a task of its own, the
+        teacher's space is ``Discrete(n)`` (the row indices) and a proposal
+        is a row.
     teacher : Teacher or str
         A teacher on ``Discrete`` of the group labels, or a teacher name
         (``"dump"``, ``"sec"``, ``"lp"``...) built on the sorted labels with
@@ -118,15 +125,22 @@ class CurriculumSampler(Sampler[int]):
         seed: int = 0,
         teacher_options: Mapping[str, Any] | None = None,
     ):
-        labels = group_labels(groups, dataset)
+        self.prompt_level = isinstance(groups, (int, np.integer)) and not isinstance(groups, bool)
+        if self.prompt_level:
+            if int(groups) < 1:
+                raise ValueError(f"CurriculumSampler: a prompt-level curriculum needs at least one row, got groups={groups!r}")
+            labels: list[Any] = list(range(int(groups)))
+        else:
+            labels = group_labels(groups, dataset)
         for key, v in (("batch_size", batch_size), ("num_batches", num_batches), ("seed", seed)):
             if v is None and key == "num_batches":
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < (0 if key == "seed" else 1):
                 raise ValueError(f"CurriculumSampler: {key} must be a {'non-negative' if key == 'seed' else 'positive'} integer, got {v!r}")
-        names = sorted(set(labels), key=lambda x: (isinstance(x, str), x))
+        names = labels if self.prompt_level else sorted(set(labels), key=lambda x: (isinstance(x, str), x))
         if isinstance(teacher, str):
-            teacher = teachers.make(teacher, spaces.Discrete(names), seed=int(seed), **dict(teacher_options or {}))
+            space = spaces.Discrete(len(labels)) if self.prompt_level else spaces.Discrete(names)
+            teacher = teachers.make(teacher, space, seed=int(seed), **dict(teacher_options or {}))
         elif not isinstance(teacher, teachers.Teacher):
             raise ValueError(f"CurriculumSampler: teacher must be a pedagogy Teacher or a teacher name, got {teacher!r}")
         elif teacher_options:
@@ -134,12 +148,19 @@ class CurriculumSampler(Sampler[int]):
         space = teacher.space
         if not isinstance(space, spaces.Discrete):
             raise ValueError(f"CurriculumSampler: the teacher needs a Discrete space of the group labels, got {space!r}")
-        missing = [g for g in names if g not in space]
-        if missing:
-            raise ValueError(f"CurriculumSampler: group {missing[0]!r} of the dataset is not a task of the teacher's space {space!r}")
-        empty = [t for t in space.tasks if t not in set(names)]
-        if empty:
-            raise ValueError(f"CurriculumSampler: the teacher's task {empty[0]!r} has no rows in the dataset")
+        if self.prompt_level:
+            if list(space.tasks) != labels:
+                raise ValueError(
+                    f"CurriculumSampler: a prompt-level teacher needs the space Discrete({len(labels)}) (tasks: the row indices), got {space!r}"
+                )
+        else:
+            missing = [g for g in names if g not in space]
+            if missing:
+                raise ValueError(f"CurriculumSampler: group {missing[0]!r} of the dataset is not a task of the teacher's space {space!r}")
+            known = set(names)
+            empty = [t for t in space.tasks if t not in known]
+            if empty:
+                raise ValueError(f"CurriculumSampler: the teacher's task {empty[0]!r} has no rows in the dataset")
         self.teacher = teacher
         self.batch_size = int(batch_size)
         self.num_batches = int(num_batches) if num_batches is not None else -(-len(labels) // self.batch_size)
@@ -147,9 +168,10 @@ class CurriculumSampler(Sampler[int]):
         self.seed = int(seed)
         self._labels = labels
         self._labels_are_ints = any(isinstance(g, int) for g in names)
-        rows: dict[Any, list[int]] = {g: [] for g in names}
-        for i, x in enumerate(labels):
-            rows[x].append(i)
+        rows: dict[Any, list[int]] = {} if self.prompt_level else {g: [] for g in names}
+        if not self.prompt_level:
+            for i, x in enumerate(labels):
+                rows[x].append(i)
         self._rows: dict[Any, np.ndarray] = {g: np.asarray(r, dtype=np.int64) for g, r in rows.items()}
         self._rng = np.random.default_rng(self.seed)
         self._order: dict[Any, list[int]] = {}  # the current shuffled pass over each group's rows
@@ -165,6 +187,8 @@ class CurriculumSampler(Sampler[int]):
 
     # ----------------------------------------------------------------- drawing
     def _draw(self, group: Any, k: int) -> list[int]:
+        if self.prompt_level:
+            return [int(group)] * k  # the task is the row
         out: list[int] = []
         while len(out) < k:
             order = self._order.get(group)
@@ -181,8 +205,14 @@ class CurriculumSampler(Sampler[int]):
         """Draw one batch of row indices from the groups the teacher proposes now."""
         if self.per_batch:
             return self._draw(self.teacher.propose(), self.batch_size)
+        return self.draw(self.batch_size)
+
+    def draw(self, n: int) -> list[int]:
+        """``n`` rows from the teacher's proposals now, outside the iteration (refills, e.g. dynamic sampling)."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"CurriculumSampler.draw: n must be a positive integer, got {n!r}")
+        chosen = self.teacher.propose(int(n))
         counts: dict[Any, int] = {}
-        chosen = self.teacher.propose(self.batch_size)
         for g in chosen:
             counts[g] = counts.get(g, 0) + 1
         drawn = {g: iter(self._draw(g, k)) for g, k in counts.items()}
@@ -232,6 +262,8 @@ class CurriculumSampler(Sampler[int]):
             raise ValueError(f"CurriculumSampler.observe: {len(keys)} keys but {len(signals)} signals")
         if not keys:
             return
+        if by == "auto" and self.prompt_level:
+            by = "index"  # the tasks are the row indices: both readings agree
         if by == "auto":
             all_ints = all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in keys)
             if all_ints and self._labels_are_ints:

@@ -12,6 +12,9 @@ A learner is anything with
   that reads the learner's ground truth, would practise now.  The benchmark
   runs it as the ``oracle`` reference row (the limit in every table, never
   ranked) on every scenario whose learner implements it;
+* optionally ``task_groups`` — the group (source) of every task of the
+  space, in order; the benchmark gives it as ``groups=`` to teachers with
+  that option (prompt-level teachers);
 * optionally ``signals`` / ``use_signal(name)`` — other scores ``practice``
   can return (e.g. a group's success rate besides its mean |advantage|); a
   scenario's ``signals`` says which teachers get which.
@@ -93,6 +96,14 @@ class Learner(ABC):
         oracle row for them.
         """
         raise NotImplementedError(f"{type(self).__name__} has no oracle_task()")
+
+    def informative(self, score: float) -> bool:
+        """Whether the group behind ``score`` (a :meth:`practice` result) had rewards of non-zero variance.
+
+        What DAPO's dynamic sampling (:mod:`pedagogy.teachers.dynamic_sampling`)
+        filters on; learners of group rollouts implement it, the others refuse.
+        """
+        raise self._error("has no informative(): its practice is not a group of rollouts, so dynamic sampling does not apply")
 
     def use_signal(self, signal: str) -> None:
         """Make :meth:`practice` return score ``signal`` (one of :attr:`signals`); learners without alternatives refuse."""

@@ -342,6 +342,10 @@ class LLMMixLearner(Learner):
         # k rewards of 1 at distance 1 - q from the mean, g - k rewards of 0 at distance q.
         return (k * (1.0 - q) + (g - k) * q) / g / (sd + _EPS)
 
+    def informative(self, score: float) -> bool:
+        """Whether a group with score ``score`` (from :meth:`practice`) had rewards that were not all equal (non-zero variance)."""
+        return 0.0 < score < 1.0 if self.signal == "success_rate" else score > 0.0
+
     def evaluate(self) -> dict[str, float]:
         """Ground truth: see the class docstring."""
         acc = [c * _sigmoid(z) for c, z in zip(self._ceiling, self._z)]

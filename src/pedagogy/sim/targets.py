@@ -34,13 +34,16 @@ class Baseline:
     """A reference run: teacher ``teacher`` built with ``options``, shown as ``name`` (e.g. ``sequential (3 in a row)``).
 
     ``doc`` says in a line why this schedule is the reference.  Baselines are
-    shown in their scenario's table but not ranked.
+    shown in their scenario's table but not ranked.  ``dynamic_sampling``: the
+    teacher runs behind DAPO's filter (zero-variance groups dropped and
+    replaced, see :mod:`pedagogy.teachers.dynamic_sampling`).
     """
 
     name: str
     teacher: str
     options: dict[str, Any] = field(default_factory=dict, hash=False)
     doc: str = ""
+    dynamic_sampling: bool = False
 
     def __post_init__(self) -> None:
         validate(
@@ -50,6 +53,7 @@ class Baseline:
                 "teacher": name_rule("a registered teacher's name"),
                 "options": Satisfies(lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict option -> value"),
                 "doc": InstanceOf(str, "a string"),
+                "dynamic_sampling": InstanceOf(bool, "True or False"),
             },
             "Baseline",
             word="field",
@@ -91,9 +95,9 @@ class Saving:
 
 @dataclass(frozen=True)
 class BudgetToReach:
-    """The share of the budget ``teacher``'s mean curve needs to reach ``reference``'s final metric."""
+    """The share of the budget ``teacher``'s mean curve needs to reach ``reference``'s final metric (a :class:`Baseline` runs with its scenario)."""
 
-    teacher: str
+    teacher: str | Baseline
     reference: str = "random"
 
 

@@ -7,7 +7,8 @@
 >>> t2 = teachers.load(t.state_dict())
 
 Every module in this package except ``base``, ``checks`` (the contract
-checks users run on their own teachers) and private (``_``) ones defines one
+checks users run on their own teachers), ``dynamic_sampling`` (DAPO's filter
+in front of any teacher) and private (``_``) ones defines one
 teacher and registers it; they are all imported here so that the registry is
 complete.
 """
@@ -22,7 +23,7 @@ from pedagogy.teachers.base import PRESETS, REGISTRY, STATE_FORMAT, Teacher, ava
 __all__ = ["Teacher", "make", "load", "available", "get", "register", "to_jsonable", "STATE_FORMAT", "PRESETS", "REGISTRY"]
 
 #: modules of this package that define no teacher
-_NOT_TEACHERS = ("base", "checks")
+_NOT_TEACHERS = ("base", "checks", "dynamic_sampling")
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name not in _NOT_TEACHERS and not _module.name.startswith("_"):
