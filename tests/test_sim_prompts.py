@@ -152,7 +152,7 @@ def test_bench_runs_the_dapo_uniform_row_and_counts_its_dropped_rollouts():
 
 
 def test_dynamic_sampling_needs_a_learner_of_groups():
-    spec = RunSpec("skills", "random", 0, 1, 2, 20, False, 0, "", {}, False, True)
+    spec = RunSpec("skills", "random", 0, 1, 2, 20, False, 0, "", {}, False, dynamic_sampling=True)
     out: dict[str, Any] = loop.run_one(spec)
     assert "informative()" in out["error"] and "SkillsLearner" in out["error"]
 

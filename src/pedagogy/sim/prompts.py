@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import partial
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -21,6 +22,7 @@ import numpy as np
 from pedagogy.params import Interval, OneOf, Rule, Satisfies
 from pedagogy.sim.base import Learner, Scenario, register_scenario
 from pedagogy.sim.llm_mix import SUCCESS_RATE_TEACHERS
+from pedagogy.sim.split import draw_with, register_variants
 from pedagogy.sim.targets import Baseline, BudgetToReach, Target
 from pedagogy.spaces import Discrete
 
@@ -406,3 +408,28 @@ _scenario(
     True,
     "prompts plus 2 coin-flip sources x 500 prompts (reward a fair coin: the largest p(1-p) there is, nothing to learn)",
 )
+
+
+def _draw_params(rng: np.random.Generator, noisy: bool = False) -> dict[str, Any]:
+    """Another prompt mixture: learning speed, transfer width and difficulty spread drawn around the defaults."""
+    params: dict[str, Any] = {
+        "rate": float(0.02 * np.exp(rng.uniform(np.log(0.5), np.log(2.0)))),
+        "width": float(rng.uniform(0.05, 0.2)),
+        "spread": float(rng.uniform(0.3, 0.7)),
+        "slope": float(rng.uniform(5.0, 10.0)),
+    }
+    if noisy:
+        params["noisy_sources"] = NOISY
+        params["coin"] = float(rng.uniform(0.3, 0.7))
+    return params
+
+
+def _describe_params(params: dict[str, Any]) -> str:
+    words = f"rate {params['rate']:.3f}, transfer width {params['width']:.2f}, spread {params['spread']:.2f}, slope {params['slope']:.1f}"
+    if "coin" in params:
+        words += f", coin p {params['coin']:.2f}"
+    return words
+
+
+register_variants("prompts", draw_with(PromptLearner, _draw_params, _describe_params))
+register_variants("prompts-noisy", draw_with(PromptLearner, partial(_draw_params, noisy=True), _describe_params))
