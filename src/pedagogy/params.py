@@ -192,11 +192,19 @@ class ListOf(Rule):
         return f"{size} of {_plural(self.rule.describe())}"
 
 
+#: words that end a noun phrase and start its qualifier ("an integer >= 1", "a teacher other than 'auto'")
+_QUALIFIERS = frozenset({"in", "other", "than", "that", "which", "with", "without", "from", "of", "or", "not", "between"})
+
+
 def _plural(phrase: str) -> str:
+    """``"a skill name"`` -> ``"skill names"``: the noun before any qualifier takes the plural."""
     for article in ("an ", "a "):
         if phrase.startswith(article):
-            head, _, rest = phrase[len(article) :].partition(" ")
-            return f"{head}s {rest}".rstrip()
+            words = phrase[len(article) :].split(" ")
+            end = next((i for i, w in enumerate(words) if i and (w in _QUALIFIERS or not w[:1].isalpha())), len(words))
+            noun = words[end - 1]
+            words[end - 1] = noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
+            return " ".join(words)
     return phrase
 
 
