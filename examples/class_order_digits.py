@@ -1,4 +1,8 @@
-"""Choose the order in which a class-incremental learner meets the digit classes.
+"""
+Class orders for a class-incremental learner
+============================================
+
+Choose the order in which a class-incremental learner meets the digit classes.
 
 The Curriculum Designer (Singh et al., ICCV 2023; :mod:`pedagogy.class_order`)
 ranks class orders from class prototypes: here the mean hidden features of a

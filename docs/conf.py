@@ -1,0 +1,62 @@
+"""Sphinx configuration of the pedagogy site: ``sphinx-build -W --keep-going -b html docs docs/_build/html``.
+
+Tools: Sphinx with the furo theme, MyST for the Markdown pages, autodoc with
+napoleon for the API reference (numpy-style docstrings), sphinx-gallery for
+``examples/`` (never executed here: each example states its run time), and
+``_ext/pedagogy_pages.py`` for the pages written from the code (teacher
+catalogue, OpenAPI, benchmark results, changelog fragments).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS / "_ext"))
+sys.path.insert(0, str(DOCS.parent / "src"))
+
+import pedagogy  # noqa: E402
+
+project = "pedagogy"
+author = "the pedagogy developers"
+copyright = "the pedagogy developers"
+release = version = getattr(pedagogy, "__version__", "0.1.0")
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+    "sphinx_gallery.gen_gallery",
+    "pedagogy_pages",
+]
+
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+exclude_patterns = ["_build", "changelog.d", "**/*.inc.md", "**/.ipynb_checkpoints", "auto_examples/*.ipynb", "auto_examples/*.py"]
+# Pages of guides/ and benchmarks/ arrive from several authors: a glob that matches nothing yet is not an error.
+suppress_warnings = ["toc.empty_glob"]
+
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_mock_imports = ["verl"]
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    # The examples train networks for minutes: the site shows their code and stored figures, and runs none.
+    "plot_gallery": "False",
+    "filename_pattern": r"^$",
+    "download_all_examples": False,
+    "within_subsection_order": "FileNameSortKey",
+}
+
+html_theme = "furo"
+html_title = "pedagogy"
+html_static_path: list[str] = []
