@@ -64,7 +64,9 @@ def teacher_page(name: str) -> str:
     rows = []
     for opt, p in cls.params.items():
         paper = "same" if p.paper is PAPER_UNSET else f"`{p.paper!r}`"
-        rows.append([f"`{opt}`", f"`{p.default!r}`", paper, p.rule.describe(), p.doc + (f" (why not the paper's: {p.why})" if p.why else "")])
+        rows.append(
+            [f"`{opt}`", f"`{p.default!r}`", paper, p.rule.describe(), p.doc + (f" (why not the paper's: {p.why})" if p.why else "")]
+        )
     out.append("## Options\n")
     if rows:
         out.append(
@@ -94,8 +96,7 @@ def catalogue() -> None:
     index = [
         "(catalogue)=\n",
         "# Teacher catalogue\n",
-        "Every registered teacher, written from its declarations when the site is built "
-        "(`pedagogy teachers -v` prints the same). ",
+        "Every registered teacher, written from its declarations when the site is built (`pedagogy teachers -v` prints the same). ",
         "Each page gives the paper, the spaces the teacher accepts, the score it expects, and every option with its default, "
         "its rule and the paper's value where the default departs from it.\n",
         _table(["teacher", "spaces", "score it expects", "what it does"], rows),
@@ -105,7 +106,7 @@ def catalogue() -> None:
     ]
     _write(OUT / "catalogue" / "index.md", "\n".join(index))
     paper = [
-        'Every default is the paper\'s (or its reference code\'s) unless listed here; `preset="paper"` applies the paper\'s '
+        "Every default is the paper's (or its reference code's) unless listed here; `preset=\"paper\"` applies the paper's "
         "value of each at once, and options you pass still override it.\n",
         _table(
             ["teacher", "option", "default", "paper", "why the default differs"],
