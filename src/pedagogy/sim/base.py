@@ -13,7 +13,7 @@ A learner is anything with
   runs it as the ``oracle`` reference row (the limit in every table, never
   ranked) on every scenario whose learner implements it;
 * optionally ``signals`` / ``use_signal(name)`` — other scores ``practice``
-  can return (e.g. a group's success rate besides its mean |advantage|); a
+  can return (e.g. a group's success rate besides its mean absolute advantage); a
   scenario's ``signals`` says which teachers get which.
 
 A :class:`Scenario` names a learner configuration together with its budgets
