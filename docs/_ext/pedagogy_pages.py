@@ -14,6 +14,7 @@ Run ``python docs/_ext/pedagogy_pages.py`` to write them without Sphinx.
 
 from __future__ import annotations
 
+import inspect
 import json
 import shutil
 import tempfile
@@ -76,6 +77,10 @@ def teacher_page(name: str) -> str:
         out.append(_table(["option", "default", "paper", "rule", "what it does"], rows))
     else:
         out.append("None.\n")
+    out.append(
+        "\n## Algorithm\n\nThe class docstring (`help(teachers.get(\"" + name + "\"))`): the algorithm as implemented, with its sources.\n\n"
+        + "````text\n" + (inspect.getdoc(cls) or "").split("\nOptions\n")[0].rstrip() + "\n````\n"
+    )
     out.append(
         "\n## Use\n\n```python\nfrom pedagogy import spaces, teachers\n\n"
         + f'teacher = teachers.make("{name}", space, seed=0)  # space: a {" or ".join(cls.accepted_spaces())}\n'
