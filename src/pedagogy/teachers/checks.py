@@ -26,7 +26,6 @@ class itself.
 from __future__ import annotations
 
 import json
-import math
 import zlib
 from collections.abc import Callable, Mapping
 from typing import Any, cast
@@ -34,7 +33,7 @@ from typing import Any, cast
 import numpy as np
 
 from pedagogy import spaces as sp
-from pedagogy.params import Interval, OneOf
+from pedagogy.params import rejected_values
 from pedagogy.teachers.base import Teacher, get
 
 __all__ = [
@@ -205,19 +204,6 @@ def check_bad_input(teacher: TeacherSpec, space: sp.Space, options: Mapping[str,
     t.observe(good, ok)  # a good call still works afterwards
 
 
-def _bad_value(rule: Any) -> Any:
-    """A value the rule rejects, or None where no simple one is known."""
-    if isinstance(rule, Interval):
-        if rule.low is not None:
-            return rule.low - 1
-        if rule.high is not None:
-            return rule.high + 1
-        return math.nan
-    if isinstance(rule, OneOf):
-        return "no-such-choice"
-    return None
-
-
 def check_options(teacher: TeacherSpec, space: sp.Space) -> None:
     """An unknown option, and a value each declared rule rejects, are ``ValueError`` s naming the option."""
     cls = _cls(teacher)
@@ -229,16 +215,14 @@ def check_options(teacher: TeacherSpec, space: sp.Space) -> None:
     else:
         raise _fail(cls, "options", "an unknown option was accepted")
     for name, param in cls.params.items():
-        bad = _bad_value(param.rule)
-        if bad is None:
-            continue
-        try:
-            cls(space, seed=0, **{name: bad})
-        except ValueError as exc:
-            if repr(name) not in str(exc):
-                raise _fail(cls, "options", f"the error for {name}={bad!r} does not name the option: {exc}") from None
-        else:
-            raise _fail(cls, "options", f"option {name}={bad!r} breaks its rule ({param.rule}) but was accepted")
+        for bad in rejected_values(param.rule):
+            try:
+                cls(space, seed=0, **{name: bad})
+            except ValueError as exc:
+                if repr(name) not in str(exc):
+                    raise _fail(cls, "options", f"the error for {name}={bad!r} does not name the option: {exc}") from None
+            else:
+                raise _fail(cls, "options", f"option {name}={bad!r} breaks its rule ({param.rule}) but was accepted")
 
 
 def check_bounded_state(

@@ -1,0 +1,60 @@
+"""One set of rejected values per rule, used by the teachers' and the KT models' contract checks."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any
+
+import pytest
+
+from pedagogy import spaces
+from pedagogy.kt import checks as kt_checks
+from pedagogy.params import Boolean, InstanceOf, Interval, ListOf, Nullable, OneOf, Param, rejected_values
+from pedagogy.teachers.checks import check_options
+from pedagogy.teachers.random import RandomTeacher
+
+
+def test_one_generator_of_rejected_values() -> None:
+    assert kt_checks.rejected_values is rejected_values
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        Boolean(),
+        Nullable(Interval(Real, 0, 1)),
+        ListOf(Interval(Integral, 1, None)),
+        Nullable(ListOf(InstanceOf(str, "a skill name"))),
+        OneOf("a", "b"),
+        Interval(Real, None, None),
+    ],
+    ids=str,
+)
+def test_every_kind_of_rule_has_values_it_rejects(rule: Any) -> None:
+    values = rejected_values(rule)
+    assert values and not any(rule.accepts(v) for v in values)
+
+
+def _lenient(option: str, rule: Any, default: Any) -> type:
+    """A teacher that declares ``option`` but lets any value through (it skips the base class's check)."""
+
+    class Lenient(RandomTeacher):
+        params = {**RandomTeacher.params, option: Param(default, rule, "a flag")}
+
+        def __init__(self, space: Any, seed: int | None = None, **options: Any) -> None:
+            value = options.pop(option, default)
+            super().__init__(space, seed=seed, **options)
+            self.options[option] = value
+
+    Lenient.name = "lenient"
+    return Lenient
+
+
+@pytest.mark.parametrize(
+    ("rule", "default"),
+    [(Boolean(), True), (ListOf(InstanceOf(str, "a name")), ["a"]), (Nullable(Interval(Integral, 1, None)), None)],
+    ids=["Boolean", "ListOf", "Nullable"],
+)
+def test_check_options_probes_every_kind_of_rule(rule: Any, default: Any) -> None:
+    with pytest.raises(AssertionError, match="option flag=.* breaks its rule .* but was accepted"):
+        check_options(_lenient("flag", rule, default), spaces.Discrete(3))
