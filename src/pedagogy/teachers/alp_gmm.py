@@ -302,7 +302,7 @@ class ALPGMMTeacher(GMMTeacher):
         (``high-dim``).  The result is a teacher that behaves on the relevant
         parameters as it would without the others: on a smaller grid where
         that blur happened to help, it is then below the paper's setting
-        (README, "Continuous teachers").  ``None``: every parameter, as in
+        (docs/results/relevance.md).  ``None``: every parameter, as in
         the paper.
     alp_recent_radius : float or None, default 0.3 (no paper counterpart)
         The recent comparison is skipped when the nearest recent task is
@@ -342,7 +342,7 @@ class ALPGMMTeacher(GMMTeacher):
             Nullable(Interval(Real, 0, 1, closed="neither")),
             "fit and sample only the task dimensions the score depends on (ANOVA F-test at this level); None: every dimension",
             paper=None,
-            why="irrelevant task parameters blur the nearest-neighbour ALP and the mixtures (see the README's high-dim figures)",
+            why="irrelevant task parameters blur the nearest-neighbour ALP and the mixtures (docs/results/relevance.md: high-dim 54 % -> 76 % mastered)",
         ),
         "alp_recent_radius": Param(
             0.3,
