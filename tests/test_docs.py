@@ -98,3 +98,16 @@ def test_openapi_page_lists_every_route(tmp_path: Path) -> None:
     routes = [f"## `{method.upper()} {path}`" for path, methods in spec["paths"].items() for method in methods]
     assert len(routes) >= 15 and "## `POST /v1/tenants`" in routes
     assert sorted(line for line in page.splitlines() if line.startswith("## `")) == sorted(routes)
+
+
+@pytest.mark.parametrize("example", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
+def test_every_example_has_a_gallery_title_and_its_run_time(example: Path) -> None:
+    """sphinx-gallery titles a page with the docstring's first heading; the site never runs the examples."""
+    import ast
+
+    doc = ast.get_docstring(ast.parse(example.read_text("utf-8"))) or ""
+    lines = doc.splitlines()
+    assert len(lines) >= 2 and lines[0].strip() and set(lines[1]) == {"="} and len(lines[1]) >= len(lines[0]), (
+        f"{example.name}: its docstring must start with a title underlined with '=' (sphinx-gallery's page title)"
+    )
+    assert re.search(r"Run time:\s[^.]*\d", doc), f"{example.name}: its docstring must state its run time ('Run time: ...')"
