@@ -58,3 +58,19 @@ def _lenient(option: str, rule: Any, default: Any) -> type:
 def test_check_options_probes_every_kind_of_rule(rule: Any, default: Any) -> None:
     with pytest.raises(AssertionError, match="option flag=.* breaks its rule .* but was accepted"):
         check_options(_lenient("flag", rule, default), spaces.Discrete(3))
+
+
+def test_options_are_documented_once_from_their_declarations() -> None:
+    """A teacher's docstring has one option table, the generated one: no hand-written ``name : type, default`` lines."""
+    import inspect
+
+    from pedagogy import teachers
+
+    for name in teachers.available():
+        cls = teachers.get(name)
+        doc = inspect.getdoc(cls) or ""
+        assert doc.count("\nOptions\n-------\n") <= 1, name
+        prose = doc.split("\nOptions\n-------\n")[0]
+        for option in cls.params:
+            hand = [line for line in prose.splitlines() if line.strip().startswith(f"{option} :") and "default" in line]
+            assert not hand, f"{name}: option {option!r} is documented by hand besides its declaration: {hand}"
