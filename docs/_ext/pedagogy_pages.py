@@ -3,6 +3,7 @@
 * ``catalogue/``: one page per registered teacher, from its class attributes and
   its ``params`` declarations (:mod:`pedagogy.params`), plus an index table and
   the table of the options whose default departs from the paper;
+* ``scenarios.inc.md``: the benchmark's scenarios, from the scenario registry;
 * ``openapi.md``: the tutoring service's OpenAPI document, from the FastAPI app
   of :mod:`pedagogy.service` (the JSON file beside it is the schema itself);
 * ``benchmarks/``: one page per ``benchmarks/results/**/*.json``, stamped with
@@ -78,8 +79,12 @@ def teacher_page(name: str) -> str:
     else:
         out.append("None.\n")
     out.append(
-        "\n## Algorithm\n\nThe class docstring (`help(teachers.get(\"" + name + "\"))`): the algorithm as implemented, with its sources.\n\n"
-        + "````text\n" + (inspect.getdoc(cls) or "").split("\nOptions\n")[0].rstrip() + "\n````\n"
+        '\n## Algorithm\n\nThe class docstring (`help(teachers.get("'
+        + name
+        + '"))`): the algorithm as implemented, with its sources.\n\n'
+        + "````text\n"
+        + (inspect.getdoc(cls) or "").split("\nOptions\n")[0].rstrip()
+        + "\n````\n"
     )
     out.append(
         "\n## Use\n\n```python\nfrom pedagogy import spaces, teachers\n\n"
@@ -123,6 +128,27 @@ def catalogue() -> None:
         ),
     ]
     _write(OUT / "catalogue" / "paper_settings.inc.md", "\n".join(paper))
+
+
+# ---------------------------------------------------------------- scenarios
+def scenarios() -> None:
+    """The benchmark's scenarios, from the scenario registry (``pedagogy bench --list`` prints the same)."""
+    from pedagogy import sim
+
+    rows = []
+    for name in sim.scenarios():
+        sc = sim.get_scenario(name)
+        targets = "; ".join(t.description for t in sc.targets) or "none"
+        rows.append(
+            [
+                f"`{name}`",
+                sc.description,
+                f"{sc.budget_quick:,} / {sc.budget_full:,}",
+                f"`{sc.metric}`" + (" (lower is better)" if sc.lower_is_better else ""),
+                targets,
+            ]
+        )
+    _write(OUT / "scenarios.inc.md", _table(["scenario", "learner", "quick / full budget", "metric", "targets"], rows))
 
 
 # ---------------------------------------------------------------- OpenAPI
@@ -272,6 +298,7 @@ def changelog() -> None:
 
 def generate() -> None:
     catalogue()
+    scenarios()
     openapi()
     benchmarks()
     changelog()
