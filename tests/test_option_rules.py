@@ -74,3 +74,33 @@ def test_options_are_documented_once_from_their_declarations() -> None:
         for option in cls.params:
             hand = [line for line in prose.splitlines() if line.strip().startswith(f"{option} :") and "default" in line]
             assert not hand, f"{name}: option {option!r} is documented by hand besides its declaration: {hand}"
+
+
+def _learner_classes() -> list[type]:
+    import pedagogy.sim  # noqa: F401  (imports every learner module)
+    from pedagogy.sim.base import Learner
+
+    out: list[type] = []
+    todo = list(Learner.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        out.append(cls)
+        todo += cls.__subclasses__()
+    return sorted(out, key=lambda c: c.__name__)
+
+
+@pytest.mark.parametrize("cls", _learner_classes(), ids=lambda c: c.__name__)
+def test_every_learner_argument_has_a_rule(cls: type) -> None:
+    """Completeness: each constructor argument of a simulated learner is declared in ``parameters``."""
+    import inspect
+
+    args = [
+        name
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+    missing = [a for a in args if a not in cls.parameters]
+    assert not missing, f"{cls.__name__}: constructor arguments without a rule in parameters: {missing}"
+    if "prerequisites" in args:
+        with pytest.raises(ValueError, match=f"{cls.__name__}: parameter 'prerequisites' must be None or a dict"):
+            cls(prerequisites=["a", "b"])

@@ -54,8 +54,17 @@ def names_rule(what: str) -> Satisfies:
     )
 
 
+#: a learner's prerequisite graph: ``None`` (its default course) or a dict skill -> prerequisite skills;
+#: the graph itself (cycles, unknown skills) is checked by :class:`~pedagogy.spaces.SkillGraph`
+PREREQUISITES: Rule = Nullable(InstanceOf(Mapping, "a dict skill -> list of prerequisite skills"))
+
+
 class Learner(ABC):
-    """Base class of simulated learners (see the module docstring)."""
+    """Base class of simulated learners (see the module docstring).
+
+    Every constructor argument has a rule in :attr:`parameters` (a test
+    checks it), checked by :meth:`_check_parameters` before anything is built.
+    """
 
     space: Space
     #: declared constructor parameters: name -> rule (see :mod:`pedagogy.params`)
