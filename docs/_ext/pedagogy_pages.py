@@ -4,6 +4,7 @@
   its ``params`` declarations (:mod:`pedagogy.params`), plus an index table and
   the table of the options whose default departs from the paper;
 * ``scenarios.inc.md``: the benchmark's scenarios, from the scenario registry;
+* ``kt_models.inc.md``: the knowledge-tracing models and their declared parameters;
 * ``openapi.md``: the tutoring service's OpenAPI document, from the FastAPI app
   of :mod:`pedagogy.service` (the JSON file beside it is the schema itself);
 * ``benchmarks/``: one page per ``benchmarks/results/**/*.json``, stamped with
@@ -149,6 +150,22 @@ def scenarios() -> None:
             ]
         )
     _write(OUT / "scenarios.inc.md", _table(["scenario", "learner", "quick / full budget", "metric", "targets"], rows))
+
+
+# ---------------------------------------------------------------- KT models
+def kt_models() -> None:
+    """Every registered knowledge-tracing model with its declared parameters (``_parameter_constraints``)."""
+    from pedagogy import kt
+
+    out = []
+    for name in kt.models():
+        cls = kt.get_model(name)
+        sig = inspect.signature(cls.__init__).parameters
+        summary = (inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " ")
+        out.append(f"#### `{name}`: `{cls.__module__}.{cls.__qualname__}`\n\n{summary}\n")
+        rows = [[f"`{k}`", f"`{sig[k].default!r}`" if k in sig else "", rule.describe()] for k, rule in cls._parameter_constraints.items()]
+        out.append(_table(["parameter", "default", "rule"], rows) if rows else "No parameters.\n")
+    _write(OUT / "kt_models.inc.md", "\n".join(out))
 
 
 # ---------------------------------------------------------------- OpenAPI
@@ -299,6 +316,7 @@ def changelog() -> None:
 def generate() -> None:
     catalogue()
     scenarios()
+    kt_models()
     openapi()
     benchmarks()
     changelog()
