@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -36,6 +37,11 @@ def _write(path: Path, text: str) -> None:
 
 def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _plain(rst: str) -> str:
+    """reStructuredText roles and double backquotes of a docstring line as Markdown code."""
+    return re.sub(r":[\w:]+:`~?([^`]+)`", r"`\1`", rst).replace("``", "`")
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
@@ -151,6 +157,22 @@ def scenarios() -> None:
         )
     _write(OUT / "scenarios.inc.md", _table(["scenario", "learner", "quick / full budget", "metric", "targets"], rows))
 
+    from pedagogy.sim.base import Learner
+
+    classes, todo = [], list(Learner.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        classes.append(cls)
+        todo += cls.__subclasses__()
+    out = []
+    for cls in sorted(classes, key=lambda c: c.__name__):
+        sig = inspect.signature(cls.__init__).parameters
+        summary = _plain((inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " "))
+        out.append(f"#### `{cls.__module__}.{cls.__qualname__}`\n\n{summary}\n")
+        rows = [[f"`{k}`", f"`{sig[k].default!r}`" if k in sig else "see the class", r.describe()] for k, r in cls.parameters.items()]
+        out.append(_table(["parameter", "default", "rule"], rows) if rows else "No parameters.\n")
+    _write(OUT / "learners.inc.md", "\n".join(out))
+
 
 # ---------------------------------------------------------------- KT models
 def kt_models() -> None:
@@ -161,7 +183,7 @@ def kt_models() -> None:
     for name in kt.models():
         cls = kt.get_model(name)
         sig = inspect.signature(cls.__init__).parameters
-        summary = (inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " ")
+        summary = _plain((inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " "))
         out.append(f"#### `{name}`: `{cls.__module__}.{cls.__qualname__}`\n\n{summary}\n")
         rows = [[f"`{k}`", f"`{sig[k].default!r}`" if k in sig else "", rule.describe()] for k, rule in cls._parameter_constraints.items()]
         out.append(_table(["parameter", "default", "rule"], rows) if rows else "No parameters.\n")
