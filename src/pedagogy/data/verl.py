@@ -44,24 +44,13 @@ except ImportError as exc:  # pragma: no cover - depends on the install
         'pedagogy.data.verl needs verl 0.7 (the last release with AbstractCurriculumSampler): pip install torch==2.13.0 "pedagogy[verl]"'
     ) from exc
 
+from pedagogy.data._verl_config import column_labels, pick_key, plain, section, split_column, teacher_spec
 from pedagogy.data.sampler import CurriculumSampler, prompt_signal
 
 __all__ = ["PedagogyCurriculumSampler", "prompt_signals"]
 
 SIGNALS = ("abs_advantage", "mean_reward")
 OPTIONS = ("class_path", "class_name", "teacher", "teacher_options", "group_column", "signal", "reward_key", "per_batch", "seed")
-
-
-def _plain(x: Any) -> Any:
-    """An OmegaConf node (or anything) as plain Python data."""
-    try:
-        from omegaconf import OmegaConf
-
-        if OmegaConf.is_config(x):
-            return OmegaConf.to_container(x, resolve=True)
-    except ImportError:  # pragma: no cover - omegaconf comes with verl
-        pass
-    return x
 
 
 def prompt_signals(rewards: Iterable[Sequence[float]], kind: str = "abs_advantage") -> list[float | None]:
@@ -77,28 +66,15 @@ class PedagogyCurriculumSampler(AbstractCurriculumSampler):
     """
 
     def __init__(self, data_source: Sized, data_config: Any):
-        cfg = _plain(data_config)
+        who = "PedagogyCurriculumSampler"
+        cfg = plain(data_config)
         if not isinstance(cfg, Mapping):
-            raise ValueError(
-                f"PedagogyCurriculumSampler: data_config must be verl's data config (a mapping), got {type(data_config).__name__}"
-            )
-        opts = _plain(cfg.get("sampler")) or {}
-        if not isinstance(opts, Mapping):
-            raise ValueError(f"PedagogyCurriculumSampler: data.sampler must be a mapping, got {opts!r}")
-        unknown = sorted(set(opts) - set(OPTIONS))
-        if unknown:
-            raise ValueError(f"PedagogyCurriculumSampler: unknown data.sampler option {unknown[0]!r} (options: {', '.join(OPTIONS[2:])})")
+            raise ValueError(f"{who}: data_config must be verl's data config (a mapping), got {type(data_config).__name__}")
+        opts = section(cfg.get("sampler"), OPTIONS, who, "data.sampler", shown=OPTIONS[2:])
         signal = opts.get("signal") or "abs_advantage"
         if signal not in SIGNALS:
-            raise ValueError(f"PedagogyCurriculumSampler: data.sampler.signal must be one of {', '.join(SIGNALS)}, got {signal!r}")
-        teacher = opts.get("teacher") or "dump"
-        if not isinstance(teacher, str):
-            raise ValueError(f"PedagogyCurriculumSampler: data.sampler.teacher must be a teacher name, got {teacher!r}")
-        teacher_options = opts.get("teacher_options") or {}
-        if not isinstance(teacher_options, Mapping):
-            raise ValueError(f"PedagogyCurriculumSampler: data.sampler.teacher_options must be a mapping, got {teacher_options!r}")
-        if "seed" in teacher_options:
-            raise ValueError("PedagogyCurriculumSampler: set the seed as data.sampler.seed, not in teacher_options")
+            raise ValueError(f"{who}: data.sampler.signal must be one of {', '.join(SIGNALS)}, got {signal!r}")
+        teacher, teacher_options = teacher_spec(opts, who, "data.sampler", "dump")
         self.group_column = str(opts.get("group_column") or "data_source")
         self.reward_key = str(opts.get("reward_key") or "token_level_scores")
         self.signal = str(signal)
@@ -125,38 +101,14 @@ class PedagogyCurriculumSampler(AbstractCurriculumSampler):
         )
 
     def _split_column(self) -> tuple[str, str | None]:
-        """``"col"`` or ``"col.key"`` (a key of a column of dicts, e.g. ``extra_info.difficulty``)."""
-        column, _, key = self.group_column.partition(".")
-        return column, key or None
+        return split_column(self.group_column)
 
     def _pick(self, values: list[Any], where: str) -> list[Any]:
-        column, key = self._split_column()
-        if key is None:
-            return values
-        bad = [v for v in values if not isinstance(v, Mapping) or key not in v]
-        if bad:
-            raise ValueError(
-                f"PedagogyCurriculumSampler: {where} {column!r} has a value without key {key!r} (data.sampler.group_column={self.group_column!r}): {bad[0]!r}"
-            )
-        return [v[key] for v in values]
+        return pick_key(values, self.group_column, "PedagogyCurriculumSampler", where, "data.sampler.group_column")
 
     def _labels(self, data_source: Any) -> list[Any]:
         """Every row's group: from the column of verl's ``RLHFDataset.dataframe`` (or of a table-like dataset)."""
-        table = getattr(data_source, "dataframe", data_source)
-        column, _ = self._split_column()
-        try:
-            values = table[column]
-        except (KeyError, TypeError, ValueError, IndexError):
-            names = getattr(table, "column_names", None) or list(getattr(table, "columns", []))
-            raise ValueError(
-                f"PedagogyCurriculumSampler: the dataset has no column {column!r} (data.sampler.group_column)"
-                + (f"; columns: {', '.join(map(str, names))}" if names else "")
-            ) from None
-        labels = self._pick(values.tolist() if hasattr(values, "tolist") else list(values), "the dataset's column")
-        rows = len(data_source)
-        if len(labels) != rows:
-            raise ValueError(f"PedagogyCurriculumSampler: column {column!r} has {len(labels)} values for {rows} rows")
-        return labels
+        return column_labels(data_source, self.group_column, "PedagogyCurriculumSampler", "data.sampler.group_column")
 
     @property
     def teacher(self) -> Any:
