@@ -21,7 +21,7 @@ Usage::
 
     python benchmarks/overhead.py                  # all teachers, 50,000 cycles
     python benchmarks/overhead.py --cycles 2000 --teachers random,zpdes
-    python benchmarks/overhead.py --markdown       # a table for the README
+    python benchmarks/overhead.py --markdown       # a Markdown table (docs/results/overhead.md)
     python benchmarks/overhead.py --prompts        # learnability at 10^3, 10^5, 10^6 prompts
 
 ``--prompts`` measures the prompt-level teachers (``learnability``, and
@@ -306,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Per-cycle overhead of the registered teachers.")
     parser.add_argument("--teachers", default="", help="comma-separated teacher names (default: all registered)")
     parser.add_argument("--cycles", type=int, default=50_000, help="propose+observe cycles per measurement (default 50,000)")
-    parser.add_argument("--markdown", action="store_true", help="print a Markdown table (for the README)")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table (as on docs/results/overhead.md)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.add_argument("--prompts", action="store_true", help="prompt-level scale: learnability at 10^3, 10^5, 10^6 prompts")
     args = parser.parse_args(argv)

@@ -1,4 +1,7 @@
-"""Learning to add with a curriculum: an MLP, a CurriculumSampler and a teacher.
+"""Learning to add with a curriculum
+=================================
+
+An MLP, a ``CurriculumSampler`` and a teacher.
 
 The dataset holds additions of 1- to 4-digit numbers (one group per number
 of digits) and a fifth group, ``noise``, whose answers are random: nothing
@@ -9,7 +12,16 @@ exact-match accuracy on held-out additions of the four learnable groups.
 
     python examples/addition.py --teacher lp --steps 1500 --seed 0
     python examples/addition.py --teacher random        # uniform over the groups: the baseline
+
+Run time: about 6 s on one CPU core with the defaults (1,500 batches; needs the ``[torch]``
+extra). The figure: held-out accuracy
+against batches, 3 seeds per teacher, from ``benchmarks/real_learners.py``.
+
+.. image:: /img/addition.png
+   :alt: Learning to add with a curriculum
 """
+
+# sphinx_gallery_thumbnail_path = "img/addition.png"
 
 from __future__ import annotations
 

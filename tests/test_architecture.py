@@ -68,3 +68,6 @@ def test_no_module_imports_a_higher_layer():
 def test_readme_diagram_is_the_layers():
     diagram = " <- ".join("(" + ", ".join(p) + ")" if len(p) > 1 else p[0] for p in LAYERS)
     assert diagram in README.read_text(encoding="utf-8")
+    # the package docstring and the site's architecture page show the same line
+    assert diagram in (SRC / "__init__.py").read_text(encoding="utf-8")
+    assert diagram in (README.parent / "docs" / "architecture.md").read_text(encoding="utf-8")

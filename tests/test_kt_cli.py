@@ -70,6 +70,7 @@ def test_fit_dkt_npz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         (["kt", "fit", "--model", "nope", TRAIN, "-o", "{tmp}/m.json"], "unknown KT model 'nope'"),
         (["kt", "fit", "--model", "pfa", "{tmp}/missing.csv", "-o", "{tmp}/m.json"], "missing.csv: no such file"),
         (["kt", "fit", "--model", "pfa", "{tmp}/bad.csv", "-o", "{tmp}/m.json"], "bad.csv, line 3"),
+        (["kt", "fit", "--model", "bkt", "{tmp}/empty.csv", "-o", "{tmp}/m.json"], "empty.csv: the file is empty"),
         (
             ["kt", "fit", "--model", "pfa", TRAIN, "-o", "{tmp}/m.json", "--param", "C=-1"],
             "pfa: parameter 'C' must be a number > 0, got -1",
@@ -87,6 +88,7 @@ def test_errors_exit_2_with_one_line(
     argv: list[str], message: str, tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "bad.csv").write_text("3\n1,2,3\n1,0,7\n")
+    (tmp_path / "empty.csv").write_text("")
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     assert main(argv) == 2
     line = one_error_line(capsys)

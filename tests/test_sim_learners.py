@@ -272,7 +272,7 @@ def test_every_learner_declares_the_parameters_it_checks():
     import inspect
 
     for cls in (StudentsLearner, GridLearner, SkillsLearner, LLMMixLearner):
-        args = set(inspect.signature(cls.__init__).parameters) - {"self", "prerequisites"}
+        args = set(inspect.signature(cls.__init__).parameters) - {"self"}
         assert set(cls.parameters) == args, cls.__name__
 
 

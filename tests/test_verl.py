@@ -1,7 +1,7 @@
 """pedagogy.data.verl: verl builds the sampler from its config, update() feeds the teacher, resume is exact.
 
-verl 0.7 pins numpy<2, so this runs in its own virtual environment (see the
-README's verl section); the main test run skips it.
+verl 0.7 pins numpy<2, so this runs in its own virtual environment (see
+the verl guide, docs/howto/verl.md); the main test run skips it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ import uuid
 import numpy as np
 import pytest
 
-pytest.importorskip("verl")
+pytest.importorskip(
+    "verl",
+    reason='verl 0.7 pins numpy<2: this test runs in its own environment, .ci/run\'s .venv/verl (pip install torch==2.13.0 -e ".[verl]" pytest)',
+)
 torch = pytest.importorskip("torch")
 pytest.importorskip("verl.experimental.dataset.sampler")
 

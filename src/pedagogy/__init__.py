@@ -1,9 +1,11 @@
 """pedagogy — decide what a learner should practise next.
 
 One teacher core for two kinds of students: reinforcement-learning agents and
-models in training, and human students.  Layers (data flows one way)::
+models in training, and human students.  Layers (data flows one way: a module
+imports only from the layers to its left; ``tests/test_architecture.py`` checks
+it, and the README shows the same line)::
 
-    spaces <- teachers <- (sim, kt) <- (bench, service, gym, ray, data) <- cli
+    (params, registry, progress) <- (spaces, kt, class_order, cyclical) <- paths <- (teachers, sim) <- (bench, service, gym, ray, data) <- cli
 """
 
 from pedagogy import spaces, teachers

@@ -26,7 +26,7 @@ def _cmd_teachers(args: argparse.Namespace) -> int:
     rows = []
     for name in teachers.available():
         cls = teachers.get(name)
-        accepts = ", ".join(t.__name__ for t in cls.space_types)
+        accepts = ", ".join(cls.accepted_spaces())
         rows.append((name, cls.description, accepts, cls.paper))
     if args.verbose:
         for name, desc, accepts, paper in rows:

@@ -48,6 +48,7 @@ __all__ = [
     "paper_settings",
     "table",
     "options_doc",
+    "rejected_values",
 ]
 
 
@@ -192,11 +193,19 @@ class ListOf(Rule):
         return f"{size} of {_plural(self.rule.describe())}"
 
 
+#: words that end a noun phrase and start its qualifier ("an integer >= 1", "a teacher other than 'auto'")
+_QUALIFIERS = frozenset({"in", "other", "than", "that", "which", "with", "without", "from", "of", "or", "not", "between"})
+
+
 def _plural(phrase: str) -> str:
+    """``"a skill name"`` -> ``"skill names"``: the noun before any qualifier takes the plural."""
     for article in ("an ", "a "):
         if phrase.startswith(article):
-            head, _, rest = phrase[len(article) :].partition(" ")
-            return f"{head}s {rest}".rstrip()
+            words = phrase[len(article) :].split(" ")
+            end = next((i for i, w in enumerate(words) if i and (w in _QUALIFIERS or not w[:1].isalpha())), len(words))
+            noun = words[end - 1]
+            words[end - 1] = noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
+            return " ".join(words)
     return phrase
 
 
@@ -215,6 +224,39 @@ class Satisfies(Rule):
 
     def describe(self) -> str:
         return self.what
+
+
+_PROBES: tuple[Any, ...] = (-1, 0, 0.5, 1, 1.5, -0.5, 1e12, math.nan, True, "x", None, [], ["x"])
+
+
+def rejected_values(rule: Rule, most: int = 4) -> list[Any]:
+    """Up to ``most`` values that ``rule`` rejects: just outside its bounds first, then wrong types.
+
+    The contract checks of teachers (:mod:`pedagogy.teachers.checks`) and KT models
+    (:mod:`pedagogy.kt.checks`) probe every declared option with these values, so a
+    rule and the values that break it are defined in one place.
+
+    >>> rejected_values(Interval(Integral, 1, None))
+    [0, 1.5, -1, 0.5]
+    """
+    cands: list[Any] = []
+    inner = rule.rule if isinstance(rule, Nullable) else rule
+    if isinstance(inner, Interval):
+        step = 1 if inner.kind is Integral else 0.5
+        if inner.low is not None:
+            cands += [inner.low, inner.low - step]
+        if inner.high is not None:
+            cands += [inner.high, inner.high + step]
+        cands.append(1.5 if step == 1 else "x")
+    if isinstance(inner, ListOf):
+        cands += [[v] for v in rejected_values(inner.rule, most)]
+    out: list[Any] = []
+    for v in [*cands, *_PROBES]:
+        if not rule.accepts(v) and not any(type(v) is type(w) and repr(v) == repr(w) for w in out):
+            out.append(v)
+        if len(out) >= most:
+            break
+    return out
 
 
 class _PaperUnset:

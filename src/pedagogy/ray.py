@@ -85,6 +85,8 @@ class RemoteTeacher:
     actor_options : dict, optional
         Passed to ``.options(...)`` of the actor (``name``, ``num_cpus``...).
 
+    Notes
+    -----
     Call :meth:`flush` (or use ``with handle:``) at the end of a worker so
     its last buffered observations are sent.
     """

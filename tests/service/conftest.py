@@ -26,6 +26,11 @@ import httpx  # noqa: E402
 
 ADMIN = "pdg_test_admin_key"
 PG_URL = os.environ.get("PEDAGOGY_TEST_POSTGRES_URL")
+#: what a skipped PostgreSQL case says in the test summary (``-rs`` in pyproject's addopts)
+PG_SKIP_REASON = (
+    "the PostgreSQL case: set PEDAGOGY_TEST_POSTGRES_URL=postgresql+psycopg://USER@HOST:PORT/DB "
+    "(a server where USER may create databases) to run it; .ci/run starts one"
+)
 
 
 def _pg_admin_url() -> str:
@@ -45,7 +50,7 @@ def _need_pg() -> None:
     if not PG_URL:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("PEDAGOGY_TEST_POSTGRES_URL is not set (CI must test PostgreSQL)")
-        pytest.skip("PEDAGOGY_TEST_POSTGRES_URL is not set")
+        pytest.skip(PG_SKIP_REASON)
 
 
 def _pg_url(name: str) -> str:

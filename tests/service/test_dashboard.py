@@ -21,7 +21,7 @@ def test_dashboard_in_chromium(db_url: str, tmp_path: Path) -> None:
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"no Chromium at {CHROMIUM}")
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+        pytest.skip(f"no Chromium at {CHROMIUM}: install the system package chromium (.ci/run does)")
     with ThreadServer(db_url) as srv:
         key = tenant_key(srv.url, "acme")
         h = {"Authorization": f"Bearer {key}"}

@@ -501,7 +501,7 @@ def write_html(results: dict[str, Any], path: Path, figures: dict[str, list[Path
 
 # ---------------------------------------------------------------------- all
 def write_markdown(results: dict[str, Any], path: Path) -> Path:
-    """``summary.md``: the leaderboard as one teacher x scenario table and the target checks, for READMEs and PRs."""
+    """``summary.md``: the leaderboard as one teacher x scenario table and the target checks, for documentation pages and PRs."""
     meta = results.get("meta", {})
     scen = list(results["scenarios"])
     lines = [

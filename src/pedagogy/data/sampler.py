@@ -4,7 +4,7 @@ The dataset's rows belong to groups (a data source, a difficulty level, a
 skill).  For every batch the teacher proposes groups (one per example, or one
 per batch), and rows are drawn from each group in a shuffled order that is
 renewed when the group is used up.  ``observe`` feeds per-example signals
-back (a loss, an accuracy, an |advantage|).  The sampler runs in the main
+back (a loss, an accuracy, an absolute advantage).  The sampler runs in the main
 process, so a ``DataLoader`` with workers is fine; ``state_dict`` /
 ``load_state_dict`` resume the curriculum exactly, batches already handed to
 the ``DataLoader`` but never observed included.
@@ -28,7 +28,7 @@ __all__ = ["CurriculumSampler", "group_labels", "prompt_signal"]
 def prompt_signal(rewards: Sequence[float], kind: str = "abs_advantage") -> float | None:
     """One prompt's signal for the teacher from its responses' rewards (RL post-training loops).
 
-    ``"abs_advantage"``: mean |r - mean| / (std + 1e-4), std with Bessel's
+    ``"abs_advantage"``: ``mean(|r - mean|) / (std + 1e-4)``, std with Bessel's
     correction (0 for a single response): GRPO's advantage, as DUMP and SEC
     use it; ``"mean_reward"``: the mean reward (a success rate for 0/1
     rewards, for ``lp``, ``tscl``, ``sec-lp``); ``"success_rate"``: the mean

@@ -72,6 +72,8 @@ class TaskWrapper(gymnasium.Wrapper):
     return_bounds : (worst, best), optional
         Normalise the default score to [0, 1]; ignored when ``score`` is given.
 
+    Notes
+    -----
     ``reset(options={"task": t})`` plays ``t`` instead (evaluation); such an
     episode is not reported.  An episode cut short by a reset is not reported
     either: it has no score.

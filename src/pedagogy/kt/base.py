@@ -15,7 +15,7 @@ Skills and items are matched by *name* between training and test data; a
 name never seen in training falls back to the model's population defaults.
 
 Saving and loading (generic; a model plugs in with three small hooks)
---------------------------------------------------------------------
+---------------------------------------------------------------------
 ``KTModel.save(path)`` writes ``{"format": "pedagogy.kt/1", "model": name,
 "params": get_params(), "state": _get_state()}``.  A model provides:
 

@@ -35,18 +35,16 @@ so the instance passed in is not changed.  The checks, in order:
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from collections.abc import Callable
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 
 from pedagogy.kt.base import KTModel, NotFittedError, load
 from pedagogy.kt.data import Responses
-from pedagogy.params import Interval, ListOf, Nullable, Rule
+from pedagogy.params import rejected_values
 
 __all__ = ["check_model", "synthetic_responses", "rejected_values"]
 
@@ -82,32 +80,6 @@ def synthetic_responses(n_students: int = 40, n_answers: int = 20, seed: int = 0
             for s in practised:
                 known[s] = known[s] or bool(rng.random() < 0.2)
     return Responses.from_arrays(users, answer_skills, correct, item=items, source="synthetic")
-
-
-# ------------------------------------------------------------- bad values
-_PROBES: tuple[Any, ...] = (-1, 0, 0.5, 1, 1.5, -0.5, 1e12, math.nan, True, "x", None, [], ["x"])
-
-
-def rejected_values(rule: Rule, most: int = 4) -> list[Any]:
-    """Up to ``most`` values that ``rule`` rejects: just outside its bounds first, then wrong types."""
-    cands: list[Any] = []
-    inner = rule.rule if isinstance(rule, Nullable) else rule
-    if isinstance(inner, Interval):
-        step = 1 if inner.kind is Integral else 0.5
-        if inner.low is not None:
-            cands += [inner.low, inner.low - step]
-        if inner.high is not None:
-            cands += [inner.high, inner.high + step]
-        cands.append(1.5 if step == 1 else "x")
-    if isinstance(inner, ListOf):
-        cands += [[v] for v in rejected_values(inner.rule, most)]
-    out: list[Any] = []
-    for v in [*cands, *_PROBES]:
-        if not rule.accepts(v) and not any(type(v) is type(w) and repr(v) == repr(w) for w in out):
-            out.append(v)
-        if len(out) >= most:
-            break
-    return out
 
 
 # ------------------------------------------------------------------ checks

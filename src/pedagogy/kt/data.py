@@ -533,7 +533,10 @@ def read_log(
 
         have = pq.read_schema(src).names
     else:
-        have = list(pd.read_csv(src, nrows=0, encoding_errors="replace").columns)
+        try:
+            have = list(pd.read_csv(src, nrows=0, encoding_errors="replace").columns)
+        except pd.errors.EmptyDataError:
+            raise DataError(f"{src}: the file is empty (a CSV log needs a header line naming its columns)") from None
     missing = [c for c in wanted if c not in have]
     if missing:
         raise DataError(f"{src}, line 1: missing column(s) {missing}; the file has {have}")

@@ -16,7 +16,7 @@ A learner is anything with
   space, in order; the benchmark gives it as ``groups=`` to teachers with
   that option (prompt-level teachers);
 * optionally ``signals`` / ``use_signal(name)`` — other scores ``practice``
-  can return (e.g. a group's success rate besides its mean |advantage|); a
+  can return (e.g. a group's success rate besides its mean absolute advantage); a
   scenario's ``signals`` says which teachers get which.
 
 A :class:`Scenario` names a learner configuration together with its budgets
@@ -57,8 +57,17 @@ def names_rule(what: str) -> Satisfies:
     )
 
 
+#: a learner's prerequisite graph: ``None`` (its default course) or a dict skill -> prerequisite skills;
+#: the graph itself (cycles, unknown skills) is checked by :class:`~pedagogy.spaces.SkillGraph`
+PREREQUISITES: Rule = Nullable(InstanceOf(Mapping, "a dict skill -> list of prerequisite skills"))
+
+
 class Learner(ABC):
-    """Base class of simulated learners (see the module docstring)."""
+    """Base class of simulated learners (see the module docstring).
+
+    Every constructor argument has a rule in :attr:`parameters` (a test
+    checks it), checked by :meth:`_check_parameters` before anything is built.
+    """
 
     space: Space
     #: declared constructor parameters: name -> rule (see :mod:`pedagogy.params`)

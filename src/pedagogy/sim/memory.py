@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from pedagogy.params import Interval, Rule
-from pedagogy.sim.base import Learner, Scenario, register_scenario
+from pedagogy.sim.base import PREREQUISITES, Learner, Scenario, register_scenario
 from pedagogy.sim.graphs import random_graph
 from pedagogy.sim.split import draw_with, register_variants
 from pedagogy.sim.students import STUDENTS_GRAPH, describe_graph
@@ -134,6 +134,7 @@ class MemoryStudent(Learner):
 
     space: SkillGraph
     parameters: ClassVar[Mapping[str, Rule]] = {
+        "prerequisites": PREREQUISITES,
         "learn": Interval(Real, 0, 1, closed="right"),
         "half_life": Interval(Real, 0, None, closed="neither"),
         "half_life_known": Interval(Real, 0, None, closed="neither"),
@@ -152,7 +153,7 @@ class MemoryStudent(Learner):
         if unknown:
             raise self._error(f"unknown parameter {unknown[0]!r} (known: {', '.join(MEMORY_DEFAULTS)})")
         p = {**MEMORY_DEFAULTS, **params}
-        self._check_parameters(seed=seed, **p)
+        self._check_parameters(prerequisites=prerequisites, seed=seed, **p)
         try:
             self.space = SkillGraph(STUDENTS_GRAPH if prerequisites is None else prerequisites)
         except ValueError as e:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from pedagogy.params import Interval, Rule
-from pedagogy.sim.base import Learner, Scenario, names_rule, register_scenario
+from pedagogy.sim.base import PREREQUISITES, Learner, Scenario, names_rule, register_scenario
 from pedagogy.sim.graphs import random_graph
 from pedagogy.sim.split import draw_with, register_variants
 from pedagogy.spaces import SkillGraph
@@ -95,6 +95,7 @@ class SkillsLearner(Learner):
     space: SkillGraph
 
     parameters: ClassVar[Mapping[str, Rule]] = {
+        "prerequisites": PREREQUISITES,
         "rate": _OPEN_UNIT,
         "rate_spread": Interval(Real, 0, 5),
         "unlearnable": names_rule("task names"),
@@ -118,6 +119,7 @@ class SkillsLearner(Learner):
         seed: int = 0,
     ):
         self._check_parameters(
+            prerequisites=prerequisites,
             rate=rate,
             rate_spread=rate_spread,
             unlearnable=unlearnable,

@@ -14,7 +14,7 @@ import numpy as np
 
 from pedagogy.kt.core import bkt_p_correct, check_bkt
 from pedagogy.params import InstanceOf, Interval, Nullable, Rule
-from pedagogy.sim.base import Learner, Scenario, register_scenario
+from pedagogy.sim.base import PREREQUISITES, Learner, Scenario, names_rule, register_scenario
 from pedagogy.sim.graphs import random_graph
 from pedagogy.sim.split import draw_with, register_variants
 from pedagogy.sim.targets import Baseline, Saving, Target
@@ -90,6 +90,7 @@ class StudentsLearner(Learner):
     space: SkillGraph
 
     parameters: ClassVar[Mapping[str, Rule]] = {
+        "prerequisites": PREREQUISITES,
         "params": Nullable(InstanceOf(Mapping, "a dict of BKT parameters or a dict skill -> dict")),
         "trait_sigma": Interval(Real, 0, 3),
         "seed": Interval(Integral, 0),
@@ -102,7 +103,7 @@ class StudentsLearner(Learner):
         trait_sigma: float = 0.5,
         seed: int = 0,
     ):
-        self._check_parameters(params=params, trait_sigma=trait_sigma, seed=seed)
+        self._check_parameters(prerequisites=prerequisites, params=params, trait_sigma=trait_sigma, seed=seed)
         try:
             self.space = SkillGraph(STUDENTS_GRAPH if prerequisites is None else prerequisites)
         except ValueError as e:
@@ -274,6 +275,8 @@ class GoalStudentsLearner(StudentsLearner):
     Parameters are the parent's, plus ``goals`` (a non-empty list of skills).
     """
 
+    parameters: ClassVar[Mapping[str, Rule]] = {**StudentsLearner.parameters, "goals": names_rule("skill names")}
+
     def __init__(
         self,
         prerequisites: Mapping[str, Sequence[str]] | None = None,
@@ -282,6 +285,7 @@ class GoalStudentsLearner(StudentsLearner):
         trait_sigma: float = 0.5,
         seed: int = 0,
     ):
+        self._check_parameters(goals=goals)
         super().__init__(prerequisites, params=params, trait_sigma=trait_sigma, seed=seed)
         from pedagogy.paths import prerequisite_closure
 

@@ -236,21 +236,12 @@ class ALPGMMTeacher(GMMTeacher):
     episodes, seeds 0-2, % cubes mastered, benchmarks/reference_teachers.py):
     reference 36.7, ``preset="paper"`` 37.7, defaults 76.3.
 
-    Parameters (options)
-    --------------------
-    fit_rate : int, default 250 (paper)
-        Episodes between two fits; also the size of the fitting window.
-    nb_bootstrap : int or None, default None (paper: ``fit_rate``)
-        Uniform episodes before the first fit (None: ``fit_rate``).
-    random_task_ratio : float, default 0.2 (paper)
-        Probability of a uniform task after the bootstrap.
-    potential_ks : list of int, default [2, ..., 10] (paper)
-        Numbers of components tried at each fit.
-    gmm_fitness : {"aic", "bic", "aicc"}, default "aic" (paper)
-        Model-selection criterion.
-    nb_em_init : int, default 1 (paper)
-        EM restarts per fit.
-    alp_max_size : int or None, default 1000 (paper: None)
+    Why the history and progress options are what they are
+    -------------------------------------------------------
+    (Each option's default, rule and the paper's value are in the generated
+    *Options* section below.)
+
+    ``alp_max_size``
         Past tasks searched for the nearest neighbour: the last
         ``alp_max_size`` to ``alp_max_size + alp_buffer_size`` episodes.
         ``None`` keeps every past task, as the reference does: memory and the
@@ -267,11 +258,11 @@ class ALPGMMTeacher(GMMTeacher):
         but below 1,000 the teacher no longer finds a slowly, noisily
         improving region within 2,000 episodes (tests/test_learning_progress),
         hence 1,000.  Use ~100 for fast learners with sharp competence steps.
-    alp_buffer_size : int, default 500 (paper)
+    ``alp_buffer_size``
         Recent tasks searched by brute force; older ones sit in a KD-tree
         rebuilt every ``alp_buffer_size`` episodes (the reference's buffered
         nearest-neighbour search, same size).
-    alp_recent_size : int or None, default 100 (paper: None)
+    ``alp_recent_size``
         ALP at two time scales: a task's ALP is the larger of the paper's ALP
         (against the nearest task of the long history above) and
         ``|score - score of the nearest of the last alp_recent_size tasks|``
@@ -290,7 +281,7 @@ class ALPGMMTeacher(GMMTeacher):
         high-dim 55 -> 55, mostly-unlearnable, mostly-trivial and
         fast-learner 100 -> 100; the slow two-region test of
         tests/test_learning_progress passes either way.
-    relevance_alpha : float or None, default 0.01 (paper: None)
+    ``relevance_alpha``
         Before each fit, a one-way analysis of variance of the scores of the
         stored tasks across ten bins of each task parameter; a parameter is
         kept when its F-test is significant at ``relevance_alpha / D``
@@ -302,9 +293,9 @@ class ALPGMMTeacher(GMMTeacher):
         (``high-dim``).  The result is a teacher that behaves on the relevant
         parameters as it would without the others: on a smaller grid where
         that blur happened to help, it is then below the paper's setting
-        (README, "Continuous teachers").  ``None``: every parameter, as in
+        (docs/results/relevance.md).  ``None``: every parameter, as in
         the paper.
-    alp_recent_radius : float or None, default 0.3 (no paper counterpart)
+    ``alp_recent_radius``
         The recent comparison is skipped when the nearest recent task is
         farther than this (Euclidean distance in the box rescaled to the unit
         cube; ``None``: no limit).  Far away, a score difference says nothing
@@ -342,7 +333,7 @@ class ALPGMMTeacher(GMMTeacher):
             Nullable(Interval(Real, 0, 1, closed="neither")),
             "fit and sample only the task dimensions the score depends on (ANOVA F-test at this level); None: every dimension",
             paper=None,
-            why="irrelevant task parameters blur the nearest-neighbour ALP and the mixtures (see the README's high-dim figures)",
+            why="irrelevant task parameters blur the nearest-neighbour ALP and the mixtures (docs/results/relevance.md: high-dim 54 % -> 76 % mastered)",
         ),
         "alp_recent_radius": Param(
             0.3,

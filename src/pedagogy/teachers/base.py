@@ -27,13 +27,13 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from numbers import Real
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast, overload
 
 import numpy as np
 
 from pedagogy.params import Param, defaults_of, options_doc, paper_settings, rules_of, validate
 from pedagogy.registry import Registry, installed
-from pedagogy.spaces import Box, Discrete, Space, from_dict
+from pedagogy.spaces import Box, Discrete, SkillGraph, Space, from_dict
 
 __all__ = ["Teacher", "register", "make", "load", "available", "get", "to_jsonable", "STATE_FORMAT", "PRESETS", "REGISTRY"]
 
@@ -116,6 +116,11 @@ class Teacher(Generic[SpaceT]):
     def missing_requirements(cls) -> list[str]:
         """``pip install`` hints for the optional packages this teacher needs and this installation lacks."""
         return [f"{module} (pip install 'pedagogy[{extra}]')" for module, extra in cls.requires.items() if not installed(module)]
+
+    @classmethod
+    def accepted_spaces(cls) -> list[str]:
+        """The names of the space classes this teacher accepts, subclasses included (``SkillGraph`` is a ``Discrete``)."""
+        return [k.__name__ for k in (Box, Discrete, SkillGraph) if issubclass(k, cls.space_types)]
 
     @classmethod
     def paper_departures(cls) -> dict[str, Param]:
@@ -219,8 +224,24 @@ class Teacher(Generic[SpaceT]):
         return s
 
     # ------------------------------------------------------------------- API
-    def propose(self, n: int | None = None) -> Any:
-        """Propose one task (``n=None``) or a list of ``n`` tasks."""
+    @overload
+    def propose(self, n: None = None) -> Any: ...
+
+    @overload
+    def propose(self, n: int) -> list[Any]: ...
+
+    def propose(self, n: int | None = None) -> Any | list[Any]:
+        """Propose one task (``n=None``) or a ``list`` of ``n`` tasks.
+
+        The contract, for every teacher: ``propose()`` returns *one task*, of
+        the space's task type — a float ``numpy.ndarray`` of shape ``(d,)`` on a
+        :class:`~pedagogy.spaces.Box`, the task's name (as given to the space)
+        on a :class:`~pedagogy.spaces.Discrete` or
+        :class:`~pedagogy.spaces.SkillGraph`.  ``propose(n)`` returns a plain
+        ``list`` of ``n`` such tasks, whatever the space (``propose(1)`` is a
+        one-element list); ``np.stack(teacher.propose(n))`` gives an ``(n, d)``
+        array on a box.  ``observe`` accepts both forms back.
+        """
         if n is None:
             k = 1
         elif isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:

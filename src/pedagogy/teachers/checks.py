@@ -26,15 +26,14 @@ class itself.
 from __future__ import annotations
 
 import json
-import math
 import zlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from pedagogy import spaces as sp
-from pedagogy.params import Interval, OneOf
+from pedagogy.params import rejected_values
 from pedagogy.teachers.base import Teacher, get
 
 __all__ = [
@@ -149,9 +148,16 @@ def check_proposals(teacher: TeacherSpec, space: sp.Space, options: Mapping[str,
     outside = [x for x in ta if not space.contains(x)]
     if outside:
         raise _fail(a, "proposals", f"proposed {outside[0]!r}, which is not in {space!r}")
-    batch = a.propose(3)
-    if not isinstance(batch, list) or len(batch) != 3:
-        raise _fail(a, "proposals", f"propose(3) returned {batch!r}, not a list of 3 tasks")
+    # The return contract: propose() is one task of the space's task type, propose(n) a list of n of them.
+    one, batch, single = a.propose(), a.propose(3), a.propose(1)
+    if not isinstance(batch, list) or len(batch) != 3 or not isinstance(single, list) or len(single) != 1:
+        raise _fail(a, "proposals", f"propose(3) returned {batch!r} and propose(1) {single!r}, not lists of 3 and 1 tasks")
+    for task in [one, *batch, *single]:
+        if isinstance(space, sp.Box):
+            if not (isinstance(task, np.ndarray) and task.dtype == float and task.shape == space.low.shape):
+                raise _fail(a, "proposals", f"proposed {task!r}: a task of a Box is a float array of shape {space.low.shape}")
+        elif type(task) is not type(cast(sp.Discrete, space).tasks[cast(sp.Discrete, space).index(task)]):
+            raise _fail(a, "proposals", f"proposed {task!r} ({type(task).__name__}), not the space's task name")
     try:
         json.dumps(a.report(), allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -178,7 +184,7 @@ def check_bad_input(teacher: TeacherSpec, space: sp.Space, options: Mapping[str,
         ("a batch with a NaN score", lambda: t.observe([good, good], [ok, float("nan")])),
         ("propose(0)", lambda: t.propose(0)),
         ("propose(-2)", lambda: t.propose(-2)),
-        ("propose(1.5)", lambda: t.propose(1.5)),  # type: ignore[arg-type]
+        ("propose(1.5)", lambda: t.propose(1.5)),  # type: ignore[call-overload]
     ]
     low, high = t.score_range
     if low is not None:
@@ -198,19 +204,6 @@ def check_bad_input(teacher: TeacherSpec, space: sp.Space, options: Mapping[str,
     t.observe(good, ok)  # a good call still works afterwards
 
 
-def _bad_value(rule: Any) -> Any:
-    """A value the rule rejects, or None where no simple one is known."""
-    if isinstance(rule, Interval):
-        if rule.low is not None:
-            return rule.low - 1
-        if rule.high is not None:
-            return rule.high + 1
-        return math.nan
-    if isinstance(rule, OneOf):
-        return "no-such-choice"
-    return None
-
-
 def check_options(teacher: TeacherSpec, space: sp.Space) -> None:
     """An unknown option, and a value each declared rule rejects, are ``ValueError`` s naming the option."""
     cls = _cls(teacher)
@@ -222,16 +215,14 @@ def check_options(teacher: TeacherSpec, space: sp.Space) -> None:
     else:
         raise _fail(cls, "options", "an unknown option was accepted")
     for name, param in cls.params.items():
-        bad = _bad_value(param.rule)
-        if bad is None:
-            continue
-        try:
-            cls(space, seed=0, **{name: bad})
-        except ValueError as exc:
-            if repr(name) not in str(exc):
-                raise _fail(cls, "options", f"the error for {name}={bad!r} does not name the option: {exc}") from None
-        else:
-            raise _fail(cls, "options", f"option {name}={bad!r} breaks its rule ({param.rule}) but was accepted")
+        for bad in rejected_values(param.rule):
+            try:
+                cls(space, seed=0, **{name: bad})
+            except ValueError as exc:
+                if repr(name) not in str(exc):
+                    raise _fail(cls, "options", f"the error for {name}={bad!r} does not name the option: {exc}") from None
+            else:
+                raise _fail(cls, "options", f"option {name}={bad!r} breaks its rule ({param.rule}) but was accepted")
 
 
 def check_bounded_state(

@@ -41,22 +41,6 @@ class CovarGMMTeacher(GMMTeacher):
     ``preset="paper"`` changes nothing here.  That code always selects by AIC
     with one EM initialisation; ``gmm_fitness`` and ``nb_em_init`` are kept
     as options for symmetry with ``alp-gmm``, at those values.
-
-    Parameters (options)
-    --------------------
-    fit_rate : int, default 250 (paper)
-        Episodes between two fits; also the size of the fitting window (the
-        only history kept).
-    nb_bootstrap : int or None, default None (paper: ``fit_rate``)
-        Uniform episodes before the first fit (None: ``fit_rate``).
-    random_task_ratio : float, default 0.2 (paper)
-        Probability of a uniform task after the bootstrap.
-    potential_ks : list of int, default [2, ..., 10] (paper)
-    gmm_fitness : {"aic", "bic", "aicc"}, default "aic" (paper)
-    nb_em_init : int, default 1 (paper)
-    absolute_lp : bool, default False (paper)
-        Use ``|cov(time, score)|`` instead of its positive part (the original
-        method uses the positive part: only progress, not forgetting).
     """
 
     name = "covar-gmm"

@@ -72,27 +72,10 @@ class RIACTeacher(Teacher):
     implementation uses SAGG-RIAC's ``|child1| * |child2|`` as written in the
     paper.
 
-    Parameters (options)
-    --------------------
-    max_region_size : int, default 200 (paper)
-    alp_window_size : int or None, default None (= ``max_region_size``, paper)
-    nb_split_attempts : int, default 50 (paper)
-    min_reg_size : int or None, default None (= ``max_region_size / 20``, paper)
-    min_dims_range_ratio : float, default 1/15 (paper)
-    discard_ratio : float, default 0.25 (paper)
-    sampling_in_leaves_only : bool, default False (paper)
-        Sample among leaves only instead of all regions (parents included).
-    random_task_ratio : float, default 0.2 (paper)
-        Share of uniform tasks ("mode 2").
-    mutation_ratio : float, default 0.1 (paper)
-        Share of mutated worst tasks ("mode 3").
-    mutation_std : float, default 0.1 (paper, on a unit box)
-        Standard deviation of the mutation, as a fraction of the box width.
-    max_regions : int or None, default 512 (paper: None)
-        Bound on the number of regions; with the per-region window it bounds
-        memory.  ``None`` (the reference) lets the tree grow: every split adds
-        two regions of up to ``max_region_size + 1`` points each, so memory
-        and the saved state grow with the number of splits.
+    ``max_regions`` bounds the number of regions; with the per-region window
+    it bounds memory.  ``None`` (the reference) lets the tree grow: every
+    split adds two regions of up to ``max_region_size + 1`` points each, so
+    memory and the saved state grow with the number of splits.
     """
 
     name = "riac"

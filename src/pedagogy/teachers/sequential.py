@@ -42,14 +42,6 @@ class SequentialTeacher(Teacher[Box | Discrete]):
 
     Score: any finite real on the scale of ``threshold`` (default: a success
     rate in [0, 1]).
-
-    Parameters
-    ----------
-    curriculum : list or None, default None
-    threshold : float, default 0.8
-        Mastery threshold on the windowed mean score.
-    window : int, default 20
-        Number of recent scores on the current stage averaged.
     """
 
     name = "sequential"

@@ -76,7 +76,7 @@ class SpacedMasteryTeacher(Teacher[Discrete]):
     effect).  Set-aside skills take every other turn.  The defaults
     ``selection="weakest"`` and ``prior=0.2`` come from a sweep on learner
     seeds 0-19 of ``students-forgetting`` and 0-9 of ``students``, not the
-    benchmark's derived seeds; the measured figures are in the README.
+    benchmark's derived seeds; the measured figures are in docs/results/full-suite.md and docs/concepts/students.md.
 
     Does this learner forget?  FSRS is a hypothesis, not a fact: a BKT-like
     learner never forgets, and reviewing it only costs answers.  So ``R``
