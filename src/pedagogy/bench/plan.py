@@ -303,5 +303,21 @@ def plan_runs(
                 seeds_of_s = variants.get(s) if variants else None
                 v = int(seeds_of_s[i % len(seeds_of_s)]) if seeds_of_s else 0
                 # tasks are recorded for seed 0 only: the picture shows one run per teacher
-                specs.append(RunSpec(s, name, i, ls, ts, int(budgets[s]), i == 0, mastery_probes, make, options, is_oracle, variant=v, dynamic_sampling=dyn))
+                specs.append(
+                    RunSpec(
+                        s,
+                        name,
+                        i,
+                        ls,
+                        ts,
+                        int(budgets[s]),
+                        i == 0,
+                        mastery_probes,
+                        make,
+                        options,
+                        is_oracle,
+                        variant=v,
+                        dynamic_sampling=dyn,
+                    )
+                )
     return sorted(specs, key=lambda spec: -spec.budget)
