@@ -13,7 +13,7 @@ from pedagogy.spaces import Discrete, SkillGraph
 from pedagogy.teachers._tutoring import FLAG, REMEDIATE, SkillLayout, WheelSpinning, demoted_level
 from pedagogy.teachers.base import Teacher, register
 
-__all__ = ["MasteryTeacher", "bkt_params_from_model"]
+__all__ = ["MasteryTeacher", "bkt_options_from_model", "bkt_params_from_model"]
 
 
 def bkt_params_from_model(model: Any, skills: list[Any]) -> dict[str, Any]:
@@ -31,6 +31,22 @@ def bkt_params_from_model(model: Any, skills: list[Any]) -> dict[str, Any]:
     per_skill = {s: {k: float(v) for k, v in p.items() if k in BKT_KEYS} for s, p in fitted.items() if s in known}
     base = {k: float(v) for k, v in defaults().items() if k in BKT_KEYS}
     return {**base, "params": per_skill}
+
+
+def bkt_options_from_model(owner: str, model: Any, space: Discrete, options: Mapping[str, Any], allow_dict: bool = False) -> dict[str, Any]:
+    """The BKT options a teacher's ``model=`` gives, refusing a clash with BKT options given beside it.
+
+    ``owner`` starts every error message; ``allow_dict`` also takes the
+    options themselves as a mapping (what :func:`bkt_params_from_model` returns).
+    """
+    clash = sorted(set(options) & {*BKT_KEYS, "params"})
+    if clash:
+        raise ValueError(f"{owner}: give either model= or the BKT option {clash[0]!r}, not both")
+    skills = space.skills if isinstance(space, SkillGraph) else list(getattr(space, "tasks", []))
+    try:
+        return dict(model) if allow_dict and isinstance(model, Mapping) else bkt_params_from_model(model, skills)
+    except ValueError as exc:
+        raise ValueError(f"{owner}: {exc}") from None
 
 
 @register
@@ -111,14 +127,7 @@ class MasteryTeacher(Teacher[Discrete]):
 
     def __init__(self, space: Discrete, seed: int | None = None, preset: str | None = None, model: Any = None, **options: Any):
         if model is not None:
-            clash = sorted(set(options) & {*BKT_KEYS, "params"})
-            if clash:
-                raise ValueError(f"teacher '{self.name}': give either model= or the BKT option {clash[0]!r}, not both")
-            skills = space.skills if isinstance(space, SkillGraph) else list(getattr(space, "tasks", []))
-            try:
-                options.update(bkt_params_from_model(model, skills))
-            except ValueError as exc:
-                raise ValueError(f"teacher '{self.name}': {exc}") from None
+            options.update(bkt_options_from_model(f"teacher '{self.name}'", model, space, options))
         super().__init__(space, seed=seed, preset=preset, **options)
 
     # ------------------------------------------------------------ options

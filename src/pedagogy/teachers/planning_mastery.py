@@ -14,7 +14,7 @@ from pedagogy.params import InstanceOf, Interval, ListOf, Nullable, OneOf, Param
 from pedagogy.spaces import Discrete, SkillGraph
 from pedagogy.teachers._tutoring import REMEDIATE, SkillLayout, WheelSpinning, demoted_level
 from pedagogy.teachers.base import Teacher, register
-from pedagogy.teachers.mastery import bkt_params_from_model
+from pedagogy.teachers.mastery import bkt_options_from_model
 
 __all__ = ["PlanningMasteryTeacher"]
 
@@ -171,14 +171,7 @@ class PlanningMasteryTeacher(Teacher[Discrete]):
 
     def __init__(self, space: Discrete, seed: int | None = None, preset: str | None = None, model: Any = None, **options: Any):
         if model is not None:
-            clash = sorted(set(options) & {*BKT_KEYS, "params"})
-            if clash:
-                raise ValueError(f"teacher '{self.name}': give either model= or the BKT option {clash[0]!r}, not both")
-            skills = space.skills if isinstance(space, SkillGraph) else list(getattr(space, "tasks", []))
-            try:
-                fitted = dict(model) if isinstance(model, Mapping) else bkt_params_from_model(model, skills)
-            except ValueError as exc:
-                raise ValueError(f"teacher '{self.name}': {exc}") from None
+            fitted = bkt_options_from_model(f"teacher '{self.name}'", model, space, options, allow_dict=True)
             fitted.pop("forget", None)
             options.update(fitted)
         super().__init__(space, seed=seed, preset=preset, **options)
