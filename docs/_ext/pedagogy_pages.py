@@ -166,12 +166,16 @@ def scenarios() -> None:
         todo += cls.__subclasses__()
     out = []
     for cls in sorted(classes, key=lambda c: c.__name__):
-        sig = inspect.signature(cls.__init__).parameters
-        summary = _plain((inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " "))
-        out.append(f"#### `{cls.__module__}.{cls.__qualname__}`\n\n{summary}\n")
-        rows = [[f"`{k}`", f"`{sig[k].default!r}`" if k in sig else "see the class", r.describe()] for k, r in cls.parameters.items()]
-        out.append(_table(["parameter", "default", "rule"], rows) if rows else "No parameters.\n")
+        out += _class_section(f"`{cls.__module__}.{cls.__qualname__}`", cls, cls.parameters, "see the class")
     _write(OUT / "learners.inc.md", "\n".join(out))
+
+
+def _class_section(title: str, cls: type, rules: Any, no_default: str) -> list[str]:
+    """A class's heading, docstring summary and table of declared parameters (default from ``__init__``)."""
+    sig = inspect.signature(cls.__init__).parameters
+    summary = _plain((inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " "))
+    rows = [[f"`{k}`", f"`{sig[k].default!r}`" if k in sig else no_default, rule.describe()] for k, rule in rules.items()]
+    return [f"#### {title}\n\n{summary}\n", _table(["parameter", "default", "rule"], rows) if rows else "No parameters.\n"]
 
 
 # ---------------------------------------------------------------- KT models
@@ -182,11 +186,7 @@ def kt_models() -> None:
     out = []
     for name in kt.models():
         cls = kt.get_model(name)
-        sig = inspect.signature(cls.__init__).parameters
-        summary = _plain((inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " "))
-        out.append(f"#### `{name}`: `{cls.__module__}.{cls.__qualname__}`\n\n{summary}\n")
-        rows = [[f"`{k}`", f"`{sig[k].default!r}`" if k in sig else "", rule.describe()] for k, rule in cls._parameter_constraints.items()]
-        out.append(_table(["parameter", "default", "rule"], rows) if rows else "No parameters.\n")
+        out += _class_section(f"`{name}`: `{cls.__module__}.{cls.__qualname__}`", cls, cls._parameter_constraints, "")
     _write(OUT / "kt_models.inc.md", "\n".join(out))
 
 
